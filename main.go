@@ -1,0 +1,247 @@
+// Command netsql shows this machine's network state — sockets, the
+// processes that own them, and more — as tables of an in-memory SQLite
+// database, to query and join with SQL.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"netsql/sqlshell"
+	"netsql/tables"
+)
+
+const version = "0.1.0"
+
+// Exit codes (DESIGN.md).
+const (
+	exitOK          = 0
+	exitFailed      = 1 // a statement failed or timed out
+	exitUsage       = 2
+	exitInterrupted = 130 // SIGINT
+	exitTerminated  = 143 // SIGTERM
+)
+
+func main() {
+	// Notified, SIGPIPE turns a write to a closed stdout into an EPIPE error,
+	// which run treats as "the reader is done".
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+const usage = `usage: netsql [flags] ['SQL']
+
+Shows this machine's sockets and the processes that own them as SQL tables.
+
+  netsql 'SELECT * FROM sockets'       run one statement (also -e 'SQL')
+  netsql -f checks.sql                 run a file of statements, stop at the first error
+  netsql < checks.sql                  run statements from standard input
+
+flags:
+`
+
+// options are the parsed command line.
+type options struct {
+	exec, file, mode, null, root, proc, sys, schema string
+	noHeader, listTables, showVersion, nullSet      bool
+	query                                           string
+}
+
+func parseFlags(args []string, helpOut io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("netsql", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported in one line by run
+	fs.StringVar(&o.exec, "e", "", "run `SQL` and exit")
+	fs.StringVar(&o.file, "f", "", "run the statements in `FILE` and exit")
+	fs.StringVar(&o.mode, "o", "", "output `MODE`: "+strings.Join(sqlshell.Modes, ", ")+" (default table on a terminal, tsv otherwise)")
+	fs.BoolVar(&o.noHeader, "no-header", false, "do not print column names")
+	fs.StringVar(&o.null, "null", "", "print NULL as `TEXT`")
+	fs.StringVar(&o.root, "root", "", "read another machine's tree: `DIR`/proc, DIR/sys, DIR/etc")
+	fs.StringVar(&o.proc, "proc", "", "read the proc filesystem from `DIR`")
+	fs.StringVar(&o.sys, "sys", "", "read the sys filesystem from `DIR`")
+	fs.BoolVar(&o.listTables, "list-tables", false, "list the tables and exit")
+	fs.StringVar(&o.schema, "schema", "", "print the schema of `TABLE` (or all) and exit")
+	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(helpOut, usage)
+			fs.SetOutput(helpOut)
+			fs.PrintDefaults()
+		}
+		return nil, err
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "null" {
+			o.nullSet = true
+		}
+	})
+	rest := fs.Args()
+	switch {
+	case len(rest) > 1:
+		return nil, fmt.Errorf("expected one SQL argument, got %d (quote the statement)", len(rest))
+	case len(rest) == 1 && (o.exec != "" || o.file != ""):
+		return nil, errors.New("give SQL either as an argument, with -e or with -f, not several")
+	case o.exec != "" && o.file != "":
+		return nil, errors.New("-e and -f cannot be used together")
+	case len(rest) == 1:
+		o.query = rest[0]
+	default:
+		o.query = o.exec
+	}
+	if o.mode != "" && !contains(sqlshell.Modes, o.mode) {
+		return nil, fmt.Errorf("-o %q: unknown output mode (valid modes: %s)", o.mode, strings.Join(sqlshell.Modes, ", "))
+	}
+	return o, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// source builds where to read from out of --root, --proc and --sys.
+func (o *options) source() (*tables.Source, error) {
+	src := tables.LiveSource()
+	if o.root != "" {
+		if err := tables.CheckDir(o.root); err != nil {
+			return nil, fmt.Errorf("--root %w", err)
+		}
+		src = tables.RootSource(o.root)
+	}
+	for _, part := range []struct {
+		flag, dir string
+		dst       *string
+	}{{"--proc", o.proc, &src.Proc}, {"--sys", o.sys, &src.Sys}} {
+		if part.dir == "" {
+			continue
+		}
+		if err := tables.CheckDir(part.dir); err != nil {
+			return nil, fmt.Errorf("%s %w", part.flag, err)
+		}
+		*part.dst = part.dir
+		src.Live = false
+	}
+	return src, nil
+}
+
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	if !ok {
+		return false
+	}
+	_, err := unix.IoctlGetTermios(int(file.Fd()), unix.TCGETS)
+	return err == nil
+}
+
+// run is the whole command: it parses args, runs what they ask and returns
+// the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	o, err := parseFlags(args, stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v (see netsql --help)\n", err)
+		return exitUsage
+	}
+	if o.showVersion {
+		fmt.Fprintf(stdout, "netsql %s\n", version)
+		return exitOK
+	}
+	if o.schema != "" {
+		if err := sqlshell.Schema(stdout, tables.All, o.schema); err != nil {
+			fmt.Fprintf(stderr, "netsql: --schema: %v\n", err)
+			return exitUsage
+		}
+		return exitOK
+	}
+	src, err := o.source()
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitUsage
+	}
+	script, scriptName := o.query, ""
+	switch {
+	case o.file != "":
+		data, err := os.ReadFile(o.file)
+		if err != nil {
+			fmt.Fprintf(stderr, "netsql: -f: %v\n", err)
+			return exitUsage
+		}
+		script, scriptName = string(data), o.file
+	case o.query == "" && !o.listTables:
+		if isTerminal(stdin) {
+			fmt.Fprintln(stderr, "netsql: no statement given; the interactive prompt is not built yet: use -e 'SQL', -f FILE or SQL on standard input")
+			return exitUsage
+		}
+		data, err := io.ReadAll(stdin)
+		if err != nil {
+			fmt.Fprintf(stderr, "netsql: read standard input: %v\n", err)
+			return exitFailed
+		}
+		script, scriptName = string(data), "stdin"
+	}
+
+	format := sqlshell.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
+	if format.Mode == "" {
+		format.Mode = "tsv"
+		if isTerminal(stdout) {
+			format.Mode = "table"
+		}
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var caught atomic.Value
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case s := <-sigs:
+			caught.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	eng, err := tables.Open(ctx, src, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitFailed
+	}
+	defer eng.Close()
+	sh := sqlshell.New(eng, format, stdout, stderr)
+	if o.listTables {
+		err = sh.ListTables()
+	} else {
+		err = sh.RunScript(ctx, scriptName, script)
+	}
+	if s, ok := caught.Load().(os.Signal); ok {
+		if s == syscall.SIGTERM {
+			return exitTerminated
+		}
+		return exitInterrupted
+	}
+	switch {
+	case err == nil, errors.Is(err, sqlshell.ErrOutputClosed):
+		return exitOK
+	default:
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitFailed
+	}
+}

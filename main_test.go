@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"netsql/tables"
+	"netsql/tables/tablestest"
+)
+
+// runCLI runs the whole command in-process.
+func runCLI(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = run(args, strings.NewReader(stdin), &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCLIVersionAndHelp(t *testing.T) {
+	code, out, _ := runCLI(t, "", "--version")
+	if code != 0 || !strings.HasPrefix(out, "netsql ") {
+		t.Errorf("--version: exit %d, %q", code, out)
+	}
+	code, out, _ = runCLI(t, "", "--help")
+	if code != 0 || !strings.Contains(out, "-schema") || !strings.Contains(out, "usage: netsql") {
+		t.Errorf("--help: exit %d, %q", code, out)
+	}
+}
+
+func TestCLIUsageErrors(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "plain-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--root", "/nonexistent/netsql-root", "SELECT 1"}, "--root /nonexistent/netsql-root: no such directory"},
+		{[]string{"--root", file, "SELECT 1"}, "--root " + file + ": not a directory"},
+		{[]string{"--proc", "/nonexistent/p", "SELECT 1"}, "--proc /nonexistent/p: no such directory"},
+		{[]string{"--sys", file, "SELECT 1"}, "--sys " + file + ": not a directory"},
+		{[]string{"-o", "bogus", "SELECT 1"}, `-o "bogus": unknown output mode`},
+		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"SELECT 1", "SELECT 2"}, "expected one SQL argument, got 2"},
+		{[]string{"-e", "SELECT 1", "-f", "x.sql"}, "-e and -f cannot be used together"},
+		{[]string{"--schema", "nope"}, `no table "nope"`},
+		{[]string{"-f", "/nonexistent/q.sql"}, "/nonexistent/q.sql"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCLI(t, "", c.args...)
+		if code != exitUsage || !strings.Contains(errOut, c.want) || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", c.args, code, out, errOut, c.want)
+		}
+		if strings.Count(strings.TrimSuffix(errOut, "\n"), "\n") != 0 {
+			t.Errorf("%q: error is not one line: %q", c.args, errOut)
+		}
+	}
+}
+
+func TestCLIStatementErrors(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--root", root, "SELECT * FROM nope"}, "error: no such table: nope\n"},
+		{[]string{"--root", root, "SELECT nope FROM sockets"}, "error: no such column: nope\n"},
+		{[]string{"--root", root, "SELEC 1"}, "error: near \"SELEC\": syntax error\n"},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCLI(t, "", c.args...)
+		if code != exitFailed || errOut != c.want || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 1 and %q", c.args, code, out, errOut, c.want)
+		}
+	}
+}
+
+func TestCLIOneShotOnFixture(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	q := "SELECT local_port, pid, process FROM sockets WHERE state = 'LISTEN' ORDER BY local_port"
+	for _, args := range [][]string{{"--root", root, "-o", "json", q}, {"--root", root, "-o", "json", "-e", q}} {
+		code, out, errOut := runCLI(t, "", args...)
+		if code != 0 || errOut != "" {
+			t.Fatalf("exit %d, stderr %q", code, errOut)
+		}
+		var got []map[string]any
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("output is not JSON: %v\n%s", err, out)
+		}
+		want := []map[string]any{
+			{"local_port": 22.0, "pid": 812.0, "process": "sshd"},
+			{"local_port": 80.0, "pid": 1500.0, "process": "nginx"},
+			{"local_port": 8080.0, "pid": 2044.0, "process": "my server"},
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("listeners (-want +got):\n%s", diff)
+		}
+	}
+	// Piped output defaults to tsv with a header; --no-header and --null apply.
+	code, out, _ := runCLI(t, "", "--root", root, "SELECT inode, pid FROM sockets WHERE inode IN (1001, 1013) ORDER BY inode")
+	if code != 0 || out != "inode\tpid\n1001\t812\n1013\t\n" {
+		t.Errorf("tsv: exit %d, %q", code, out)
+	}
+	code, out, _ = runCLI(t, "", "--root", root, "--no-header", "--null", "-", "SELECT inode, pid FROM sockets WHERE inode = 1013")
+	if code != 0 || out != "1013\t-\n" {
+		t.Errorf("--no-header --null -: exit %d, %q", code, out)
+	}
+}
+
+func TestCLIScripts(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	dir := t.TempDir()
+	script := filepath.Join(dir, "checks.sql")
+	text := "-- listeners\nSELECT count(*) FROM sockets WHERE state = 'LISTEN';\n\nSELECT 'a;b';\nSELECT * FROM nope;\nSELECT 'never';\n"
+	if err := os.WriteFile(script, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "--root", root, "--no-header", "-f", script)
+	if code != exitFailed {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if out != "3\na;b\n" {
+		t.Errorf("stdout %q, want the rows of the two statements before the failure", out)
+	}
+	if want := "error: " + script + " line 5: no such table: nope\n"; errOut != want {
+		t.Errorf("stderr %q, want %q", errOut, want)
+	}
+	// The same script on standard input.
+	code, out, errOut = runCLI(t, text, "--root", root, "--no-header")
+	if code != exitFailed || out != "3\na;b\n" || errOut != "error: stdin line 5: no such table: nope\n" {
+		t.Errorf("stdin script: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestCLIListTablesAndSchema(t *testing.T) {
+	code, out, _ := runCLI(t, "", "--list-tables")
+	if code != 0 {
+		t.Fatalf("--list-tables exit %d", code)
+	}
+	for _, d := range tables.All {
+		if !strings.Contains(out, d.Name+"\t"+d.Doc+"\n") {
+			t.Errorf("--list-tables lacks %s:\n%s", d.Name, out)
+		}
+	}
+	code, out, _ = runCLI(t, "", "--schema", "all")
+	if code != 0 || strings.Count(out, "CREATE TABLE") != len(tables.All) {
+		t.Errorf("--schema all: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "--schema", "sockets")
+	if code != 0 || out != tables.Sockets.CreateTableSQL()+"\n" {
+		t.Errorf("--schema sockets: exit %d:\n%s", code, out)
+	}
+}
+
+// The README carries the table reference generated from the registry; this
+// fails when they drift. NETSQL_UPDATE_GOLDEN=1 rewrites it.
+func TestREADMETableReference(t *testing.T) {
+	const begin, end = "<!-- tables:begin (generated; NETSQL_UPDATE_GOLDEN=1 go test . rewrites it) -->\n", "<!-- tables:end -->"
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	i, j := strings.Index(readme, begin), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
+	}
+	want := tables.ReferenceMarkdown(tables.All)
+	got := readme[i+len(begin) : j]
+	if got == want {
+		return
+	}
+	if os.Getenv("NETSQL_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile("README.md", []byte(readme[:i+len(begin)]+want+readme[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README table reference drifted from tables.All (-want +got):\n%s", cmp.Diff(want, got))
+}
+
+// The README's first lines are the two commands a newcomer runs.
+func TestREADMEFirstCommands(t *testing.T) {
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var commands []string
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "    ") || strings.HasPrefix(line, "go ") {
+			commands = append(commands, strings.TrimSpace(line))
+		}
+		if len(commands) == 2 {
+			break
+		}
+	}
+	if len(commands) != 2 || !strings.HasPrefix(commands[0], "go run . ") || commands[1] != "go test ./..." {
+		t.Errorf("README's first commands are %q; want `go run . ...` then `go test ./...`", commands)
+	}
+}

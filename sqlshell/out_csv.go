@@ -1,0 +1,74 @@
+package sqlshell
+
+import (
+	"bytes"
+	"encoding/csv"
+	"io"
+)
+
+// csvWriter prints RFC 4180 comma-separated values through encoding/csv (a field
+// is quoted when it holds a comma, a quote, a line break or leading space), lines
+// ending in "\n", one row handed on as it comes. NULL is an empty field unless the
+// user chose a text. Bytes that are not UTF-8 are written as they are.
+type csvWriter struct {
+	w       io.Writer
+	headers bool
+	null    string
+	columns int
+	buf     bytes.Buffer
+	enc     *csv.Writer
+	record  []string
+}
+
+func newCSVWriter(w io.Writer, f Format) *csvWriter {
+	c := &csvWriter{w: w, headers: f.Headers, null: f.nullText("")}
+	c.enc = csv.NewWriter(&c.buf)
+	return c
+}
+
+func (c *csvWriter) Begin(columns []string) error {
+	c.columns = len(columns)
+	if !c.headers || len(columns) == 0 {
+		return nil
+	}
+	return c.write(columns)
+}
+
+func (c *csvWriter) Row(values []any) error {
+	if c.columns == 0 {
+		return nil
+	}
+	if err := checkRowWidth(values, c.columns); err != nil {
+		return err
+	}
+	c.record = c.record[:0]
+	for _, v := range values {
+		if v == nil {
+			c.record = append(c.record, c.null)
+		} else {
+			c.record = append(c.record, rawText(v))
+		}
+	}
+	return c.write(c.record)
+}
+
+func (c *csvWriter) End() error { return nil }
+
+// write encodes one record and hands the line to the output in one Write.
+func (c *csvWriter) write(record []string) error {
+	c.buf.Reset()
+	if len(record) == 1 && record[0] == "" {
+		// encoding/csv writes a lone empty field as an empty line, which readers skip.
+		c.buf.WriteString("\"\"\n")
+	} else {
+		if err := c.enc.Write(record); err != nil {
+			return err
+		}
+		c.enc.Flush()
+		if err := c.enc.Error(); err != nil {
+			return err
+		}
+	}
+	_, err := c.w.Write(c.buf.Bytes())
+	return err
+}

@@ -1,0 +1,169 @@
+package sqlshell
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// jsonWriter prints the result as one JSON array of objects, one object per line:
+//
+//	[
+//	{"proto":"tcp","local_port":22},
+//	{"proto":"udp","local_port":53}
+//	]
+//
+// The array is opened at Begin and closed at End, so it stays valid when a
+// statement fails after some rows.
+type jsonWriter struct {
+	w       io.Writer
+	keys    [][]byte // each column's key, quoted, with its colon
+	started bool
+	rows    int
+	line    []byte
+}
+
+func newJSONWriter(w io.Writer) *jsonWriter {
+	return &jsonWriter{w: w}
+}
+
+func (j *jsonWriter) Begin(columns []string) error {
+	if len(columns) == 0 {
+		return nil
+	}
+	j.keys = jsonKeys(columns)
+	j.started = true
+	_, err := io.WriteString(j.w, "[")
+	return err
+}
+
+func (j *jsonWriter) Row(values []any) error {
+	if !j.started {
+		return nil
+	}
+	if err := checkRowWidth(values, len(j.keys)); err != nil {
+		return err
+	}
+	j.line = j.line[:0]
+	if j.rows > 0 {
+		j.line = append(j.line, ',')
+	}
+	j.line = append(j.line, '\n')
+	j.line = appendJSONObject(j.line, j.keys, values)
+	j.rows++
+	_, err := j.w.Write(j.line)
+	return err
+}
+
+func (j *jsonWriter) End() error {
+	if !j.started {
+		return nil
+	}
+	j.started = false
+	closing := "]\n"
+	if j.rows > 0 {
+		closing = "\n]\n"
+	}
+	_, err := io.WriteString(j.w, closing)
+	return err
+}
+
+// jsonKeys turns column names into unique object keys, each already quoted and
+// followed by a colon. A repeated name gets _2, _3 (the second "inode" becomes
+// "inode_2"), skipping any suffixed name the result already uses.
+func jsonKeys(columns []string) [][]byte {
+	original := make(map[string]bool, len(columns))
+	for _, name := range columns {
+		original[name] = true
+	}
+	used := make(map[string]bool, len(columns))
+	keys := make([][]byte, len(columns))
+	for i, name := range columns {
+		key := name
+		if used[key] {
+			for n := 2; ; n++ {
+				candidate := name + "_" + strconv.Itoa(n)
+				if !used[candidate] && !original[candidate] {
+					key = candidate
+					break
+				}
+			}
+		}
+		used[key] = true
+		keys[i] = append(appendJSONString(nil, key), ':')
+	}
+	return keys
+}
+
+// appendJSONObject writes one row as an object whose keys keep the column order
+// (a map would lose it).
+func appendJSONObject(dst []byte, keys [][]byte, values []any) []byte {
+	dst = append(dst, '{')
+	for i, v := range values {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, keys[i]...)
+		dst = appendJSONValue(dst, v)
+	}
+	return append(dst, '}')
+}
+
+// appendJSONValue writes v as JSON: integers and floats as numbers (NaN and
+// infinities, which JSON lacks, as null), text and blobs as strings.
+func appendJSONValue(dst []byte, v any) []byte {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, "null"...)
+	case int64:
+		return strconv.AppendInt(dst, v, 10)
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return append(dst, "null"...)
+		}
+		return append(dst, floatText(v)...)
+	case string:
+		return appendJSONString(dst, v)
+	case []byte:
+		return appendJSONString(dst, string(v))
+	default:
+		return appendJSONString(dst, fmt.Sprint(v))
+	}
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD; HTML
+// characters are left alone (encoding/json would write < as \u003c).
+func appendJSONString(dst []byte, s string) []byte {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x20 && c != '"' && c != '\\' {
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		switch c {
+		case '"', '\\':
+			dst = append(dst, '\\', c)
+		case '\n':
+			dst = append(dst, '\\', 'n')
+		case '\r':
+			dst = append(dst, '\\', 'r')
+		case '\t':
+			dst = append(dst, '\\', 't')
+		default:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+		}
+		start = i + 1
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}

@@ -1,0 +1,85 @@
+package sqlshell
+
+import "io"
+
+// tsvWriter prints tab-separated lines, one per row as it comes. Inside a value
+// backslash, tab, newline and carriage return are written as \\ \t \n \r, so every
+// row stays on one line and any byte string reads back exactly (bytes that are not
+// UTF-8 are written as they are). NULL is an empty field unless the user chose a text.
+type tsvWriter struct {
+	w       io.Writer
+	headers bool
+	null    string
+	columns int
+	line    []byte
+}
+
+func newTSVWriter(w io.Writer, f Format) *tsvWriter {
+	return &tsvWriter{w: w, headers: f.Headers, null: f.nullText("")}
+}
+
+func (t *tsvWriter) Begin(columns []string) error {
+	t.columns = len(columns)
+	if !t.headers || len(columns) == 0 {
+		return nil
+	}
+	t.line = t.line[:0]
+	for i, name := range columns {
+		if i > 0 {
+			t.line = append(t.line, '\t')
+		}
+		t.line = appendTSVField(t.line, name)
+	}
+	t.line = append(t.line, '\n')
+	_, err := t.w.Write(t.line)
+	return err
+}
+
+func (t *tsvWriter) Row(values []any) error {
+	if t.columns == 0 {
+		return nil
+	}
+	if err := checkRowWidth(values, t.columns); err != nil {
+		return err
+	}
+	t.line = t.line[:0]
+	for i, v := range values {
+		if i > 0 {
+			t.line = append(t.line, '\t')
+		}
+		if v == nil {
+			t.line = appendTSVField(t.line, t.null)
+		} else {
+			t.line = appendTSVField(t.line, rawText(v))
+		}
+	}
+	t.line = append(t.line, '\n')
+	_, err := t.w.Write(t.line)
+	return err
+}
+
+func (t *tsvWriter) End() error { return nil }
+
+// appendTSVField writes s with backslash, tab, newline and carriage return escaped.
+func appendTSVField(dst []byte, s string) []byte {
+	start := 0
+	for i := 0; i < len(s); i++ {
+		var esc byte
+		switch s[i] {
+		case '\\':
+			esc = '\\'
+		case '\t':
+			esc = 't'
+		case '\n':
+			esc = 'n'
+		case '\r':
+			esc = 'r'
+		default:
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		dst = append(dst, '\\', esc)
+		start = i + 1
+	}
+	return append(dst, s[start:]...)
+}

@@ -1,0 +1,185 @@
+// Package sqlshell runs SQL against a netsql engine: one-shot statements,
+// script files and standard input, printing results in the chosen output
+// mode and diagnostics on stderr.
+package sqlshell
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"syscall"
+
+	"netsql/tables"
+)
+
+// ErrOutputClosed means the reader of stdout went away (`| head`): the run
+// stops quietly.
+var ErrOutputClosed = errors.New("output closed")
+
+// Shell runs statements on one engine and prints their results.
+type Shell struct {
+	eng    *tables.Engine
+	Format Format
+	out    *bufio.Writer
+	errOut io.Writer
+}
+
+// New returns a shell printing results to stdout and diagnostics to stderr.
+func New(eng *tables.Engine, f Format, stdout, stderr io.Writer) *Shell {
+	return &Shell{eng: eng, Format: f, out: bufio.NewWriterSize(stdout, 64<<10), errOut: stderr}
+}
+
+// StatementError is a failed statement; where names it in a script
+// ("checks.sql line 3").
+type StatementError struct {
+	Where string
+	Msg   string
+}
+
+func (e *StatementError) Error() string {
+	if e.Where != "" {
+		return e.Where + ": " + e.Msg
+	}
+	return e.Msg
+}
+
+// RunScript runs every statement of text in order and stops at the first
+// that fails. name (a file name, or "" for -e) locates errors.
+func (s *Shell) RunScript(ctx context.Context, name, text string) error {
+	for _, st := range Split(text) {
+		if err := s.Exec(ctx, st.Text); err != nil {
+			var se *StatementError
+			if name != "" && errors.As(err, &se) {
+				se.Where = fmt.Sprintf("%s line %d", name, st.Line)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Exec runs one statement and prints its rows as they come. Rows printed
+// before a failure stay printed and the output is closed properly.
+func (s *Shell) Exec(ctx context.Context, query string) error {
+	var outErr error
+	warnings, err := s.eng.Statement(ctx, func(conn *sql.Conn) error {
+		rows, err := conn.QueryContext(ctx, query)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		cols, err := rows.Columns()
+		if err != nil {
+			return err
+		}
+		w, err := NewWriter(s.out, s.Format)
+		if err != nil {
+			return err
+		}
+		// Begin waits for the first row, so a statement that fails before
+		// producing one prints nothing on stdout.
+		begun := false
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				if begun {
+					outErr = w.End()
+				}
+				return err
+			}
+			if !begun {
+				begun = true
+				if outErr = w.Begin(cols); outErr != nil {
+					return nil
+				}
+			}
+			if outErr = w.Row(vals); outErr != nil {
+				return nil
+			}
+		}
+		rerr := rows.Err()
+		if !begun && rerr == nil {
+			if outErr = w.Begin(cols); outErr != nil {
+				return nil
+			}
+			begun = true
+		}
+		if begun {
+			outErr = w.End()
+		}
+		return rerr
+	})
+	if outErr == nil {
+		outErr = s.out.Flush()
+	} else {
+		s.out.Flush()
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(s.errOut, w)
+	}
+	if outErr != nil {
+		if isClosedPipe(outErr) {
+			return ErrOutputClosed
+		}
+		return fmt.Errorf("write output: %w", outErr)
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return &StatementError{Msg: tables.CleanError(err)}
+	}
+	return nil
+}
+
+func isClosedPipe(err error) bool {
+	return errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe)
+}
+
+// ListTables prints every dataset's name and description.
+func (s *Shell) ListTables() error {
+	w, err := NewWriter(s.out, s.Format)
+	if err != nil {
+		return err
+	}
+	if err := w.Begin([]string{"table_name", "description"}); err != nil {
+		return err
+	}
+	for _, d := range s.eng.Datasets() {
+		if err := w.Row([]any{d.Name, d.Doc}); err != nil {
+			return err
+		}
+	}
+	if err := w.End(); err != nil {
+		return err
+	}
+	return s.out.Flush()
+}
+
+// Schema prints the CREATE TABLE statement of one dataset, or of every one
+// for "all", each column's description as a comment.
+func Schema(w io.Writer, datasets []*tables.Dataset, name string) error {
+	var parts []string
+	for _, d := range datasets {
+		if name == "all" || d.Name == name {
+			parts = append(parts, d.CreateTableSQL())
+		}
+	}
+	if len(parts) == 0 {
+		names := make([]string, len(datasets))
+		for i, d := range datasets {
+			names[i] = d.Name
+		}
+		return fmt.Errorf("no table %q (tables: %s, or all)", name, strings.Join(names, ", "))
+	}
+	_, err := io.WriteString(w, strings.Join(parts, "\n\n")+"\n")
+	return err
+}

@@ -1,0 +1,69 @@
+package tables
+
+import (
+	"context"
+	"fmt"
+	"sort"
+)
+
+// Warning kinds counted during a statement and printed once at its end.
+const (
+	WarnProcessDenied   = "processes not readable (permission denied): run as root to see every owner"
+	WarnProcessPartly   = "processes partly readable (permission denied): their exe or netns is NULL"
+	WarnProcessVanished = "processes exited while being read (skipped)"
+)
+
+// Collector is what a dataset's producer gets: where to read, the
+// statement's context (for cancellation), a place to count what it had to
+// skip, and values computed once per statement and shared between datasets
+// (the socket owner map, the user names).
+type Collector struct {
+	src      *Source
+	ctx      context.Context
+	memo     map[string]any
+	warnings map[string]map[int64]bool
+}
+
+func newCollector(ctx context.Context, src *Source) *Collector {
+	return &Collector{src: src, ctx: ctx, memo: map[string]any{}, warnings: map[string]map[int64]bool{}}
+}
+
+// Source returns where the datasets read from.
+func (c *Collector) Source() *Source { return c.src }
+
+// Err returns a non-nil error once the statement was cancelled; long
+// collections check it between units of work.
+func (c *Collector) Err() error { return c.ctx.Err() }
+
+// Warn counts one thing (a pid) skipped for the given kind; the same id
+// counts once per statement however many datasets skip it.
+func (c *Collector) Warn(kind string, id int64) {
+	if c.warnings[kind] == nil {
+		c.warnings[kind] = map[int64]bool{}
+	}
+	c.warnings[kind][id] = true
+}
+
+// Warnings returns one line per kind counted, in a stable order.
+func (c *Collector) Warnings() []string {
+	lines := make([]string, 0, len(c.warnings))
+	for kind, ids := range c.warnings {
+		lines = append(lines, fmt.Sprintf("warning: %d %s", len(ids), kind))
+	}
+	sort.Strings(lines)
+	return lines
+}
+
+// memoize returns the value computed once per statement under key.
+func memoize[T any](c *Collector, key string, compute func() (T, error)) (T, error) {
+	if v, ok := c.memo[key]; ok {
+		return v.(T), nil
+	}
+	v, err := compute()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	c.memo[key] = v
+	return v, nil
+}

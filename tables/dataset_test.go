@@ -1,0 +1,83 @@
+package tables
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestRegistryDeclarationsValidate(t *testing.T) {
+	seen := map[string]bool{}
+	for _, d := range All {
+		if err := d.Validate(); err != nil {
+			t.Error(err)
+		}
+		if seen[d.Name] {
+			t.Errorf("dataset %s registered twice", d.Name)
+		}
+		seen[d.Name] = true
+	}
+	for _, name := range []string{"sockets", "processes", "process_sockets"} {
+		if !seen[name] {
+			t.Errorf("dataset %s is not in tables.All", name)
+		}
+	}
+}
+
+// The column constants used by the producers must match the declarations.
+func TestColumnConstantsMatchDeclarations(t *testing.T) {
+	check := func(d *Dataset, n int, named map[string]int) {
+		if len(d.Columns) != n {
+			t.Errorf("%s declares %d columns, its constants say %d", d.Name, len(d.Columns), n)
+		}
+		for name, i := range named {
+			if got := d.ColumnIndex(name); got != i {
+				t.Errorf("%s.%s is column %d, its constant says %d", d.Name, name, got, i)
+			}
+		}
+	}
+	check(Sockets, sockColumns, map[string]int{"proto": sockProtoCol, "state": sockState, "inode": sockInode,
+		"pid": sockPID, "process": sockProcess, "path": sockPath, "wmem": sockWmem, "user": sockUser, "netns": sockNetns})
+	check(Processes, procColumns, map[string]int{"pid": procPID, "name": procName, "netns": procNetns, "cgroup": procCgroup})
+}
+
+func TestValidateRejectsBadDeclarations(t *testing.T) {
+	good := func() *Dataset {
+		return &Dataset{Name: "things", Doc: "things", Sources: []string{"x"},
+			Columns: []Column{{Name: "a", Type: Integer, Doc: "a"}},
+			Collect: func(*Collector) ([]Row, error) { return nil, nil }}
+	}
+	if err := good().Validate(); err != nil {
+		t.Fatalf("a good declaration fails: %v", err)
+	}
+	cases := map[string]func(d *Dataset){
+		"keyword table":       func(d *Dataset) { d.Name = "table" },
+		"CamelCase":           func(d *Dataset) { d.Name = "Things" },
+		"no doc":              func(d *Dataset) { d.Doc = "" },
+		"no sources":          func(d *Dataset) { d.Sources = nil },
+		"no collect":          func(d *Dataset) { d.Collect = nil },
+		"keyword column":      func(d *Dataset) { d.Columns[0].Name = "group" },
+		"column without doc":  func(d *Dataset) { d.Columns[0].Doc = " " },
+		"column without type": func(d *Dataset) { d.Columns[0].Type = 0 },
+		"duplicate column":    func(d *Dataset) { d.Columns = append(d.Columns, d.Columns[0]) },
+		"key on no column":    func(d *Dataset) { d.Keys = []Key{{Column: "zz", Collect: d.Keys[0].Collect}} },
+		"group without fill":  func(d *Dataset) { d.Columns[0].Group = "owners" },
+		"multi-line doc":      func(d *Dataset) { d.Doc = "a\nb" },
+	}
+	for name, mutate := range cases {
+		d := good()
+		d.Keys = []Key{{Column: "a", Collect: func(*Collector, any) ([]Row, error) { return nil, nil }}}
+		mutate(d)
+		if err := d.Validate(); err == nil {
+			t.Errorf("%s: Validate accepted it", name)
+		}
+	}
+}
+
+func TestCreateTableSQLCarriesDescriptions(t *testing.T) {
+	sql := Sockets.CreateTableSQL()
+	for _, want := range []string{"CREATE TABLE sockets (", "local_port INTEGER,", "-- lowest pid holding the socket", ");"} {
+		if !strings.Contains(sql, want) {
+			t.Errorf("CREATE TABLE lacks %q:\n%s", want, sql)
+		}
+	}
+}

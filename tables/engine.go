@@ -1,0 +1,262 @@
+package tables
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"modernc.org/sqlite"
+	"modernc.org/sqlite/vtab"
+)
+
+// moduleName is the SQLite module every dataset's virtual table uses.
+const moduleName = "netsql"
+
+var (
+	registerOnce sync.Once
+	registerErr  error
+	engines      sync.Map // engine id (string) -> *Engine
+	nextEngineID atomic.Int64
+)
+
+// register installs the virtual-table module once per process; modules
+// reach only connections opened afterwards (go-deps.md), so every engine
+// calls it before opening its database.
+func register() error {
+	registerOnce.Do(func() {
+		registerErr = vtab.RegisterModule(nil, moduleName, module{})
+	})
+	return registerErr
+}
+
+// Stats counts what the engine did, for tests that prove the engine's
+// promises by counting rather than timing.
+type Stats struct {
+	Collections map[string]int // whole collections, by dataset
+	Narrowed    map[string]int // narrowed collections (one key value each), by dataset
+	Fills       map[string]int // column-group fills, by "dataset.group"
+	Scans       map[string]int // cursor Filter calls, by dataset
+	RowsVisited map[string]int // rows a cursor handed to SQLite, by dataset
+}
+
+func newStats() Stats {
+	return Stats{Collections: map[string]int{}, Narrowed: map[string]int{}, Fills: map[string]int{},
+		Scans: map[string]int{}, RowsVisited: map[string]int{}}
+}
+
+func (s Stats) clone() Stats {
+	c := newStats()
+	for _, pair := range [][2]map[string]int{{c.Collections, s.Collections}, {c.Narrowed, s.Narrowed},
+		{c.Fills, s.Fills}, {c.Scans, s.Scans}, {c.RowsVisited, s.RowsVisited}} {
+		for k, v := range pair[1] {
+			pair[0][k] = v
+		}
+	}
+	return c
+}
+
+// Engine is one in-memory SQLite database on one pinned connection, with
+// every dataset declared as a virtual table.
+type Engine struct {
+	id       string
+	db       *sql.DB
+	conn     *sql.Conn
+	src      *Source
+	datasets []*Dataset
+
+	mu       sync.Mutex
+	snap     *snapshot // the current statement's state; nil between statements
+	keepSnap bool      // .snapshot on: keep snap across statements
+	stats    Stats
+}
+
+// Open creates an engine reading from src and declaring datasets (tables.All
+// when nil).
+func Open(ctx context.Context, src *Source, datasets []*Dataset) (*Engine, error) {
+	if datasets == nil {
+		datasets = All
+	}
+	for _, d := range datasets {
+		if err := d.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if err := register(); err != nil {
+		return nil, fmt.Errorf("register sqlite module: %w", err)
+	}
+	e := &Engine{id: fmt.Sprint(nextEngineID.Add(1)), src: src, datasets: datasets, stats: newStats()}
+	db, err := sql.Open("sqlite", ":memory:")
+	if err != nil {
+		return nil, err
+	}
+	// Each pooled :memory: connection would be its own empty database.
+	db.SetMaxOpenConns(1)
+	e.db = db
+	e.conn, err = db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	engines.Store(e.id, e)
+	setup := []string{"PRAGMA temp_store = MEMORY"}
+	for _, d := range datasets {
+		setup = append(setup, fmt.Sprintf("CREATE VIRTUAL TABLE %s USING %s(%s, %s)", d.Name, moduleName, e.id, d.Name))
+	}
+	for _, stmt := range setup {
+		if _, err := e.conn.ExecContext(ctx, stmt); err != nil {
+			e.Close()
+			return nil, fmt.Errorf("open engine: %s: %w", stmt, err)
+		}
+	}
+	return e, nil
+}
+
+// Close releases the database.
+func (e *Engine) Close() error {
+	engines.Delete(e.id)
+	var errs []error
+	if e.conn != nil {
+		errs = append(errs, e.conn.Close())
+	}
+	errs = append(errs, e.db.Close())
+	return errors.Join(errs...)
+}
+
+// Conn returns the engine's one connection. Statements that read datasets
+// must run inside Statement.
+func (e *Engine) Conn() *sql.Conn { return e.conn }
+
+// Datasets returns the datasets this engine declares.
+func (e *Engine) Datasets() []*Dataset { return e.datasets }
+
+// Source returns where the engine reads from.
+func (e *Engine) Source() *Source { return e.src }
+
+// Stats returns a copy of the engine's counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats.clone()
+}
+
+// SetKeepSnapshot turns on or off keeping one snapshot across statements
+// (.snapshot on|off); turning it off drops the kept snapshot.
+func (e *Engine) SetKeepSnapshot(keep bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.keepSnap = keep
+	if !keep {
+		e.snap = nil
+	}
+}
+
+// Refresh drops a kept snapshot, so the next statement collects afresh.
+func (e *Engine) Refresh() {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.snap = nil
+}
+
+// Statement runs fn as one statement: every dataset it reads is collected
+// at most once, however often SQLite scans it, and is collected afresh by
+// the next statement. It returns the warnings counted (one line each) and
+// fn's error.
+func (e *Engine) Statement(ctx context.Context, fn func(conn *sql.Conn) error) ([]string, error) {
+	e.mu.Lock()
+	if e.snap == nil || !e.keepSnap {
+		e.snap = newSnapshot(ctx, e.src)
+	}
+	snap := e.snap
+	snap.col.ctx = ctx
+	e.mu.Unlock()
+
+	err := fn(e.conn)
+
+	e.mu.Lock()
+	warnings := snap.col.Warnings()
+	clear(snap.col.warnings)
+	if !e.keepSnap {
+		e.snap = nil
+	}
+	e.mu.Unlock()
+	return warnings, err
+}
+
+// Query runs one statement and returns every row, for tests and small
+// callers; Statement streams.
+func (e *Engine) Query(ctx context.Context, query string, args ...any) (columns []string, rows [][]any, warnings []string, err error) {
+	warnings, err = e.Statement(ctx, func(conn *sql.Conn) error {
+		r, err := conn.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		columns, err = r.Columns()
+		if err != nil {
+			return err
+		}
+		for r.Next() {
+			vals := make([]any, len(columns))
+			ptrs := make([]any, len(columns))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			if err := r.Scan(ptrs...); err != nil {
+				return err
+			}
+			rows = append(rows, vals)
+		}
+		return r.Err()
+	})
+	return columns, rows, warnings, err
+}
+
+// CleanError strips the driver's decoration from an SQLite error
+// ("SQL logic error: no such table: x (1)" becomes "no such table: x").
+func CleanError(err error) string {
+	msg := err.Error()
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		msg = se.Error()
+		if i := strings.LastIndex(msg, " ("); i > 0 && strings.HasSuffix(msg, ")") {
+			msg = msg[:i]
+		}
+		for _, prefix := range []string{"SQL logic error: ", "SQL logic error", "constraint failed: "} {
+			if strings.HasPrefix(msg, prefix) && len(msg) > len(prefix) {
+				msg = strings.TrimPrefix(msg, prefix)
+				break
+			}
+		}
+	}
+	return strings.TrimSpace(strings.ReplaceAll(msg, "\n", " "))
+}
+
+// lookupEngine finds the engine a virtual table belongs to.
+func lookupEngine(id string) (*Engine, error) {
+	v, ok := engines.Load(id)
+	if !ok {
+		return nil, fmt.Errorf("netsql: no engine %s", id)
+	}
+	return v.(*Engine), nil
+}
+
+// current returns the statement's snapshot, or an error when a dataset is
+// read outside Statement (a bug in the caller).
+func (e *Engine) current() (*snapshot, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.snap == nil {
+		return nil, errors.New("netsql: dataset read outside a statement")
+	}
+	return e.snap, nil
+}
+
+func (e *Engine) count(m func(*Stats) map[string]int, key string, n int) {
+	e.mu.Lock()
+	m(&e.stats)[key] += n
+	e.mu.Unlock()
+}

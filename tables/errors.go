@@ -1,0 +1,22 @@
+package tables
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrMalformed marks kernel text that could not be parsed; the error names
+// the file and line.
+var ErrMalformed = errors.New("malformed")
+
+// lineErrorf reports a malformed line of a kernel file; the caller that
+// knows the path prefixes it (see fileError).
+func lineErrorf(line int, format string, args ...any) error {
+	return fmt.Errorf("line %d: %w %s", line, ErrMalformed, fmt.Sprintf(format, args...))
+}
+
+// fileError prefixes an error from a parser with the file it came from,
+// giving messages like `/proc/net/tcp line 3: malformed local address "zz"`.
+func fileError(path string, err error) error {
+	return fmt.Errorf("%s %w", path, err)
+}

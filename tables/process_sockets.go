@@ -1,0 +1,40 @@
+package tables
+
+// ProcessSockets is every (process, file descriptor) that holds a socket,
+// what `netstat -p`, `ss -p` and `lsof -i` are built on. It reads the
+// links of /proc/PID/fd/* (socket:[INODE]) and /proc/PID/ns/net. Every owner
+// of a shared socket appears.
+var ProcessSockets = &Dataset{
+	Name:    "process_sockets",
+	Doc:     "one row per (process, file descriptor) holding a socket (ss -p, lsof -i)",
+	Sources: []string{"/proc/PID/fd/*", "/proc/PID/ns/net"},
+	Columns: []Column{
+		{Name: "pid", Type: Integer, Doc: "process id"},
+		{Name: "fd", Type: Integer, Doc: "file descriptor number"},
+		{Name: "inode", Type: Integer, Doc: "socket inode; joins sockets.inode"},
+		{Name: "netns", Type: Integer, Doc: "inode of the process's network namespace; a socket made before a setns may live in another"},
+	},
+	Collect: func(c *Collector) ([]Row, error) {
+		o, err := owners(c)
+		if err != nil {
+			return nil, err
+		}
+		return o.rows(c), nil
+	},
+	Keys: []Key{{Column: "pid", Collect: func(c *Collector, v any) ([]Row, error) {
+		o, err := ownersOf(c, v.(int64))
+		if err != nil {
+			return nil, err
+		}
+		return o.rows(c), nil
+	}}},
+	EstimatedRows: 1000,
+}
+
+func (o *socketOwners) rows(c *Collector) []Row {
+	rows := make([]Row, len(o.fds))
+	for i, f := range o.fds {
+		rows[i] = Row{f.pid, f.fd, f.inode, pidNetns(c, f.pid)}
+	}
+	return rows
+}

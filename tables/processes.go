@@ -1,0 +1,197 @@
+package tables
+
+import (
+	"bufio"
+	"bytes"
+	"strconv"
+	"strings"
+
+	"github.com/prometheus/procfs"
+)
+
+// Processes is every process netsql can read, in any namespace: what `ps`
+// shows that an investigation of sockets needs. It reads
+// /proc/PID/{stat,status,cmdline,exe,ns/net,cgroup} and /proc/stat (boot time).
+var Processes = &Dataset{
+	Name:    "processes",
+	Doc:     "one row per process, in any network namespace (ps)",
+	Sources: []string{"/proc/PID/stat", "/proc/PID/status", "/proc/PID/cmdline", "/proc/PID/exe", "/proc/PID/ns/net", "/proc/PID/cgroup", "/proc/stat", "/etc/passwd"},
+	Columns: []Column{
+		{Name: "pid", Type: Integer, Doc: "process id"},
+		{Name: "ppid", Type: Integer, Doc: "parent process id"},
+		{Name: "name", Type: Text, Doc: "the kernel's command name (comm, at most 15 bytes), as ps and ss -p show"},
+		{Name: "cmdline", Type: Text, Doc: "command line, arguments separated by spaces; empty for kernel threads"},
+		{Name: "exe", Type: Text, Doc: "path of the executable; NULL when not readable (other users' processes without root) or a kernel thread"},
+		{Name: "state", Type: Text, Doc: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle"},
+		{Name: "uid", Type: Integer, Doc: "real user id"},
+		{Name: "euid", Type: Integer, Doc: "effective user id"},
+		{Name: "user", Type: Text, Doc: "name of the real user id from etc/passwd; NULL when it has none"},
+		{Name: "threads", Type: Integer, Doc: "number of threads"},
+		{Name: "start_time", Type: Integer, Doc: "start time in Unix seconds"},
+		{Name: "netns", Type: Integer, Doc: "inode of the process's network namespace (/proc/PID/ns/net); NULL when not readable"},
+		{Name: "cgroup", Type: Text, Doc: "cgroup v2 path (the 0:: line of /proc/PID/cgroup), else the first hierarchy's path"},
+	},
+	Collect: collectProcesses,
+	Keys: []Key{{Column: "pid", Collect: func(c *Collector, v any) ([]Row, error) {
+		pid := v.(int64)
+		if ok, err := isProcess(c, pid); err != nil || !ok {
+			return nil, err
+		}
+		row, err := readProcess(c, pid)
+		if row == nil || err != nil {
+			return nil, err
+		}
+		return []Row{row}, nil
+	}}},
+	EstimatedRows: 300,
+}
+
+const (
+	procPID = iota
+	procPPID
+	procName
+	procCmdline
+	procExe
+	procState
+	procUID
+	procEUID
+	procUser
+	procThreads
+	procStartTime
+	procNetns
+	procCgroup
+	procColumns
+)
+
+func collectProcesses(c *Collector) ([]Row, error) {
+	pids, err := listPIDs(c)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]Row, 0, len(pids))
+	for _, pid := range pids {
+		if err := c.Err(); err != nil {
+			return nil, err
+		}
+		row, err := readProcess(c, pid)
+		if err != nil {
+			return nil, err
+		}
+		if row != nil {
+			rows = append(rows, row)
+		}
+	}
+	return rows, nil
+}
+
+// procFS opens the proc root once per statement.
+func procFS(c *Collector) (procfs.FS, error) {
+	return memoize(c, "procfs", func() (procfs.FS, error) { return procfs.NewFS(c.src.Proc) })
+}
+
+// bootTime is the btime line of /proc/stat, in Unix seconds.
+func bootTime(c *Collector) any {
+	v, _ := memoize(c, "btime", func() (any, error) {
+		fs, err := procFS(c)
+		if err != nil {
+			return nil, nil
+		}
+		c.src.note(c.src.procPath("stat"))
+		st, err := fs.Stat()
+		if err != nil {
+			return nil, nil
+		}
+		return int64(st.BootTime), nil
+	})
+	return v
+}
+
+// userHZ is the clock tick of /proc/PID/stat times (USER_HZ, 100 on Linux).
+const userHZ = 100
+
+// readProcess reads one process. A process that vanished or cannot be read
+// returns (nil, nil) and is counted; only an unexpected failure is an error.
+func readProcess(c *Collector, pid int64) (Row, error) {
+	fs, err := procFS(c)
+	if err != nil {
+		return nil, err
+	}
+	c.src.note(c.src.procPath(strconv.FormatInt(pid, 10)))
+	p, err := fs.Proc(int(pid))
+	if err != nil {
+		return nil, skipOrFail(c, pid, err)
+	}
+	stat, err := p.Stat()
+	if err != nil {
+		return nil, skipOrFail(c, pid, err)
+	}
+	status, err := p.NewStatus()
+	if err != nil {
+		return nil, skipOrFail(c, pid, err)
+	}
+	if int64(status.TGID) != pid {
+		return nil, nil // a thread id, which /proc resolves but does not list
+	}
+	row := make(Row, procColumns)
+	row[procPID] = pid
+	row[procPPID] = int64(stat.PPID)
+	row[procName] = stat.Comm
+	row[procState] = stat.State
+	row[procUID] = int64(status.UIDs[0])
+	row[procEUID] = int64(status.UIDs[1])
+	row[procUser] = userName(c, int64(status.UIDs[0]))
+	row[procThreads] = int64(stat.NumThreads)
+	if bt, ok := bootTime(c).(int64); ok {
+		row[procStartTime] = bt + int64(stat.Starttime)/userHZ
+	}
+	if args, err := p.CmdLine(); err == nil {
+		row[procCmdline] = strings.Join(args, " ")
+	} else if kind, skip := skipReason(err); skip {
+		c.Warn(kind, pid)
+	}
+	if exe, err := p.Executable(); err == nil && exe != "" {
+		row[procExe] = exe
+	} else if kind, skip := skipReason(err); skip && kind == WarnProcessDenied {
+		c.Warn(WarnProcessPartly, pid)
+	}
+	if ns, err := readNetns(c, c.src.procPath(strconv.FormatInt(pid, 10), "ns", "net")); err == nil {
+		row[procNetns] = ns
+	} else if kind, skip := skipReason(err); skip && kind == WarnProcessDenied {
+		c.Warn(WarnProcessPartly, pid)
+	}
+	if data, err := c.src.readFile(c.src.procPath(strconv.FormatInt(pid, 10), "cgroup")); err == nil {
+		if path, ok := cgroupPath(data); ok {
+			row[procCgroup] = path
+		}
+	}
+	return row, nil
+}
+
+func skipOrFail(c *Collector, pid int64, err error) error {
+	if kind, skip := skipReason(err); skip {
+		c.Warn(kind, pid)
+		return nil
+	}
+	return err
+}
+
+// cgroupPath picks the cgroup v2 path ("0::/system.slice/x.service") from
+// /proc/PID/cgroup, else the first line's path.
+func cgroupPath(data []byte) (string, bool) {
+	var first string
+	found := false
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" && parts[1] == "" {
+			return parts[2], true
+		}
+		if !found {
+			first, found = parts[2], true
+		}
+	}
+	return first, found
+}

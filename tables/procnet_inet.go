@@ -1,0 +1,325 @@
+package tables
+
+// Parsers for the inet socket files of /proc/net: tcp, tcp6, udp, udp6,
+// udplite, udplite6, raw, raw6, icmp and icmp6. They share one layout,
+// printed by the kernel's tcp4_seq_show, udp4_format_sock, raw_sock_seq_show
+// and ping_v4_format_sock (and their IPv6 twins). The file also holds the
+// small helpers the other /proc/net socket parsers use.
+
+import (
+	"bytes"
+	"encoding/binary"
+	"net/netip"
+)
+
+// inetSocketLine is one row of /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6,icmp,icmp6}.
+type inetSocketLine struct {
+	Local, Remote netip.AddrPort // IPv4 addresses from the v4 files; IPv6 from the *6 files, IPv4-mapped (::ffff:a.b.c.d) kept as the kernel holds them (do not Unmap)
+	State         uint8          // the kernel's st code (hex in the file)
+	TxQueue       uint64         // tx_queue (hex)
+	RxQueue       uint64         // rx_queue (hex)
+	Timer         uint8          // tr: 0 none, 1 retransmit, 2 keepalive, 3 TIME_WAIT, 4 zero-window probe
+	TimerTicks    uint64         // tm->when in USER_HZ (100 Hz) ticks (hex); a value >= 1<<63 counts as 0
+	Retransmits   uint64         // retrnsmt (hex)
+	UID           uint32         // decimal
+	Inode         uint64         // decimal; 0 for TIME_WAIT and SYN_RECV rows
+	Drops         int64          // the trailing drops column of udp/raw/icmp files; -1 when the file has none (tcp) or the line lacks it
+}
+
+// Field positions in an inet socket line; inetMinFields is what a TIME_WAIT
+// row (which stops after "inode refcnt pointer") is sure to have.
+const (
+	inetFieldLocal    = 1
+	inetFieldRemote   = 2
+	inetFieldState    = 3
+	inetFieldQueues   = 4
+	inetFieldTimer    = 5
+	inetFieldRetrans  = 6
+	inetFieldUID      = 7
+	inetFieldTimeout  = 8
+	inetFieldInode    = 9
+	inetFieldDrops    = 12
+	inetMinFields     = 10
+	inetWantedFields  = inetFieldDrops + 1
+	inetTicksNegative = uint64(1) << 63
+)
+
+// parseInetSockets parses the text of one of those files. ipv6 selects the 32-hex-digit address form;
+// withDrops says the file is a udp/udplite/raw/icmp file whose 13th field is drops.
+func parseInetSockets(data []byte, ipv6, withDrops bool) ([]inetSocketLine, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	// One row per line at most: a single allocation even for 100,000 sockets.
+	rows := make([]inetSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
+	var fieldBuf [inetWantedFields][]byte
+	lines := procnetLines{data: data}
+	seenHeader := false
+	for {
+		line, ok := lines.next()
+		if !ok {
+			break
+		}
+		fields := procnetFields(line, fieldBuf[:0])
+		if len(fields) == 0 {
+			continue
+		}
+		if !seenHeader {
+			seenHeader = true
+			if string(fields[0]) == "sl" {
+				continue
+			}
+		}
+		if len(fields) < inetMinFields {
+			return nil, lineErrorf(lines.num, "too few fields (%d)", len(fields))
+		}
+		row, err := parseInetSocketFields(fields, withDrops && len(fields) > inetFieldDrops, ipv6, lines.num)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// parseInetSocketFields decodes the fields of one line; sl (field 0) and
+// everything after the inode except drops is ignored.
+func parseInetSocketFields(fields [][]byte, hasDrops, ipv6 bool, lineNum int) (inetSocketLine, error) {
+	var row inetSocketLine
+	var ok bool
+	if row.Local, ok = parseInetAddrPort(fields[inetFieldLocal], ipv6); !ok {
+		return row, lineErrorf(lineNum, "local address %q", procnetClip(fields[inetFieldLocal]))
+	}
+	if row.Remote, ok = parseInetAddrPort(fields[inetFieldRemote], ipv6); !ok {
+		return row, lineErrorf(lineNum, "remote address %q", procnetClip(fields[inetFieldRemote]))
+	}
+	state, ok := procnetHex(fields[inetFieldState], 8)
+	if !ok {
+		return row, lineErrorf(lineNum, "state %q", procnetClip(fields[inetFieldState]))
+	}
+	row.State = uint8(state)
+	if row.TxQueue, row.RxQueue, ok = procnetHexPair(fields[inetFieldQueues], 64, 64); !ok {
+		return row, lineErrorf(lineNum, "tx_queue:rx_queue %q", procnetClip(fields[inetFieldQueues]))
+	}
+	timer, ticks, ok := procnetHexPair(fields[inetFieldTimer], 8, 64)
+	if !ok {
+		return row, lineErrorf(lineNum, "tr:tm->when %q", procnetClip(fields[inetFieldTimer]))
+	}
+	row.Timer = uint8(timer)
+	// tm->when is a signed clock_t printed with %lX: an expired timer shows
+	// as a huge number, which means "due now".
+	if ticks < inetTicksNegative {
+		row.TimerTicks = ticks
+	}
+	if row.Retransmits, ok = procnetHex(fields[inetFieldRetrans], 64); !ok {
+		return row, lineErrorf(lineNum, "retrnsmt %q", procnetClip(fields[inetFieldRetrans]))
+	}
+	uid, ok := procnetDec(fields[inetFieldUID], 32)
+	if !ok {
+		return row, lineErrorf(lineNum, "uid %q", procnetClip(fields[inetFieldUID]))
+	}
+	row.UID = uint32(uid)
+	// timeout (icsk_probes_out, printed with %d) is not kept, but a line
+	// where it is not a number is not a line of this file.
+	if _, ok = procnetInt(fields[inetFieldTimeout], 64); !ok {
+		return row, lineErrorf(lineNum, "timeout %q", procnetClip(fields[inetFieldTimeout]))
+	}
+	if row.Inode, ok = procnetDec(fields[inetFieldInode], 64); !ok {
+		return row, lineErrorf(lineNum, "inode %q", procnetClip(fields[inetFieldInode]))
+	}
+	row.Drops = -1
+	if hasDrops {
+		drops, ok := procnetDec(fields[inetFieldDrops], 63)
+		if !ok {
+			return row, lineErrorf(lineNum, "drops %q", procnetClip(fields[inetFieldDrops]))
+		}
+		row.Drops = int64(drops)
+	}
+	return row, nil
+}
+
+// parseInetAddrPort decodes "0100007F:20FB" (8 hex digits of a native-endian
+// u32, then the port in host order) or its IPv6 form with four such words.
+func parseInetAddrPort(field []byte, ipv6 bool) (netip.AddrPort, bool) {
+	colon := bytes.IndexByte(field, ':')
+	if colon < 0 {
+		return netip.AddrPort{}, false
+	}
+	hexAddr, hexPort := field[:colon], field[colon+1:]
+	port, ok := procnetHex(hexPort, 16)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	var addr netip.Addr
+	if ipv6 {
+		if len(hexAddr) != 32 {
+			return netip.AddrPort{}, false
+		}
+		var raw [16]byte
+		for i := 0; i < 4; i++ {
+			word, ok := procnetHex(hexAddr[8*i:8*i+8], 32)
+			if !ok {
+				return netip.AddrPort{}, false
+			}
+			binary.NativeEndian.PutUint32(raw[4*i:], uint32(word))
+		}
+		addr = netip.AddrFrom16(raw)
+	} else {
+		if len(hexAddr) != 8 {
+			return netip.AddrPort{}, false
+		}
+		word, ok := procnetHex(hexAddr, 32)
+		if !ok {
+			return netip.AddrPort{}, false
+		}
+		var raw [4]byte
+		binary.NativeEndian.PutUint32(raw[:], uint32(word))
+		addr = netip.AddrFrom4(raw)
+	}
+	return netip.AddrPortFrom(addr, uint16(port)), true
+}
+
+// procnetLines walks kernel text line by line without copying; num is the
+// 1-based number of the line last returned, so errors can name it.
+type procnetLines struct {
+	data []byte
+	num  int
+}
+
+// next returns the next line without its newline; a last line without a
+// trailing newline is returned too.
+func (l *procnetLines) next() ([]byte, bool) {
+	if len(l.data) == 0 {
+		return nil, false
+	}
+	l.num++
+	var line []byte
+	if i := bytes.IndexByte(l.data, '\n'); i >= 0 {
+		line, l.data = l.data[:i], l.data[i+1:]
+	} else {
+		line, l.data = l.data, nil
+	}
+	return line, true
+}
+
+// procnetFields splits line at runs of spaces and tabs into at most cap(dst)
+// fields appended to dst. It stops there, so the padding and the columns a
+// parser does not read cost nothing; a caller wanting n fields passes cap n.
+func procnetFields(line []byte, dst [][]byte) [][]byte {
+	i := 0
+	for len(dst) < cap(dst) {
+		for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+			i++
+		}
+		if i == len(line) {
+			break
+		}
+		start := i
+		for i < len(line) && line[i] != ' ' && line[i] != '\t' {
+			i++
+		}
+		dst = append(dst, line[start:i])
+	}
+	return dst
+}
+
+// procnetHexValue maps a byte to its hex digit value, or to 0xFF for a byte
+// that is not a hex digit; a table beats a switch on 15 MB of text.
+var procnetHexValue = func() (table [256]byte) {
+	for c := range table {
+		switch {
+		case '0' <= c && c <= '9':
+			table[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			table[c] = byte(c-'a') + 10
+		case 'A' <= c && c <= 'F':
+			table[c] = byte(c-'A') + 10
+		default:
+			table[c] = 0xFF
+		}
+	}
+	return table
+}()
+
+// procnetHex parses unsigned hex digits (either case) that fit in bitSize
+// bits; leading zeros are allowed, signs and prefixes are not.
+func procnetHex(digits []byte, bitSize uint) (uint64, bool) {
+	if len(digits) == 0 {
+		return 0, false
+	}
+	limit := ^uint64(0) >> (64 - bitSize)
+	var value uint64
+	for _, c := range digits {
+		digit := procnetHexValue[c]
+		if digit == 0xFF || value > limit>>4 {
+			return 0, false
+		}
+		value = value<<4 | uint64(digit)
+	}
+	return value, true
+}
+
+// procnetHexPair parses "a:b", two hex numbers of the given widths.
+func procnetHexPair(field []byte, bitsA, bitsB uint) (uint64, uint64, bool) {
+	colon := bytes.IndexByte(field, ':')
+	if colon < 0 {
+		return 0, 0, false
+	}
+	a, okA := procnetHex(field[:colon], bitsA)
+	b, okB := procnetHex(field[colon+1:], bitsB)
+	return a, b, okA && okB
+}
+
+// procnetDec parses unsigned decimal digits that fit in bitSize bits.
+func procnetDec(digits []byte, bitSize uint) (uint64, bool) {
+	if len(digits) == 0 {
+		return 0, false
+	}
+	limit := ^uint64(0) >> (64 - bitSize)
+	var value uint64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		digit := uint64(c - '0')
+		if value > (limit-digit)/10 {
+			return 0, false
+		}
+		value = value*10 + digit
+	}
+	return value, true
+}
+
+// procnetInt parses a decimal number with an optional minus sign that fits
+// in a signed integer of bitSize bits.
+func procnetInt(digits []byte, bitSize uint) (int64, bool) {
+	negative := len(digits) > 0 && digits[0] == '-'
+	if negative {
+		digits = digits[1:]
+	}
+	magnitude, ok := procnetDec(digits, 64)
+	if !ok {
+		return 0, false
+	}
+	limit := uint64(1) << (bitSize - 1)
+	if negative {
+		if magnitude > limit {
+			return 0, false
+		}
+		return -int64(magnitude-1) - 1, true
+	}
+	if magnitude >= limit {
+		return 0, false
+	}
+	return int64(magnitude), true
+}
+
+// procnetClip shortens a field quoted in an error message, so an overlong
+// line does not become an overlong error.
+func procnetClip(field []byte) string {
+	const maxQuoted = 64
+	if len(field) > maxQuoted {
+		return string(field[:maxQuoted]) + "..."
+	}
+	return string(field)
+}

@@ -1,0 +1,108 @@
+package tables
+
+// Parser for /proc/net/packet, printed by the kernel's packet_seq_show as
+// "%pK %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu": everything decimal except
+// the pointer and Proto, and every line padded with trailing spaces.
+
+import (
+	"bytes"
+)
+
+// packetSocketLine is one row of /proc/net/packet ("sk RefCnt Type Proto Iface R Rmem User Inode").
+type packetSocketLine struct {
+	RefCount uint32
+	Type     uint16 // socket type: 3 raw, 2 dgram (decimal)
+	Proto    uint16 // ethertype, hex (0003 = ETH_P_ALL)
+	Ifindex  int32  // 0 = any (decimal)
+	Running  bool
+	Rmem     uint64
+	UID      uint32
+	Inode    uint64
+}
+
+// packetFieldCount is the number of columns; a longer line (a future kernel
+// adding columns) is accepted and its extra columns ignored.
+const packetFieldCount = 9
+
+// parsePacketSockets parses the text of /proc/net/packet.
+func parsePacketSockets(data []byte) ([]packetSocketLine, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	rows := make([]packetSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
+	var fieldBuf [packetFieldCount][]byte
+	lines := procnetLines{data: data}
+	seenHeader := false
+	for {
+		line, ok := lines.next()
+		if !ok {
+			break
+		}
+		fields := procnetFields(line, fieldBuf[:0])
+		if len(fields) == 0 {
+			continue
+		}
+		if !seenHeader {
+			seenHeader = true
+			if string(fields[0]) == "sk" {
+				continue
+			}
+		}
+		if len(fields) < packetFieldCount {
+			return nil, lineErrorf(lines.num, "too few fields (%d)", len(fields))
+		}
+		row, err := parsePacketSocketFields(fields, lines.num)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}
+
+// parsePacketSocketFields decodes the nine columns of one row.
+func parsePacketSocketFields(fields [][]byte, lineNum int) (packetSocketLine, error) {
+	var row packetSocketLine
+	if _, ok := procnetHex(fields[0], 64); !ok {
+		return row, lineErrorf(lineNum, "sk %q", procnetClip(fields[0]))
+	}
+	refCount, ok := procnetDec(fields[1], 32)
+	if !ok {
+		return row, lineErrorf(lineNum, "refcnt %q", procnetClip(fields[1]))
+	}
+	row.RefCount = uint32(refCount)
+	socketType, ok := procnetDec(fields[2], 16)
+	if !ok {
+		return row, lineErrorf(lineNum, "type %q", procnetClip(fields[2]))
+	}
+	row.Type = uint16(socketType)
+	proto, ok := procnetHex(fields[3], 16)
+	if !ok {
+		return row, lineErrorf(lineNum, "proto %q", procnetClip(fields[3]))
+	}
+	row.Proto = uint16(proto)
+	ifindex, ok := procnetInt(fields[4], 32)
+	if !ok {
+		return row, lineErrorf(lineNum, "iface %q", procnetClip(fields[4]))
+	}
+	row.Ifindex = int32(ifindex)
+	switch string(fields[5]) {
+	case "0":
+	case "1":
+		row.Running = true
+	default:
+		return row, lineErrorf(lineNum, "running flag %q", procnetClip(fields[5]))
+	}
+	if row.Rmem, ok = procnetDec(fields[6], 64); !ok {
+		return row, lineErrorf(lineNum, "rmem %q", procnetClip(fields[6]))
+	}
+	uid, ok := procnetDec(fields[7], 32)
+	if !ok {
+		return row, lineErrorf(lineNum, "user %q", procnetClip(fields[7]))
+	}
+	row.UID = uint32(uid)
+	if row.Inode, ok = procnetDec(fields[8], 64); !ok {
+		return row, lineErrorf(lineNum, "inode %q", procnetClip(fields[8]))
+	}
+	return row, nil
+}

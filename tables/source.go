@@ -1,0 +1,92 @@
+package tables
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Source says where the datasets read from: the live system, or another
+// tree (a test fixture, a copy of another machine) given with --root,
+// --proc or --sys.
+type Source struct {
+	Proc string // the proc filesystem, "/proc" on the live system
+	Sys  string // the sys filesystem
+	Etc  string // passwd, services, iproute2's rt_tables
+	// Live is true when every part is the running system's own, so netlink
+	// may be used; any override turns it off.
+	Live bool
+	// OnRead, when set, is called with every path a dataset reads (a file,
+	// a directory listing, a process directory); tests count reads with it.
+	OnRead func(path string)
+}
+
+// LiveSource reads the running system.
+func LiveSource() *Source {
+	return &Source{Proc: "/proc", Sys: "/sys", Etc: "/etc", Live: true}
+}
+
+// RootSource reads DIR/proc, DIR/sys and DIR/etc.
+func RootSource(dir string) *Source {
+	return &Source{
+		Proc: filepath.Join(dir, "proc"),
+		Sys:  filepath.Join(dir, "sys"),
+		Etc:  filepath.Join(dir, "etc"),
+	}
+}
+
+// ErrNotDirectory is returned by CheckDir for a path that is not a directory.
+var ErrNotDirectory = errors.New("not a directory")
+
+// CheckDir reports whether path is an existing directory, with an error
+// naming the path when it is not.
+func CheckDir(path string) error {
+	info, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("%s: no such directory", path)
+		}
+		return err
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("%s: %w", path, ErrNotDirectory)
+	}
+	return nil
+}
+
+func (s *Source) note(path string) {
+	if s.OnRead != nil {
+		s.OnRead(path)
+	}
+}
+
+// procPath joins elements under the proc root.
+func (s *Source) procPath(elem ...string) string {
+	return filepath.Join(append([]string{s.Proc}, elem...)...)
+}
+
+// etcPath joins elements under the etc root.
+func (s *Source) etcPath(elem ...string) string {
+	return filepath.Join(append([]string{s.Etc}, elem...)...)
+}
+
+// readFile reads a whole file, telling OnRead.
+func (s *Source) readFile(path string) ([]byte, error) {
+	s.note(path)
+	return os.ReadFile(path)
+}
+
+// readOptional reads a file that may not exist on this kernel: a missing
+// file is (nil, false, nil), "no data" rather than an error.
+func (s *Source) readOptional(path string) ([]byte, bool, error) {
+	data, err := s.readFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}

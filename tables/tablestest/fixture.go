@@ -1,0 +1,93 @@
+// Package tablestest builds the fixture trees that tests of netsql query
+// with --root: a copy of tables/testdata/root plus the symlinks that module
+// zips cannot carry (fd/N -> socket:[INODE], ns/net, exe), made at test time.
+package tablestest
+
+import (
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// Links are the symlinks of the fixture tree, relative to its root.
+var Links = map[string]string{
+	"proc/self/ns/net": "net:[4026531840]",
+	"proc/1/ns/net":    "net:[4026531840]",
+	"proc/1/exe":       "/usr/lib/systemd/systemd",
+	"proc/1/fd/0":      "/dev/null",
+	"proc/1/fd/7":      "socket:[1020]",
+	"proc/1/fd/10":     "socket:[1012]",
+	"proc/1/fd/11":     "socket:[1021]",
+	"proc/1/fd/12":     "pipe:[555]",
+	"proc/812/ns/net":  "net:[4026531840]",
+	"proc/812/exe":     "/usr/sbin/sshd",
+	"proc/812/fd/3":    "socket:[1001]",
+	"proc/812/fd/4":    "socket:[1003]",
+	"proc/812/fd/5":    "socket:[1010]",
+	"proc/1500/ns/net": "net:[4026531840]",
+	"proc/1500/exe":    "/usr/sbin/nginx",
+	"proc/1500/fd/6":   "socket:[1004]",
+	"proc/1500/fd/7":   "socket:[1009]",
+	"proc/2044/ns/net": "net:[4026532000]",
+	"proc/2044/exe":    "/home/alice/my server",
+	"proc/2044/fd/3":   "socket:[1002]",
+	"proc/2044/fd/4":   "socket:[1006]",
+	"proc/2044/fd/5":   "socket:[1004]",
+	"proc/2044/fd/6":   "socket:[1011]",
+}
+
+// Dir is the fixture tree in the source, without its symlinks.
+func Dir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "testdata", "root")
+}
+
+// Root copies the fixture tree to a temporary directory, adds Links and
+// extra (path -> target), and returns the copy's path.
+func Root(t testing.TB, extra map[string]string) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := Dir()
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The thread 1501 shares its process's fd table; an empty one keeps the
+	// owner walk from counting it as vanished.
+	if err := os.MkdirAll(filepath.Join(dst, "proc/1501/fd"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for path, target := range Links {
+		Symlink(t, target, filepath.Join(dst, path))
+	}
+	for path, target := range extra {
+		Symlink(t, target, filepath.Join(dst, path))
+	}
+	return dst
+}
+
+// Symlink makes path -> target, creating path's directory.
+func Symlink(t testing.TB, target, path string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, path); err != nil {
+		t.Fatal(err)
+	}
+}
