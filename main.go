@@ -14,9 +14,11 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
+	"netsql/queries"
 	"netsql/sqlshell"
 	"netsql/tables"
 )
@@ -55,6 +57,10 @@ type options struct {
 	exec, file, mode, null, root, proc, sys, schema string
 	noHeader, listTables, showVersion, nullSet      bool
 	query                                           string
+	savedQuery                                      string
+	listQueries, allowWrite                         bool
+	params                                          []string
+	timeout                                         time.Duration
 }
 
 func parseFlags(args []string, helpOut io.Writer) (*options, error) {
@@ -72,6 +78,17 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.BoolVar(&o.listTables, "list-tables", false, "list the tables and exit")
 	fs.StringVar(&o.schema, "schema", "", "print the schema of `TABLE` (or all) and exit")
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&o.savedQuery, "q", "", "run the saved query `NAME` (see --list-queries)")
+	fs.BoolVar(&o.listQueries, "list-queries", false, "list the saved queries and exit")
+	fs.Func("param", "bind :name in the statements to a value: `name=value` (repeatable)", func(v string) error {
+		if _, _, err := sqlshell.ParseParam(v); err != nil {
+			return err
+		}
+		o.params = append(o.params, v)
+		return nil
+	})
+	fs.BoolVar(&o.allowWrite, "allow-write", false, "let statements and dot-commands write files (ATTACH, VACUUM INTO, .output)")
+	fs.DurationVar(&o.timeout, "timeout", 0, "stop each statement after `DURATION` (e.g. 5s); 0 means no limit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(helpOut, usage)
@@ -93,6 +110,10 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("give SQL either as an argument, with -e or with -f, not several")
 	case o.exec != "" && o.file != "":
 		return nil, errors.New("-e and -f cannot be used together")
+	case o.savedQuery != "" && (o.exec != "" || o.file != "" || len(rest) == 1):
+		return nil, errors.New("-q cannot be used with -e, -f or an SQL argument")
+	case o.timeout < 0:
+		return nil, fmt.Errorf("--timeout %v: must not be negative", o.timeout)
 	case len(rest) == 1:
 		o.query = rest[0]
 	default:
@@ -175,7 +196,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	script, scriptName := o.query, ""
+	var saved []queries.Query
+	if o.savedQuery != "" || o.listQueries {
+		if saved, err = queries.Load(queries.UserDir()); err != nil {
+			fmt.Fprintf(stderr, "netsql: %v\n", err)
+			return exitUsage
+		}
+	}
 	switch {
+	case o.listQueries:
+		for _, q := range saved {
+			fmt.Fprintf(stdout, "%s\t%s\n", q.Name, q.Description)
+		}
+		return exitOK
+	case o.savedQuery != "":
+		q, err := queries.Find(saved, o.savedQuery)
+		if err != nil {
+			fmt.Fprintf(stderr, "netsql: -q: %v\n", err)
+			return exitUsage
+		}
+		script, scriptName = q.SQL, "query "+q.Name
 	case o.file != "":
 		data, err := os.ReadFile(o.file)
 		if err != nil {
@@ -225,7 +265,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	defer eng.Close()
+	eng.SetAllowWrite(o.allowWrite)
 	sh := sqlshell.New(eng, format, stdout, stderr)
+	sh.Timeout = o.timeout
+	for _, p := range o.params {
+		name, value, _ := sqlshell.ParseParam(p)
+		sh.SetParam(name, value)
+	}
 	if o.listTables {
 		err = sh.ListTables()
 	} else {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"strings"
 	"syscall"
+	"time"
 
 	"netsql/tables"
 )
@@ -26,6 +27,9 @@ type Shell struct {
 	Format Format
 	out    *bufio.Writer
 	errOut io.Writer
+	params map[string]string // :name bindings (--param, .param set)
+	// Timeout stops each statement after this long (--timeout); 0 means none.
+	Timeout time.Duration
 }
 
 // New returns a shell printing results to stdout and diagnostics to stderr.
@@ -65,9 +69,18 @@ func (s *Shell) RunScript(ctx context.Context, name, text string) error {
 // Exec runs one statement and prints its rows as they come. Rows printed
 // before a failure stay printed and the output is closed properly.
 func (s *Shell) Exec(ctx context.Context, query string) error {
+	args, err := s.bindArgs(query)
+	if err != nil {
+		return &StatementError{Msg: err.Error()}
+	}
+	if s.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, fmt.Errorf("%w after --timeout %v", ErrTimeout, s.Timeout))
+		defer cancel()
+	}
 	var outErr error
 	warnings, err := s.eng.Statement(ctx, func(conn *sql.Conn) error {
-		rows, err := conn.QueryContext(ctx, query)
+		rows, err := conn.QueryContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -132,13 +145,19 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		return fmt.Errorf("write output: %w", outErr)
 	}
 	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
+		if cause := context.Cause(ctx); cause != nil {
+			if errors.Is(cause, ErrTimeout) {
+				return &StatementError{Msg: cause.Error()}
+			}
+			return cause
 		}
 		return &StatementError{Msg: tables.CleanError(err)}
 	}
 	return nil
 }
+
+// ErrTimeout marks a statement stopped by --timeout.
+var ErrTimeout = errors.New("statement stopped")
 
 func isClosedPipe(err error) bool {
 	return errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe)

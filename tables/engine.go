@@ -29,6 +29,9 @@ var (
 func register() error {
 	registerOnce.Do(func() {
 		registerErr = vtab.RegisterModule(nil, moduleName, module{})
+		if registerErr == nil {
+			registerErr = registerFunctions()
+		}
 	})
 	return registerErr
 }
@@ -72,6 +75,9 @@ type Engine struct {
 	snap     *snapshot // the current statement's state; nil between statements
 	keepSnap bool      // .snapshot on: keep snap across statements
 	stats    Stats
+
+	allowWrite atomic.Bool // --allow-write: statements may write files
+	denied     string      // why the authorizer refused the current statement
 }
 
 // Open creates an engine reading from src and declaring datasets (tables.All
@@ -112,7 +118,63 @@ func Open(ctx context.Context, src *Source, datasets []*Dataset) (*Engine, error
 			return nil, fmt.Errorf("open engine: %s: %w", stmt, err)
 		}
 	}
+	err = e.conn.Raw(func(driverConn any) error {
+		reg, ok := driverConn.(sqlite.AuthorizerRegisterer)
+		if !ok {
+			return errors.New("the sqlite driver has no authorizer")
+		}
+		return reg.RegisterAuthorizer(e.authorize)
+	})
+	if err != nil {
+		e.Close()
+		return nil, fmt.Errorf("open engine: %w", err)
+	}
 	return e, nil
+}
+
+// SetAllowWrite lets statements write files (--allow-write): ATTACH,
+// VACUUM INTO and the temp_store pragmas.
+func (e *Engine) SetAllowWrite(allow bool) { e.allowWrite.Store(allow) }
+
+// AllowWrite reports whether statements may write files.
+func (e *Engine) AllowWrite() bool { return e.allowWrite.Load() }
+
+// ErrRefused marks a statement the read-only policy refused.
+var ErrRefused = errors.New("refused")
+
+// authorize is the connection's authorizer. netsql often runs as root on
+// query files someone else wrote, so by default a statement may not touch
+// the filesystem: ATTACH (VACUUM INTO reaches here as an ATTACH) and the
+// pragmas that move temporary storage to disk are refused, and so are
+// loading extensions and dropping netsql's own tables, always.
+func (e *Engine) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, _, _ string) sqlite.AuthorizerReturnCode {
+	deny := func(why string) sqlite.AuthorizerReturnCode {
+		e.denied = why
+		return sqlite.AuthorizerDeny
+	}
+	const hint = "; netsql is read-only unless run with --allow-write"
+	switch action {
+	case sqlite.AuthAttach:
+		if !e.allowWrite.Load() {
+			return deny(fmt.Sprintf("ATTACH or VACUUM INTO %q would open a file%s", arg1, hint))
+		}
+	case sqlite.AuthPragma:
+		switch strings.ToLower(arg1) {
+		case "temp_store", "temp_store_directory", "data_store_directory":
+			if arg2 != "" && !e.allowWrite.Load() {
+				return deny(fmt.Sprintf("PRAGMA %s could put data on disk%s", arg1, hint))
+			}
+		}
+	case sqlite.AuthFunction:
+		if strings.EqualFold(arg2, "load_extension") {
+			return deny("load_extension() would load code into netsql")
+		}
+	case sqlite.AuthDropVTable:
+		if arg2 == moduleName {
+			return deny(fmt.Sprintf("%s is a netsql table and cannot be dropped", arg1))
+		}
+	}
+	return sqlite.AuthorizerOK
 }
 
 // Close releases the database.
@@ -166,15 +228,25 @@ func (e *Engine) Refresh() {
 // the next statement. It returns the warnings counted (one line each) and
 // fn's error.
 func (e *Engine) Statement(ctx context.Context, fn func(conn *sql.Conn) error) ([]string, error) {
+	running.Lock()
+	running.engine = e
+	defer func() {
+		running.engine = nil
+		running.Unlock()
+	}()
 	e.mu.Lock()
 	if e.snap == nil || !e.keepSnap {
 		e.snap = newSnapshot(ctx, e.src)
 	}
 	snap := e.snap
 	snap.col.ctx = ctx
+	e.denied = ""
 	e.mu.Unlock()
 
 	err := fn(e.conn)
+	if err != nil && e.denied != "" && (strings.Contains(err.Error(), "not authorized") || strings.Contains(err.Error(), "authorization denied")) {
+		err = fmt.Errorf("%w: %s", ErrRefused, e.denied)
+	}
 
 	e.mu.Lock()
 	warnings := snap.col.Warnings()

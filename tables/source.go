@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
 )
@@ -21,6 +22,8 @@ type Source struct {
 	// OnRead, when set, is called with every path a dataset reads (a file,
 	// a directory listing, a process directory); tests count reads with it.
 	OnRead func(path string)
+	// Resolver answers resolve(addr); nil means the system's resolver.
+	Resolver *net.Resolver
 }
 
 // LiveSource reads the running system.

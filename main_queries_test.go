@@ -1,0 +1,124 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"netsql/queries"
+	"netsql/tables/tablestest"
+)
+
+// Every saved query runs on the fixture tree and prints what its golden
+// file holds (NETSQL_UPDATE_GOLDEN=1 rewrites them; read them when you do).
+func TestSavedQueriesOnFixture(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	list, err := queries.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	params := map[string][]string{"port_owner": {"--param", "port=8080"}}
+	for _, q := range list {
+		args := append([]string{"--root", root, "-o", "tsv", "-q", q.Name}, params[q.Name]...)
+		code, out, errOut := runCLI(t, "", args...)
+		if code != 0 || errOut != "" {
+			t.Errorf("-q %s: exit %d, stderr %q", q.Name, code, errOut)
+			continue
+		}
+		golden := filepath.Join("testdata", "queries", q.Name+".golden")
+		if os.Getenv("NETSQL_UPDATE_GOLDEN") == "1" {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Errorf("-q %s: %v (NETSQL_UPDATE_GOLDEN=1 writes it)", q.Name, err)
+			continue
+		}
+		if diff := cmp.Diff(string(want), out); diff != "" {
+			t.Errorf("-q %s (-want +got):\n%s", q.Name, diff)
+		}
+	}
+}
+
+func TestSavedQueriesListAndUserOverride(t *testing.T) {
+	config := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", config)
+	dir := filepath.Join(config, "netsql", "queries")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write := func(name, text string) {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("mine.sql", "-- description: my own query\nSELECT 41 + 1;\n")
+	write("states.sql", "-- description: overridden states\nSELECT 'overridden';\n")
+	code, out, _ := runCLI(t, "", "--list-queries")
+	if code != 0 || !strings.Contains(out, "mine\tmy own query\n") || !strings.Contains(out, "states\toverridden states\n") ||
+		!strings.Contains(out, "listening\t") {
+		t.Errorf("--list-queries: exit %d\n%s", code, out)
+	}
+	if code, out, _ := runCLI(t, "", "--no-header", "-q", "mine"); code != 0 || out != "42\n" {
+		t.Errorf("-q mine: exit %d, %q", code, out)
+	}
+	if code, out, _ := runCLI(t, "", "--no-header", "-q", "states"); code != 0 || out != "overridden\n" {
+		t.Errorf("-q states (overridden): exit %d, %q", code, out)
+	}
+	write("broken.sql", "SELECT 1;\n")
+	code, _, errOut := runCLI(t, "", "--list-queries")
+	if code != exitUsage || !strings.Contains(errOut, "broken.sql line 1: first line must be `-- description: ...`") {
+		t.Errorf("a query without a description: exit %d, %q", code, errOut)
+	}
+}
+
+func TestParamsAndTimeout(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	q := "SELECT process FROM sockets WHERE local_port = :port AND state = :state"
+	code, out, errOut := runCLI(t, "", "--root", root, "--no-header", "--param", "port=22", "--param", "state=LISTEN", q)
+	if code != 0 || out != "sshd\n" {
+		t.Errorf("--param: exit %d, %q, %q", code, out, errOut)
+	}
+	code, out, errOut = runCLI(t, "", "--root", root, "--param", "port=22", q)
+	if code != exitFailed || out != "" || !strings.Contains(errOut, "missing parameter :state") {
+		t.Errorf("missing parameter: exit %d, %q, %q", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "--param", "noequals", "SELECT 1")
+	if code != exitUsage || !strings.Contains(errOut, `--param "noequals": want name=value`) {
+		t.Errorf("bad --param: exit %d, %q", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "--timeout", "soon", "SELECT 1")
+	if code != exitUsage || !strings.Contains(errOut, "-timeout") {
+		t.Errorf("bad --timeout: exit %d, %q", code, errOut)
+	}
+	code, out, errOut = runCLI(t, "", "--root", root, "--timeout", "200ms",
+		"WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) SELECT count(*) FROM n")
+	if code != exitFailed || out != "" || errOut != "error: statement stopped after --timeout 200ms\n" {
+		t.Errorf("--timeout: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+}
+
+func TestReadOnlyCLI(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "copy.db")
+	code, _, errOut := runCLI(t, "", "VACUUM INTO '"+target+"'")
+	if code != exitFailed || !strings.Contains(errOut, "--allow-write") {
+		t.Errorf("VACUUM INTO: exit %d, %q", code, errOut)
+	}
+	if _, err := os.Stat(target); err == nil {
+		t.Errorf("%s was written without --allow-write", target)
+	}
+	if code, _, errOut := runCLI(t, "", "--allow-write", "VACUUM INTO '"+target+"'"); code != 0 {
+		t.Errorf("VACUUM INTO with --allow-write: exit %d, %q", code, errOut)
+	}
+}
