@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+
+	"netsql/tables/tablestest"
+)
+
+// A statement that fails after some rows leaves those rows printed, a JSON
+// array closed properly, and the error on stderr with exit 1; one that
+// fails before its first row prints nothing.
+func TestFailureMidStream(t *testing.T) {
+	q := `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 5)
+	      SELECT i, CASE WHEN i < 3 THEN i ELSE cidr_contains('bad', '1.2.3.4') END AS v FROM n`
+	code, out, errOut := runCLI(t, "", "-o", "json", q)
+	if code != exitFailed || !strings.Contains(errOut, `error: cidr_contains: argument 1: "bad" is not a CIDR block`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+	var got []map[string]any
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("partial output is not valid JSON: %v\n%s", err, out)
+	}
+	if len(got) != 2 {
+		t.Errorf("partial JSON holds %d rows, want the 2 before the failure: %s", len(got), out)
+	}
+	for _, mode := range []string{"json", "tsv", "table", "csv"} {
+		code, out, _ := runCLI(t, "", "-o", mode, "SELECT cidr_contains('bad', '1.2.3.4')")
+		if code != exitFailed || out != "" {
+			t.Errorf("-o %s, failing before the first row: exit %d, stdout %q", mode, code, out)
+		}
+	}
+}
+
+// Rows stream: a result far larger than the memory used is written as it
+// comes in every streaming mode.
+func TestLargeResultStreamsInBoundedMemory(t *testing.T) {
+	bin := tablestest.Netsql(t)
+	const rows = 800_000
+	q := "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < " + strconv.Itoa(rows) + ") " +
+		"SELECT i, 'row number ' || i || ' with some padding to make it longer' AS label FROM n"
+	for _, mode := range []string{"tsv", "csv", "json", "jsonl", "line"} {
+		cmd := exec.Command(bin, "-o", mode, q)
+		var counted countingWriter
+		cmd.Stdout = &counted
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("-o %s: %v: %s", mode, err, stderr.String())
+		}
+		maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss * 1024
+		t.Logf("-o %s: %d MB written, peak RSS %d MB", mode, counted.n>>20, maxRSS>>20)
+		if counted.n < 40<<20 {
+			t.Fatalf("-o %s wrote only %d bytes; the test needs a result larger than the bound", mode, counted.n)
+		}
+		if maxRSS > 35<<20 {
+			t.Errorf("-o %s: peak RSS %d MB for %d MB of output; rows are gathered, not streamed", mode, maxRSS>>20, counted.n>>20)
+		}
+	}
+}
+
+type countingWriter struct{ n int64 }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += int64(len(p))
+	return len(p), nil
+}
+
+// Run as an unprivileged user, the same queries succeed: sockets of other
+// users' processes have NULL owners, one warning says so, stdout holds only
+// results, exit 0.
+func TestWithoutRoot(t *testing.T) {
+	tablestest.RequireRoot(t)
+	setpriv := tablestest.RequireTool(t, "setpriv")
+	bin := tablestest.Netsql(t)
+	// A root-owned listener whose owner nobody cannot see.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	asNobody := func(args ...string) (string, string, int) {
+		cmd := exec.Command(setpriv, append([]string{"--reuid=nobody", "--regid=nogroup", "--clear-groups", bin}, args...)...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return stdout.String(), stderr.String(), code
+	}
+	out, errOut, code := asNobody("-o", "json",
+		"SELECT s.local_port, s.pid, s.process, p.name FROM sockets s LEFT JOIN processes p USING (pid) WHERE s.local_port = "+strconv.Itoa(port))
+	if code != 0 {
+		t.Fatalf("as nobody: exit %d, stderr %q", code, errOut)
+	}
+	var rows []map[string]any
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatalf("stdout is not only results: %v\n%s", err, out)
+	}
+	if len(rows) != 1 || rows[0]["pid"] != nil || rows[0]["process"] != nil {
+		t.Errorf("as nobody, root's listener = %v; want one row with NULL owner", rows)
+	}
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "warning: ") ||
+		!strings.Contains(lines[0], "processes not readable (permission denied): run as root to see every owner") {
+		t.Errorf("stderr %q, want one warning line saying root sees every owner", errOut)
+	}
+	// The other datasets answer too.
+	for _, q := range []string{"SELECT count(*) FROM processes", "SELECT count(*) FROM process_sockets", "SELECT count(*) FROM sockets"} {
+		if out, errOut, code := asNobody("--no-header", q); code != 0 || strings.TrimSpace(out) == "" {
+			t.Errorf("as nobody, %s: exit %d, stdout %q, stderr %q", q, code, out, errOut)
+		}
+	}
+}
