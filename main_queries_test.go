@@ -122,3 +122,24 @@ func TestReadOnlyCLI(t *testing.T) {
 		t.Errorf("VACUUM INTO with --allow-write: exit %d, %q", code, errOut)
 	}
 }
+
+// examples.sql runs top to bottom, on this machine and on the fixture tree.
+func TestExamplesSQLRuns(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	for _, args := range [][]string{{"-f", "examples.sql"}, {"--root", root, "-f", "examples.sql"}} {
+		code, out, errOut := runCLI(t, "", args...)
+		if code != 0 {
+			t.Errorf("netsql %v: exit %d, stderr %q", args, code, errOut)
+		}
+		if !strings.Contains(out, "listeners_in_baseline") || !strings.Contains(out, "pid=") {
+			t.Errorf("netsql %v did not run to the end:\n%s", args, out)
+		}
+	}
+	_, out, _ := runCLI(t, "", "--root", root, "--no-header", "-f", "examples.sql")
+	for _, want := range []string{"all interfaces\ttcp\t0.0.0.0\t22\tsshd", "loopback only\ttcp\t127.0.0.1\t8080\tmy server",
+		"\t0.0.0.0\t4\t0\t0"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("examples.sql on the fixture lacks %q", want)
+		}
+	}
+}
