@@ -44,10 +44,21 @@ func (c *Collector) Warn(kind string, id int64) {
 	c.warnings[kind][id] = true
 }
 
+// noticeID marks a warning that is said once, without a count.
+const noticeID = -1
+
+// Notice records a warning said once per statement as it is, without a
+// count ("netlink refused for routes ...: read /proc/net/route instead").
+func (c *Collector) Notice(msg string) { c.Warn(msg, noticeID) }
+
 // Warnings returns one line per kind counted, in a stable order.
 func (c *Collector) Warnings() []string {
 	lines := make([]string, 0, len(c.warnings))
 	for kind, ids := range c.warnings {
+		if ids[noticeID] {
+			lines = append(lines, "warning: "+kind)
+			continue
+		}
 		lines = append(lines, fmt.Sprintf("warning: %d %s", len(ids), kind))
 	}
 	sort.Strings(lines)

@@ -117,7 +117,9 @@ func containsString(list []string, s string) bool {
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
 // sqlKeywords are words that must not name a column (DESIGN.md: never an
-// SQL keyword). The list covers the reserved words people trip over.
+// SQL keyword). The list covers the reserved words people trip over; KEY
+// is left out on purpose: SQLite takes it as a plain name, and DESIGN.md
+// names snmp's nstat-style counter name `key`.
 var sqlKeywords = map[string]bool{
 	"abort": true, "action": true, "add": true, "after": true, "all": true, "alter": true, "analyze": true,
 	"and": true, "as": true, "asc": true, "attach": true, "before": true, "begin": true, "between": true,
@@ -127,7 +129,7 @@ var sqlKeywords = map[string]bool{
 	"drop": true, "each": true, "else": true, "end": true, "escape": true, "except": true, "exists": true,
 	"explain": true, "filter": true, "for": true, "foreign": true, "from": true, "full": true, "glob": true,
 	"group": true, "having": true, "if": true, "in": true, "index": true, "inner": true, "insert": true,
-	"intersect": true, "into": true, "is": true, "isnull": true, "join": true, "key": true, "left": true,
+	"intersect": true, "into": true, "is": true, "isnull": true, "join": true, "left": true,
 	"like": true, "limit": true, "match": true, "natural": true, "not": true, "notnull": true, "null": true,
 	"of": true, "offset": true, "on": true, "or": true, "order": true, "outer": true, "over": true,
 	"partition": true, "plan": true, "pragma": true, "primary": true, "query": true, "range": true,

@@ -220,20 +220,10 @@ func serviceNames(c *Collector) map[serviceKey]string {
 		if err != nil {
 			return m, nil
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			line, _, _ = strings.Cut(line, "#")
-			f := strings.Fields(line)
-			if len(f) < 2 {
-				continue
-			}
-			portText, proto, ok := strings.Cut(f[1], "/")
-			port, err := strconv.ParseInt(portText, 10, 64)
-			if !ok || err != nil {
-				continue
-			}
-			k := serviceKey{port, strings.ToLower(proto)}
+		for _, entry := range parseServicesFile(data) {
+			k := serviceKey{entry.Port, strings.ToLower(entry.Proto)}
 			if _, dup := m[k]; !dup {
-				m[k] = f[0]
+				m[k] = entry.Name
 			}
 		}
 		return m, nil

@@ -6,4 +6,6 @@ var All = []*Dataset{
 	Sockets,
 	ProcessSockets,
 	Processes,
+	Routes, Interfaces, Addresses, Neighbors,
+	SNMP, Sockstat, Multicast, Conntrack, Sysctls, Services,
 }

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,7 +58,7 @@ func NewNetns(t testing.TB, prefix string) *Netns {
 	if out, err := exec.Command("ip", "netns", "list").Output(); err == nil {
 		for _, line := range strings.Split(string(out), "\n") {
 			name := strings.Fields(line + " x")[0]
-			if strings.HasPrefix(name, base) && !strings.HasPrefix(name, fmt.Sprintf("%s%d-", base, os.Getpid())) {
+			if stale(base, name) {
 				exec.Command("ip", "netns", "delete", name).Run()
 			}
 		}
@@ -77,6 +78,23 @@ func NewNetns(t testing.TB, prefix string) *Netns {
 	})
 	ns.MustRun(t, "ip", "link", "set", "lo", "up")
 	return ns
+}
+
+// stale reports whether a namespace named base+PID-N was left by a test
+// process that no longer runs; one of a live process (a concurrent test
+// run) is left alone.
+func stale(base, name string) bool {
+	rest, ok := strings.CutPrefix(name, base)
+	if !ok {
+		return false
+	}
+	pidText, _, _ := strings.Cut(rest, "-")
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid == os.Getpid() {
+		return false
+	}
+	_, err = os.Stat(fmt.Sprintf("/proc/%d", pid))
+	return err != nil
 }
 
 // Command returns a command that runs inside the namespace.
@@ -125,6 +143,7 @@ func Netsql(t testing.TB) string {
 			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 			if out, err := cmd.CombinedOutput(); err != nil {
 				build.err = fmt.Errorf("go build: %v: %s", err, out)
+				os.RemoveAll(dir) // RemoveBuilt knows only a built binary's directory
 			} else {
 				build.path = bin
 			}

@@ -1,0 +1,150 @@
+package tables
+
+import (
+	"strconv"
+
+	"github.com/jsimonetti/rtnetlink/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Addresses is every IPv4 and IPv6 address on the interfaces of this
+// namespace, as `ip addr` shows them. Live it dumps RTM_GETADDR (full
+// IFA_FLAGS, labels, lifetimes); from a --root tree, or when netlink is
+// refused, it reads /proc/net/if_inet6, which holds IPv6 addresses only: no
+// file lists IPv4 addresses, so those rows need netlink.
+var Addresses = &Dataset{
+	Name:    "addresses",
+	Doc:     "one row per IPv4 and IPv6 address of an interface of this namespace (ip addr); from files IPv6 only",
+	Sources: []string{"rtnetlink RTM_GETADDR", "/proc/net/if_inet6 (IPv6 only: IPv4 addresses need netlink)"},
+	Columns: []Column{
+		{Name: "interface", Type: Text, Doc: "interface name (joins interfaces.name)"},
+		{Name: "ifindex", Type: Integer, Doc: "interface index"},
+		{Name: "family", Type: Text, Doc: "inet or inet6"},
+		{Name: "address", Type: Text, Doc: "the address (the local end of a point-to-point link)"},
+		{Name: "prefix_len", Type: Integer, Doc: "prefix length of the address's network"},
+		{Name: "scope", Type: Text, Doc: "address scope: global, site, link, host, nowhere"},
+		{Name: "broadcast", Type: Text, Doc: "IPv4 broadcast address; NULL when unset and for IPv6"},
+		{Name: "peer", Type: Text, Doc: "remote address of a point-to-point link; NULL otherwise"},
+		{Name: "flags", Type: Text, Doc: "address flags as ip prints them, comma-separated: permanent, secondary (temporary for IPv6), tentative, deprecated, nodad, dadfailed, optimistic, noprefixroute, mngtmpaddr, ...; from /proc/net/if_inet6 only the low 8 bits"},
+		{Name: "label", Type: Text, Doc: "IPv4 address label (eth0, eth0:1, ...); NULL for IPv6"},
+		{Name: "valid_lft_s", Type: Integer, Doc: "seconds until the address becomes invalid; NULL when forever or from /proc"},
+		{Name: "preferred_lft_s", Type: Integer, Doc: "seconds until the address becomes deprecated; NULL when forever or from /proc"},
+	},
+	Collect: func(c *Collector) ([]Row, error) {
+		return fromNetlinkOrFiles(c, "addresses", "/proc/net/if_inet6 (IPv6 only; IPv4 addresses need netlink and are missing)",
+			addressesFromNetlink, addressesFromFiles)
+	},
+	EstimatedRows: 10,
+}
+
+const (
+	addrInterface = iota
+	addrIfindex
+	addrFamily
+	addrAddress
+	addrPrefixLen
+	addrScope
+	addrBroadcast
+	addrPeer
+	addrFlags
+	addrLabel
+	addrValidLft
+	addrPreferredLft
+	addrColumns
+)
+
+// addressFlagNames are the IFA_F_* bits by the words ip prints; bit 0x01
+// is "secondary" for IPv4 and "temporary" for IPv6.
+func addressFlagNames(family int) []bitName {
+	first := bitName{0x01, "secondary"}
+	if family == unix.AF_INET6 {
+		first.name = "temporary"
+	}
+	return []bitName{first, {0x80, "permanent"}, {0x02, "nodad"}, {0x04, "optimistic"}, {0x08, "dadfailed"},
+		{0x10, "home"}, {0x20, "deprecated"}, {0x40, "tentative"}, {0x100, "mngtmpaddr"}, {0x200, "noprefixroute"},
+		{0x400, "autojoin"}, {0x800, "stable-privacy"}}
+}
+
+// lifetime is an address lifetime in seconds, NULL for forever.
+func lifetime(seconds uint32) any {
+	if seconds == 0xffffffff {
+		return nil
+	}
+	return int64(seconds)
+}
+
+func addressesFromNetlink(c *Collector) ([]Row, error) {
+	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.AddressMessage, error) { return conn.Address.List() })
+	if err != nil {
+		return nil, err
+	}
+	names, err := rtnlLinkNames(c)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]Row, 0, len(msgs))
+	for _, m := range msgs {
+		a := m.Attributes
+		if a == nil || (m.Family != unix.AF_INET && m.Family != unix.AF_INET6) {
+			continue
+		}
+		// IFA_LOCAL is the address and IFA_ADDRESS the peer on a
+		// point-to-point link; otherwise IFA_ADDRESS alone (IPv6) or both equal.
+		local, peer := a.Local, a.Address
+		if local == nil {
+			local, peer = a.Address, nil
+		} else if peer.Equal(local) {
+			peer = nil
+		}
+		r := make(Row, addrColumns)
+		r[addrInterface] = ifName(names, m.Index)
+		r[addrIfindex] = int64(m.Index)
+		r[addrFamily] = familyName(int(m.Family))
+		r[addrAddress] = ipText(local)
+		r[addrPrefixLen] = int64(m.PrefixLength)
+		r[addrScope] = scopeName(m.Scope)
+		r[addrBroadcast] = ipText(a.Broadcast)
+		r[addrPeer] = ipText(peer)
+		r[addrFlags] = bitNames(uint64(uint32(m.Flags)|a.Flags), addressFlagNames(int(m.Family)))
+		if a.Label != "" {
+			r[addrLabel] = a.Label
+		}
+		r[addrValidLft] = lifetime(a.CacheInfo.Valid)
+		r[addrPreferredLft] = lifetime(a.CacheInfo.Preferred)
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+// ipv6ScopeNames maps the IPV6_ADDR_* scope bits of if_inet6 to the words
+// netlink's RT_SCOPE_* values get.
+var ipv6ScopeNames = map[uint8]string{0x00: "global", 0x10: "host", 0x20: "link", 0x40: "site"}
+
+func addressesFromFiles(c *Collector) ([]Row, error) {
+	path := c.src.procPath("net", "if_inet6")
+	data, ok, err := c.src.readOptional(path)
+	if err != nil || !ok {
+		return nil, err
+	}
+	addrs, err := parseIfInet6(data)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	rows := make([]Row, 0, len(addrs))
+	for _, a := range addrs {
+		r := make(Row, addrColumns)
+		r[addrInterface] = a.Name
+		r[addrIfindex] = int64(a.Ifindex)
+		r[addrFamily] = "inet6"
+		r[addrAddress] = a.Addr.String()
+		r[addrPrefixLen] = int64(a.PrefixLen)
+		if name, ok := ipv6ScopeNames[a.Scope]; ok {
+			r[addrScope] = name
+		} else {
+			r[addrScope] = "0x" + strconv.FormatUint(uint64(a.Scope), 16)
+		}
+		r[addrFlags] = bitNames(uint64(a.Flags), addressFlagNames(unix.AF_INET6))
+		rows = append(rows, r)
+	}
+	return rows, nil
+}

@@ -1,0 +1,290 @@
+package tables
+
+// The conntrack dataset: connections netfilter tracks, as `conntrack -L`
+// lists them (netstat -M's modern equivalent). It reads
+// /proc/net/nf_conntrack, which ct_seq_show prints one entry per line:
+//
+//	ipv4     2 tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=40000 dport=80
+//	  packets=3 bytes=164 src=10.0.0.2 dst=10.0.0.1 sport=80 dport=40000 packets=2 bytes=112
+//	  [ASSURED] mark=0 zone=0 use=2
+//
+// (on one line): family and number, protocol and number, seconds left (absent
+// when offloaded), the protocol's state (tcp, sctp, dccp), the original
+// tuple, its counters when accounting is on, [UNREPLIED], the reply tuple
+// and its counters, [ASSURED] or [OFFLOAD], mark, zone and refcount. The
+// file is missing when the kernel has no conntrack: zero rows then.
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"net/netip"
+)
+
+// WarnConntrackDenied is counted when /proc/net/nf_conntrack cannot be read
+// (it is readable by root only).
+const WarnConntrackDenied = "conntrack table not readable (permission denied): run as root to see tracked connections"
+
+// Conntrack is every connection netfilter tracks in this network namespace.
+var Conntrack = &Dataset{
+	Name:    "conntrack",
+	Doc:     "one row per connection netfilter tracks in this network namespace; empty when it tracks none (conntrack -L, netstat -M)",
+	Sources: []string{"/proc/net/nf_conntrack"},
+	Columns: []Column{
+		{Name: "family", Type: Text, Doc: "inet or inet6"},
+		{Name: "proto", Type: Text, Doc: "layer-4 protocol as conntrack names it: tcp, udp, udplite, icmp, icmpv6, sctp, dccp, gre, unknown"},
+		{Name: "proto_num", Type: Integer, Doc: "IP protocol number (6 tcp, 17 udp, 1 icmp, 58 icmpv6, ...)"},
+		{Name: "state", Type: Text, Doc: "protocol state for tcp, sctp and dccp (ESTABLISHED, SYN_SENT, TIME_WAIT, ...); NULL for the others"},
+		{Name: "src_addr", Type: Text, Doc: "source address of the original direction (the side that opened it)"},
+		{Name: "src_port", Type: Integer, Doc: "source port of the original direction; NULL for protocols without ports"},
+		{Name: "dst_addr", Type: Text, Doc: "destination address of the original direction"},
+		{Name: "dst_port", Type: Integer, Doc: "destination port of the original direction; NULL for protocols without ports"},
+		{Name: "reply_src_addr", Type: Text, Doc: "source address of the reply direction (differs from dst_addr under DNAT)"},
+		{Name: "reply_src_port", Type: Integer, Doc: "source port of the reply direction"},
+		{Name: "reply_dst_addr", Type: Text, Doc: "destination address of the reply direction (differs from src_addr under SNAT or masquerade)"},
+		{Name: "reply_dst_port", Type: Integer, Doc: "destination port of the reply direction"},
+		{Name: "mark", Type: Integer, Doc: "connection mark (ct mark); NULL when the kernel has no mark support"},
+		{Name: "zone", Type: Integer, Doc: "conntrack zone, 0 by default; NULL when the kernel has no zone support"},
+		{Name: "timeout", Type: Integer, Doc: "seconds until the entry expires unless more packets come; NULL when offloaded"},
+		{Name: "packets", Type: Integer, Doc: "packets in the original direction; NULL unless accounting is on (net.netfilter.nf_conntrack_acct)"},
+		{Name: "bytes", Type: Integer, Doc: "bytes in the original direction; NULL unless accounting is on"},
+		{Name: "reply_packets", Type: Integer, Doc: "packets in the reply direction; NULL unless accounting is on"},
+		{Name: "reply_bytes", Type: Integer, Doc: "bytes in the reply direction; NULL unless accounting is on"},
+		{Name: "assured", Type: Integer, Doc: "1 when traffic was seen both ways and the entry is not dropped early under pressure ([ASSURED]), else 0"},
+		{Name: "unreplied", Type: Integer, Doc: "1 when no reply has been seen yet ([UNREPLIED]), else 0"},
+		{Name: "offloaded", Type: Integer, Doc: "1 when the flow is offloaded to a flowtable or hardware ([OFFLOAD], [HW_OFFLOAD]), else 0"},
+		{Name: "icmp_type", Type: Integer, Doc: "ICMP type of the original direction (icmp, icmpv6); NULL for other protocols"},
+		{Name: "icmp_code", Type: Integer, Doc: "ICMP code of the original direction (icmp, icmpv6)"},
+		{Name: "icmp_id", Type: Integer, Doc: "ICMP echo identifier (icmp, icmpv6)"},
+	},
+	Collect:       collectConntrack,
+	EstimatedRows: 100,
+}
+
+// conntrackAbsent marks a number the line did not carry; every number of
+// nf_conntrack is unsigned, so -1 is free.
+const conntrackAbsent = -1
+
+// conntrackTuple is one direction of an entry.
+type conntrackTuple struct {
+	Src, Dst         netip.Addr
+	SrcPort, DstPort int64
+	ICMPType         int64
+	ICMPCode         int64
+	ICMPID           int64
+	Packets, Bytes   int64
+}
+
+// conntrackEntry is one line of /proc/net/nf_conntrack.
+type conntrackEntry struct {
+	Family    string
+	Proto     string
+	ProtoNum  int64
+	Timeout   int64
+	State     string
+	Orig      conntrackTuple
+	Reply     conntrackTuple
+	Assured   bool
+	Unreplied bool
+	Offloaded bool
+	Mark      int64
+	Zone      int64
+}
+
+func collectConntrack(c *Collector) ([]Row, error) {
+	path := c.src.procPath("net", "nf_conntrack")
+	data, ok, err := c.src.readOptional(path)
+	if errors.Is(err, fs.ErrPermission) {
+		c.Notice(WarnConntrackDenied)
+		return nil, nil
+	}
+	if err != nil || !ok {
+		return nil, err
+	}
+	entries, err := parseConntrack(data)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	rows := make([]Row, len(entries))
+	for i, e := range entries {
+		rows[i] = conntrackRow(e)
+	}
+	return rows, nil
+}
+
+// conntrackOpt turns conntrackAbsent into NULL.
+func conntrackOpt(v int64) any {
+	if v == conntrackAbsent {
+		return nil
+	}
+	return v
+}
+
+func conntrackAddr(a netip.Addr) any {
+	if !a.IsValid() {
+		return nil
+	}
+	return a.String()
+}
+
+func conntrackRow(e conntrackEntry) Row {
+	var state any
+	if e.State != "" {
+		state = e.State
+	}
+	o, r := e.Orig, e.Reply
+	return Row{
+		e.Family, e.Proto, e.ProtoNum, state,
+		conntrackAddr(o.Src), conntrackOpt(o.SrcPort), conntrackAddr(o.Dst), conntrackOpt(o.DstPort),
+		conntrackAddr(r.Src), conntrackOpt(r.SrcPort), conntrackAddr(r.Dst), conntrackOpt(r.DstPort),
+		conntrackOpt(e.Mark), conntrackOpt(e.Zone), conntrackOpt(e.Timeout),
+		conntrackOpt(o.Packets), conntrackOpt(o.Bytes), conntrackOpt(r.Packets), conntrackOpt(r.Bytes),
+		asFlag01(e.Assured), asFlag01(e.Unreplied), asFlag01(e.Offloaded),
+		conntrackOpt(o.ICMPType), conntrackOpt(o.ICMPCode), conntrackOpt(o.ICMPID),
+	}
+}
+
+var conntrackFamilies = map[string]string{"ipv4": "inet", "ipv6": "inet6"}
+
+// parseConntrack parses the text of /proc/net/nf_conntrack. Fields it does
+// not know (secctx=, delta-time=, labels a later kernel adds) are skipped.
+func parseConntrack(data []byte) ([]conntrackEntry, error) {
+	var entries []conntrackEntry
+	lines := procnetLines{data: data}
+	for {
+		line, ok := lines.next()
+		if !ok {
+			break
+		}
+		fields := bytes.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		e, err := parseConntrackFields(fields, lines.num)
+		if err != nil {
+			return nil, err
+		}
+		entries = append(entries, e)
+	}
+	return entries, nil
+}
+
+func newConntrackTuple() conntrackTuple {
+	return conntrackTuple{SrcPort: conntrackAbsent, DstPort: conntrackAbsent, ICMPType: conntrackAbsent,
+		ICMPCode: conntrackAbsent, ICMPID: conntrackAbsent, Packets: conntrackAbsent, Bytes: conntrackAbsent}
+}
+
+func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) {
+	e := conntrackEntry{Timeout: conntrackAbsent, Mark: conntrackAbsent, Zone: conntrackAbsent,
+		Orig: newConntrackTuple(), Reply: newConntrackTuple()}
+	if len(fields) < 4 {
+		return e, lineErrorf(lineNum, "%d fields, want family, number, protocol, number and tuples", len(fields))
+	}
+	e.Family = string(fields[0])
+	if f, ok := conntrackFamilies[e.Family]; ok {
+		e.Family = f
+	}
+	if _, ok := procnetDec(fields[1], 16); !ok {
+		return e, lineErrorf(lineNum, "family number %q", procnetClip(fields[1]))
+	}
+	e.Proto = string(fields[2])
+	protoNum, ok := procnetDec(fields[3], 8)
+	if !ok {
+		return e, lineErrorf(lineNum, "protocol number %q", procnetClip(fields[3]))
+	}
+	e.ProtoNum = int64(protoNum)
+	rest := fields[4:]
+	if len(rest) > 0 {
+		if timeout, ok := procnetDec(rest[0], 63); ok {
+			e.Timeout = int64(timeout)
+			rest = rest[1:]
+		}
+	}
+	// The state: words before the first key=value or [FLAG].
+	var state [][]byte
+	for len(rest) > 0 && !bytes.ContainsRune(rest[0], '=') && rest[0][0] != '[' {
+		state = append(state, rest[0])
+		rest = rest[1:]
+	}
+	e.State = string(bytes.Join(state, []byte(" ")))
+
+	tuples := 0 // src= starts a tuple: 1 original, 2 reply
+	tuple := func() *conntrackTuple {
+		if tuples == 2 {
+			return &e.Reply
+		}
+		return &e.Orig
+	}
+	for _, field := range rest {
+		if field[0] == '[' {
+			switch string(field) {
+			case "[ASSURED]":
+				e.Assured = true
+			case "[UNREPLIED]":
+				e.Unreplied = true
+			case "[OFFLOAD]", "[HW_OFFLOAD]":
+				e.Offloaded = true
+			}
+			continue
+		}
+		key, value, found := bytes.Cut(field, []byte("="))
+		if !found {
+			return e, lineErrorf(lineNum, "field %q is not key=value", procnetClip(field))
+		}
+		if tuples == 0 && string(key) != "src" && conntrackTupleKeys[string(key)] {
+			return e, lineErrorf(lineNum, "%s= before the first src=", procnetClip(key))
+		}
+		var target *int64
+		switch string(key) {
+		case "src", "dst":
+			if string(key) == "src" {
+				tuples++
+				if tuples > 2 {
+					return e, lineErrorf(lineNum, "more than two tuples")
+				}
+			}
+			addr, err := netip.ParseAddr(string(value))
+			if err != nil || addr.Zone() != "" {
+				return e, lineErrorf(lineNum, "%s address %q", key, procnetClip(value))
+			}
+			if string(key) == "src" {
+				tuple().Src = addr
+			} else {
+				tuple().Dst = addr
+			}
+			continue
+		case "sport":
+			target = &tuple().SrcPort
+		case "dport":
+			target = &tuple().DstPort
+		case "type":
+			target = &tuple().ICMPType
+		case "code":
+			target = &tuple().ICMPCode
+		case "id":
+			target = &tuple().ICMPID
+		case "packets":
+			target = &tuple().Packets
+		case "bytes":
+			target = &tuple().Bytes
+		case "mark":
+			target = &e.Mark
+		case "zone", "zone-orig":
+			target = &e.Zone
+		default:
+			continue
+		}
+		n, ok := procnetDec(value, 63)
+		if !ok {
+			return e, lineErrorf(lineNum, "%s %q", key, procnetClip(value))
+		}
+		*target = int64(n)
+	}
+	if tuples != 2 || !e.Orig.Dst.IsValid() || !e.Reply.Dst.IsValid() {
+		return e, lineErrorf(lineNum, "want an original and a reply tuple, each with src= and dst=")
+	}
+	return e, nil
+}
+
+// conntrackTupleKeys are the keys that belong to a tuple.
+var conntrackTupleKeys = map[string]bool{"dst": true, "sport": true, "dport": true, "type": true, "code": true, "id": true}

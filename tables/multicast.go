@@ -1,0 +1,324 @@
+package tables
+
+// The multicast dataset: group memberships, as `netstat -g` and `ip maddr`
+// list them. It reads /proc/net/igmp (IPv4: a device line, then its groups
+// on tab-indented lines), /proc/net/igmp6 (IPv6, one group per line) and
+// /proc/net/dev_mcast (link-layer addresses).
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// Multicast is every multicast group membership of this network namespace.
+var Multicast = &Dataset{
+	Name:    "multicast",
+	Doc:     "one row per multicast group membership of an interface (netstat -g, ip maddr)",
+	Sources: []string{"/proc/net/igmp", "/proc/net/igmp6", "/proc/net/dev_mcast"},
+	Columns: []Column{
+		{Name: "interface", Type: Text, Doc: "interface name; joins interfaces.name"},
+		{Name: "ifindex", Type: Integer, Doc: "interface index"},
+		{Name: "family", Type: Text, Doc: "inet (IGMP), inet6 (MLD) or link (a link-layer address from dev_mcast)"},
+		{Name: "group_addr", Type: Text, Doc: "group: dotted IPv4, RFC 5952 IPv6, or a MAC address like 01:00:5e:00:00:01"},
+		{Name: "users", Type: Integer, Doc: "references to the membership (netstat -g RefCnt): sockets and the kernel's own joins"},
+		{Name: "querier", Type: Text, Doc: "IGMP version the interface answers queries with: V1, V2 or V3; NULL for inet6 and link"},
+		{Name: "reporter", Type: Integer, Doc: "1 when this host sent the last membership report for the group, else 0; NULL for link"},
+		{Name: "timer_ms", Type: Integer, Doc: "milliseconds until the pending membership report, 0 when none (10 ms resolution); NULL for link"},
+		{Name: "global_use", Type: Integer, Doc: "1 when the link-layer address was added by hand (ip maddr add; ip maddr shows static), else 0; NULL for inet and inet6"},
+	},
+	Collect:       collectMulticast,
+	EstimatedRows: 30,
+}
+
+// multicastGroup is one membership from igmp, igmp6 or dev_mcast.
+type multicastGroup struct {
+	Ifindex   int64
+	Interface string
+	Family    string // inet, inet6 or link
+	Group     string
+	Users     int64
+	Querier   string // igmp only
+	Reporter  bool
+	TimerMs   int64
+	GlobalUse int64 // dev_mcast only
+}
+
+func collectMulticast(c *Collector) ([]Row, error) {
+	var rows []Row
+	for _, f := range []struct {
+		name  string
+		parse func([]byte) ([]multicastGroup, error)
+	}{{"igmp", parseIGMP}, {"igmp6", parseIGMP6}, {"dev_mcast", parseDevMcast}} {
+		path := c.src.procPath("net", f.name)
+		data, ok, err := c.src.readOptional(path)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			continue
+		}
+		groups, err := f.parse(data)
+		if err != nil {
+			return nil, fileError(path, err)
+		}
+		for _, g := range groups {
+			rows = append(rows, multicastRow(g))
+		}
+	}
+	return rows, nil
+}
+
+func multicastRow(g multicastGroup) Row {
+	r := Row{g.Interface, g.Ifindex, g.Family, g.Group, g.Users, nil, nil, nil, nil}
+	if g.Family == "link" {
+		r[8] = g.GlobalUse
+		return r
+	}
+	if g.Family == "inet" {
+		r[5] = g.Querier
+	}
+	r[6] = asFlag01(g.Reporter)
+	r[7] = g.TimerMs
+	return r
+}
+
+// asFlag01 is a flag as SQLite holds booleans: 1 or 0.
+func asFlag01(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// parseIGMP parses the text of /proc/net/igmp, printed by igmp_mc_seq_show:
+//
+//	Idx	Device    : Count Querier	Group    Users Timer	Reporter
+//	1	lo        :     1      V3
+//					010000E0     1 0:00000000		0
+//
+// A device line ("%d\t%-10s: %5d %7s") precedes the tab-indented lines of
+// its groups ("%08X %5d %d:%08lX\t\t%d": the group as a native-endian word,
+// users, whether the report timer runs, its expiry in clock ticks, whether
+// this host reported last).
+func parseIGMP(data []byte) ([]multicastGroup, error) {
+	var groups []multicastGroup
+	var dev *multicastGroup // the current device line's fields
+	lines := procnetLines{data: data}
+	for {
+		line, ok := lines.next()
+		if !ok {
+			break
+		}
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		if line[0] != '\t' && line[0] != ' ' {
+			if bytes.HasPrefix(line, []byte("Idx")) {
+				continue
+			}
+			d, err := parseIGMPDevice(line, lines.num)
+			if err != nil {
+				return nil, err
+			}
+			dev = &d
+			continue
+		}
+		if dev == nil {
+			return nil, lineErrorf(lines.num, "group line before any device line")
+		}
+		fields := bytes.Fields(line)
+		if len(fields) < 4 {
+			return nil, lineErrorf(lines.num, "group line has %d fields, want 4", len(fields))
+		}
+		word, ok := procnetHex(fields[0], 32)
+		if !ok || len(fields[0]) != 8 {
+			return nil, lineErrorf(lines.num, "group %q", procnetClip(fields[0]))
+		}
+		var raw [4]byte
+		binary.NativeEndian.PutUint32(raw[:], uint32(word))
+		users, ok := procnetInt(fields[1], 32)
+		if !ok {
+			return nil, lineErrorf(lines.num, "users %q", procnetClip(fields[1]))
+		}
+		running, expires, ok := procnetHexPair(fields[2], 8, 64)
+		if !ok || running > 1 {
+			return nil, lineErrorf(lines.num, "timer %q", procnetClip(fields[2]))
+		}
+		reporter, ok := procnetDec(fields[3], 8)
+		if !ok || reporter > 1 {
+			return nil, lineErrorf(lines.num, "reporter %q", procnetClip(fields[3]))
+		}
+		g := *dev
+		g.Group = netip.AddrFrom4(raw).String()
+		g.Users = users
+		g.Reporter = reporter == 1
+		if running == 1 {
+			g.TimerMs = multicastTicksMs(expires)
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// parseIGMPDevice parses "1\tlo        :     1      V3". A name of ten
+// bytes or more touches the colon.
+func parseIGMPDevice(line []byte, lineNum int) (multicastGroup, error) {
+	d := multicastGroup{Family: "inet"}
+	colon := bytes.IndexByte(line, ':')
+	if colon < 0 {
+		return d, lineErrorf(lineNum, "device line without a colon: %q", procnetClip(line))
+	}
+	head := bytes.Fields(line[:colon])
+	if len(head) != 2 {
+		return d, lineErrorf(lineNum, "device line %q, want index and name", procnetClip(line[:colon]))
+	}
+	ifindex, ok := procnetDec(head[0], 31)
+	if !ok {
+		return d, lineErrorf(lineNum, "ifindex %q", procnetClip(head[0]))
+	}
+	tail := bytes.Fields(line[colon+1:])
+	if len(tail) != 2 {
+		return d, lineErrorf(lineNum, "device %s: %d fields after the colon, want count and querier", procnetClip(head[1]), len(tail))
+	}
+	if _, ok := procnetDec(tail[0], 32); !ok {
+		return d, lineErrorf(lineNum, "device %s: count %q", procnetClip(head[1]), procnetClip(tail[0]))
+	}
+	d.Ifindex, d.Interface, d.Querier = int64(ifindex), string(head[1]), string(tail[1])
+	return d, nil
+}
+
+// parseIGMP6 parses the text of /proc/net/igmp6, one group per line as
+// igmp6_mc_seq_show prints it ("%-4d %-15s %pi6 %5d %08X %ld"): ifindex,
+// device, group in plain network order, users, MAF_* flags, timer in clock
+// ticks.
+func parseIGMP6(data []byte) ([]multicastGroup, error) {
+	// MAF_LAST_REPORTER and MAF_TIMER_RUNNING from include/net/if_inet6.h.
+	const lastReporter, timerRunning = 0x02, 0x01
+	var groups []multicastGroup
+	lines := procnetLines{data: data}
+	for {
+		line, ok := lines.next()
+		if !ok {
+			break
+		}
+		fields := bytes.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) != 6 {
+			return nil, lineErrorf(lines.num, "%d fields, want 6", len(fields))
+		}
+		ifindex, ok := procnetDec(fields[0], 31)
+		if !ok {
+			return nil, lineErrorf(lines.num, "ifindex %q", procnetClip(fields[0]))
+		}
+		group, ok := multicastIPv6(fields[2])
+		if !ok {
+			return nil, lineErrorf(lines.num, "group %q", procnetClip(fields[2]))
+		}
+		users, ok := procnetInt(fields[3], 32)
+		if !ok {
+			return nil, lineErrorf(lines.num, "users %q", procnetClip(fields[3]))
+		}
+		flags, ok := procnetHex(fields[4], 32)
+		if !ok {
+			return nil, lineErrorf(lines.num, "flags %q", procnetClip(fields[4]))
+		}
+		ticks, ok := procnetInt(fields[5], 64)
+		if !ok {
+			return nil, lineErrorf(lines.num, "timer %q", procnetClip(fields[5]))
+		}
+		g := multicastGroup{Ifindex: int64(ifindex), Interface: string(fields[1]), Family: "inet6",
+			Group: group.String(), Users: users, Reporter: flags&lastReporter != 0}
+		if flags&timerRunning != 0 && ticks > 0 {
+			g.TimerMs = multicastTicksMs(uint64(ticks))
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+// multicastIPv6 decodes 32 hex digits in network order (%pi6).
+func multicastIPv6(field []byte) (netip.Addr, bool) {
+	if len(field) != 32 {
+		return netip.Addr{}, false
+	}
+	var raw [16]byte
+	for i := range raw {
+		b, ok := procnetHex(field[2*i:2*i+2], 8)
+		if !ok {
+			return netip.Addr{}, false
+		}
+		raw[i] = byte(b)
+	}
+	return netip.AddrFrom16(raw), true
+}
+
+// multicastTicksMs converts clock ticks (USER_HZ) to milliseconds, saturating
+// instead of overflowing on nonsense.
+func multicastTicksMs(ticks uint64) int64 {
+	const limit = uint64(1<<63-1) / (1000 / userHZ)
+	if ticks > limit {
+		ticks = limit
+	}
+	return int64(ticks) * (1000 / userHZ)
+}
+
+// parseDevMcast parses the text of /proc/net/dev_mcast, as dev_mc_seq_show
+// prints it ("%-4d %-15s %-5d %-5d %*phN"): ifindex, device, reference
+// count, global use, and the address as bare hex.
+func parseDevMcast(data []byte) ([]multicastGroup, error) {
+	var groups []multicastGroup
+	lines := procnetLines{data: data}
+	for {
+		line, ok := lines.next()
+		if !ok {
+			break
+		}
+		fields := bytes.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) != 5 {
+			return nil, lineErrorf(lines.num, "%d fields, want 5", len(fields))
+		}
+		ifindex, ok := procnetDec(fields[0], 31)
+		if !ok {
+			return nil, lineErrorf(lines.num, "ifindex %q", procnetClip(fields[0]))
+		}
+		users, ok := procnetInt(fields[2], 32)
+		if !ok {
+			return nil, lineErrorf(lines.num, "users %q", procnetClip(fields[2]))
+		}
+		global, ok := procnetInt(fields[3], 32)
+		if !ok {
+			return nil, lineErrorf(lines.num, "global use %q", procnetClip(fields[3]))
+		}
+		mac, ok := multicastHardwareAddr(fields[4])
+		if !ok {
+			return nil, lineErrorf(lines.num, "address %q", procnetClip(fields[4]))
+		}
+		groups = append(groups, multicastGroup{Ifindex: int64(ifindex), Interface: string(fields[1]), Family: "link",
+			Group: mac, Users: users, GlobalUse: global})
+	}
+	return groups, nil
+}
+
+// multicastHardwareAddr turns bare hex (01005e000001) into 01:00:5e:00:00:01.
+func multicastHardwareAddr(field []byte) (string, bool) {
+	if len(field)%2 != 0 {
+		return "", false
+	}
+	parts := make([]string, 0, len(field)/2)
+	for i := 0; i < len(field); i += 2 {
+		b, ok := procnetHex(field[i:i+2], 8)
+		if !ok {
+			return "", false
+		}
+		parts = append(parts, fmt.Sprintf("%02x", b))
+	}
+	return strings.Join(parts, ":"), true
+}

@@ -1,0 +1,115 @@
+package tables
+
+import (
+	"github.com/jsimonetti/rtnetlink/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Neighbors is the ARP (IPv4) and NDP (IPv6) cache of this namespace, every
+// state included, as `ip neigh show nud all` lists it. Live it dumps
+// RTM_GETNEIGH; from a --root tree, or when netlink is refused, it reads
+// /proc/net/arp, which holds IPv4 entries only and tells just permanent,
+// resolved or incomplete.
+var Neighbors = &Dataset{
+	Name:    "neighbors",
+	Doc:     "one row per ARP or NDP neighbour cache entry of this namespace, every state (arp -n, ip neigh show nud all)",
+	Sources: []string{"rtnetlink RTM_GETNEIGH", "/proc/net/arp (IPv4 only)"},
+	Columns: []Column{
+		{Name: "family", Type: Text, Doc: "inet (ARP) or inet6 (NDP)"},
+		{Name: "address", Type: Text, Doc: "the neighbour's IP address"},
+		{Name: "mac", Type: Text, Doc: "the neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
+		{Name: "interface", Type: Text, Doc: "interface name (joins interfaces.name)"},
+		{Name: "ifindex", Type: Integer, Doc: "interface index"},
+		{Name: "state", Type: Text, Doc: "NUD state: REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, NOARP, PERMANENT or NONE; from /proc/net/arp only PERMANENT, VALID (resolved: one of REACHABLE, STALE, DELAY, PROBE, NOARP) or INCOMPLETE (also FAILED)"},
+		{Name: "flags", Type: Text, Doc: "entry flags as ip prints them: router (an IPv6 router), proxy, extern_learn, offload, ...; empty when none"},
+	},
+	Collect: func(c *Collector) ([]Row, error) {
+		return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
+	},
+	EstimatedRows: 10,
+}
+
+const (
+	nbFamily = iota
+	nbAddress
+	nbMAC
+	nbInterface
+	nbIfindex
+	nbState
+	nbFlags
+	nbColumns
+)
+
+// neighborStates are the NUD_* bits of ndm_state.
+var neighborStates = []bitName{{0x01, "INCOMPLETE"}, {0x02, "REACHABLE"}, {0x04, "STALE"}, {0x08, "DELAY"},
+	{0x10, "PROBE"}, {0x20, "FAILED"}, {0x40, "NOARP"}, {0x80, "PERMANENT"}}
+
+// neighborFlags are the NTF_* bits of ndm_flags by the words ip prints.
+var neighborFlags = []bitName{{0x80, "router"}, {0x08, "proxy"}, {0x10, "extern_learn"}, {0x20, "offload"},
+	{0x40, "sticky"}, {0x01, "use"}, {0x02, "self"}, {0x04, "master"}}
+
+func neighborsFromNetlink(c *Collector) ([]Row, error) {
+	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.NeighMessage, error) { return conn.Neigh.List() })
+	if err != nil {
+		return nil, err
+	}
+	names, err := rtnlLinkNames(c)
+	if err != nil {
+		return nil, err
+	}
+	rows := make([]Row, 0, len(msgs))
+	for _, m := range msgs {
+		r := make(Row, nbColumns)
+		r[nbFamily] = familyName(int(m.Family))
+		if a := m.Attributes; a != nil {
+			r[nbAddress] = ipText(a.Address)
+			r[nbMAC] = macText(a.LLAddress)
+		}
+		r[nbInterface] = ifName(names, m.Index)
+		r[nbIfindex] = int64(m.Index)
+		r[nbState] = "NONE"
+		if m.State != 0 {
+			r[nbState] = bitNames(uint64(m.State), neighborStates)
+		}
+		r[nbFlags] = bitNames(uint64(m.Flags), neighborFlags)
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
+func neighborsFromFiles(c *Collector) ([]Row, error) {
+	path := c.src.procPath("net", "arp")
+	data, ok, err := c.src.readOptional(path)
+	if err != nil || !ok {
+		return nil, err
+	}
+	entries, err := parseProcNetArp(data)
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	indexes := sysIfindexes(c)
+	rows := make([]Row, 0, len(entries))
+	for _, e := range entries {
+		r := make(Row, nbColumns)
+		r[nbFamily] = familyName(unix.AF_INET)
+		r[nbAddress] = e.Addr.String()
+		r[nbInterface] = e.Device
+		if i, ok := indexes[e.Device]; ok {
+			r[nbIfindex] = i
+		}
+		r[nbFlags] = ""
+		switch {
+		case e.Flags&atfPublished != 0:
+			// A proxy ARP entry (pneigh): it answers for the address, it has no MAC.
+			r[nbState], r[nbFlags] = "PERMANENT", "proxy"
+		case e.Flags&atfPermanent != 0:
+			r[nbState], r[nbMAC] = "PERMANENT", e.MAC
+		case e.Flags&atfComplete != 0:
+			r[nbState], r[nbMAC] = "VALID", e.MAC
+		default:
+			r[nbState] = "INCOMPLETE"
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}

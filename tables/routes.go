@@ -1,0 +1,366 @@
+package tables
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jsimonetti/rtnetlink/v2"
+	"golang.org/x/sys/unix"
+)
+
+// Routes is every route of this network namespace, IPv4 and IPv6, of every
+// routing table, one row per next hop, as `ip route show table all` lists
+// them. Live it dumps RTM_GETROUTE; from a --root tree, or when netlink is
+// refused, it reads /proc/net/route (IPv4, main table only) and
+// /proc/net/ipv6_route (every table, unnamed). Table names come from
+// iproute2's rt_tables files.
+var Routes = &Dataset{
+	Name: "routes",
+	Doc:  "one row per route and next hop, IPv4 and IPv6, every routing table (netstat -r, ip route show table all)",
+	Sources: []string{"rtnetlink RTM_GETROUTE", "/proc/net/route", "/proc/net/ipv6_route",
+		"/etc/iproute2/rt_tables", "/etc/iproute2/rt_tables.d/*.conf", "/usr/share/iproute2/rt_tables (live only)"},
+	Columns: []Column{
+		{Name: "family", Type: Text, Doc: "inet or inet6"},
+		{Name: "table_id", Type: Integer, Doc: "routing table number (255 local, 254 main, 253 default); NULL from /proc/net/ipv6_route, which names none"},
+		{Name: "table_name", Type: Text, Doc: "routing table name: local, main, default, a name from iproute2's rt_tables files, else the number"},
+		{Name: "destination", Type: Text, Doc: "destination prefix in CIDR form (0.0.0.0/0 or ::/0 for the default route)"},
+		{Name: "gateway", Type: Text, Doc: "next-hop router address; NULL for a directly connected route"},
+		{Name: "interface", Type: Text, Doc: "outgoing interface name (joins interfaces.name); NULL when the route has none (blackhole, unreachable)"},
+		{Name: "ifindex", Type: Integer, Doc: "outgoing interface index; NULL when the route has none"},
+		{Name: "metric", Type: Integer, Doc: "route priority (metric); lower is preferred"},
+		{Name: "flags", Type: Text, Doc: "netstat -r's flag letters: U up, G gateway, H host, ! reject, n no next hop (IPv6), A addrconf, D default, e expires, ..."},
+		{Name: "type", Type: Text, Doc: "route type: unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat; NULL from /proc where the file does not tell (reject or device-less routes)"},
+		{Name: "protocol", Type: Text, Doc: "who installed the route: kernel, boot, static, dhcp, ra, redirect, bird, zebra, bgp, ospf, ...; NULL from /proc"},
+		{Name: "scope", Type: Text, Doc: "route scope: global, site, link, host, nowhere; NULL from /proc"},
+		{Name: "prefsrc", Type: Text, Doc: "preferred source address for traffic on this route; NULL when unset or from /proc"},
+		{Name: "mtu", Type: Integer, Doc: "path MTU set on the route (mtu metric); NULL when unset or from /proc"},
+		{Name: "weight", Type: Integer, Doc: "weight of this next hop in a multipath route; NULL for a single next hop"},
+		{Name: "nexthop_flags", Type: Text, Doc: "flags of the next hop as ip prints them: dead, onlink, linkdown, offload, trap, unresolved; NULL from /proc"},
+	},
+	Collect: func(c *Collector) ([]Row, error) {
+		return fromNetlinkOrFiles(c, "routes", "/proc/net/route and /proc/net/ipv6_route", routesFromNetlink, routesFromFiles)
+	},
+	EstimatedRows: 30,
+}
+
+const (
+	rtFamily = iota
+	rtTableID
+	rtTableName
+	rtDestination
+	rtGateway
+	rtInterface
+	rtIfindex
+	rtMetric
+	rtFlags
+	rtType
+	rtProtocol
+	rtScope
+	rtPrefsrc
+	rtMTU
+	rtWeight
+	rtNexthopFlags
+	rtColumns
+)
+
+// routeTypes are the RTN_* route types by the words ip prints.
+var routeTypes = [...]string{"unspec", "unicast", "local", "broadcast", "anycast", "multicast", "blackhole",
+	"unreachable", "prohibit", "throw", "nat", "xresolve"}
+
+func routeTypeName(t uint8) string {
+	if int(t) < len(routeTypes) {
+		return routeTypes[t]
+	}
+	return strconv.Itoa(int(t))
+}
+
+// routeProtocols are the kernel's RTPROT_* values by iproute2's names.
+var routeProtocols = map[uint8]string{0: "unspec", 1: "redirect", 2: "kernel", 3: "boot", 4: "static", 8: "gated",
+	9: "ra", 10: "mrt", 11: "zebra", 12: "bird", 13: "dnrouted", 14: "xorp", 15: "ntk", 16: "dhcp", 17: "mrouted",
+	18: "keepalived", 42: "babel", 99: "openr", 186: "bgp", 187: "isis", 188: "ospf", 189: "rip", 192: "eigrp"}
+
+func routeProtocolName(p uint8) string {
+	if name, ok := routeProtocols[p]; ok {
+		return name
+	}
+	return strconv.Itoa(int(p))
+}
+
+// nexthopFlagNames are the RTNH_F_* bits by the words ip prints.
+var nexthopFlagNames = []bitName{{1, "dead"}, {2, "pervasive"}, {4, "onlink"}, {8, "offload"}, {16, "linkdown"},
+	{32, "unresolved"}, {64, "trap"}}
+
+// routeHop is one next hop of a route message.
+type routeHop struct {
+	gateway net.IP
+	ifindex uint32
+	flags   uint8
+	weight  any
+}
+
+func routesFromNetlink(c *Collector) ([]Row, error) {
+	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.RouteMessage, error) { return conn.Route.List() })
+	if err != nil {
+		return nil, err
+	}
+	names, err := rtnlLinkNames(c)
+	if err != nil {
+		return nil, err
+	}
+	tables := routeTableNames(c)
+	var rows []Row
+	for _, m := range msgs {
+		// An AF_UNSPEC dump also returns multicast (ipmr) and MPLS tables.
+		if m.Family != unix.AF_INET && m.Family != unix.AF_INET6 {
+			continue
+		}
+		a := m.Attributes
+		table := uint32(m.Table)
+		if a.Table != 0 {
+			table = a.Table // RTA_TABLE holds ids beyond 255
+		}
+		dst := netip.IPv4Unspecified()
+		if m.Family == unix.AF_INET6 {
+			dst = netip.IPv6Unspecified()
+		}
+		if d, ok := netip.AddrFromSlice(a.Dst); ok {
+			dst = d
+		}
+		base := make(Row, rtColumns)
+		base[rtFamily] = familyName(int(m.Family))
+		base[rtTableID] = int64(table)
+		base[rtTableName] = tableName(tables, table)
+		base[rtDestination] = netip.PrefixFrom(dst, int(m.DstLength)).String()
+		base[rtMetric] = int64(a.Priority)
+		base[rtType] = routeTypeName(m.Type)
+		base[rtProtocol] = routeProtocolName(m.Protocol)
+		base[rtScope] = scopeName(m.Scope)
+		base[rtPrefsrc] = ipText(a.Src)
+		if a.Metrics != nil && a.Metrics.MTU != 0 {
+			base[rtMTU] = int64(a.Metrics.MTU)
+		}
+		hops := []routeHop{{gateway: viaOrGateway(a.Gateway, a.Via), ifindex: a.OutIface, flags: uint8(m.Flags)}}
+		if len(a.Multipath) > 0 {
+			hops = hops[:0]
+			for _, nh := range a.Multipath {
+				hops = append(hops, routeHop{gateway: viaOrGateway(nh.Gateway, nh.Via), ifindex: nh.Hop.IfIndex,
+					flags: nh.Hop.Flags, weight: int64(nh.Hop.Hops) + 1})
+			}
+		}
+		for _, h := range hops {
+			r := append(Row(nil), base...)
+			r[rtGateway] = ipText(h.gateway)
+			r[rtInterface] = ifName(names, h.ifindex)
+			if h.ifindex != 0 {
+				r[rtIfindex] = int64(h.ifindex)
+			}
+			r[rtWeight] = h.weight
+			r[rtNexthopFlags] = bitNames(uint64(h.flags), nexthopFlagNames)
+			r[rtFlags] = netlinkRouteFlags(m, h.gateway != nil)
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}
+
+// viaOrGateway is a next hop's address: RTA_GATEWAY, or RTA_VIA when the
+// next hop is of the other family (an IPv4 route via an IPv6 router).
+func viaOrGateway(gw net.IP, via *rtnetlink.RouteVia) net.IP {
+	if gw == nil && via != nil {
+		return via.Addr
+	}
+	return gw
+}
+
+// netlinkRouteFlags spells a route from netlink with the letters netstat
+// prints for the same route from /proc/net/route or /proc/net/ipv6_route,
+// by the rules the kernel uses to fill those files' flags.
+func netlinkRouteFlags(m rtnetlink.RouteMessage, hasGateway bool) string {
+	typ := routeTypeName(m.Type)
+	var flags uint32
+	if m.Family == unix.AF_INET {
+		switch typ {
+		case "unreachable", "prohibit":
+			flags |= rtfReject
+		default:
+			flags |= rtfUp
+		}
+		if hasGateway {
+			flags |= rtfGateway
+		}
+		if m.DstLength == 32 {
+			flags |= rtfHost
+		}
+		return routeFlags4(flags)
+	}
+	switch typ {
+	case "unreachable", "prohibit", "blackhole", "throw":
+		flags |= rtfReject | rtfNoNextHop
+	case "local", "anycast":
+		flags |= rtfUp | rtfNoNextHop
+	default:
+		flags |= rtfUp
+	}
+	if hasGateway {
+		flags |= rtfGateway
+	}
+	if m.Protocol == unix.RTPROT_RA {
+		flags |= rtfAddrconf
+		if m.DstLength == 0 {
+			flags |= rtfDefault
+		}
+	}
+	if m.Attributes.Expires != nil {
+		flags |= rtfExpires
+	}
+	return routeFlags6(flags)
+}
+
+func routesFromFiles(c *Collector) ([]Row, error) {
+	var rows []Row
+	indexes := sysIfindexes(c)
+	ifindex := func(name string) any {
+		if i, ok := indexes[name]; ok {
+			return i
+		}
+		return nil
+	}
+	path := c.src.procPath("net", "route")
+	data, ok, err := c.src.readOptional(path)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		routes, err := parseProcNetRoute(data)
+		if err != nil {
+			return nil, fileError(path, err)
+		}
+		tables := routeTableNames(c)
+		for _, rt := range routes {
+			r := make(Row, rtColumns)
+			r[rtFamily] = "inet"
+			r[rtTableID] = int64(unix.RT_TABLE_MAIN) // the file lists the main table only
+			r[rtTableName] = tableName(tables, unix.RT_TABLE_MAIN)
+			fileRoute(r, rt, ifindex)
+			r[rtFlags] = routeFlags4(rt.Flags)
+			if rt.Iface != "" && rt.Flags&rtfReject == 0 {
+				r[rtType] = "unicast" // a blackhole or throw route has no device
+			}
+			rows = append(rows, r)
+		}
+	}
+	path = c.src.procPath("net", "ipv6_route")
+	data, ok, err = c.src.readOptional(path)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		routes, err := parseProcNetIPv6Route(data)
+		if err != nil {
+			return nil, fileError(path, err)
+		}
+		for _, rt := range routes {
+			r := make(Row, rtColumns)
+			r[rtFamily] = "inet6"
+			fileRoute(r, rt, ifindex)
+			r[rtFlags] = routeFlags6(rt.Flags)
+			switch {
+			case rt.Flags&rtfReject != 0:
+				// unreachable, prohibit, blackhole or throw: the file does not tell
+			case rt.Flags&rtfLocal != 0:
+				r[rtType] = "local"
+			case rt.Flags&rtfAnycast != 0:
+				r[rtType] = "anycast"
+			case rt.Dst.Addr().IsMulticast():
+				r[rtType] = "multicast"
+			default:
+				r[rtType] = "unicast"
+			}
+			rows = append(rows, r)
+		}
+	}
+	return rows, nil
+}
+
+// fileRoute fills the columns both route files share.
+func fileRoute(r Row, rt procRoute, ifindex func(string) any) {
+	r[rtDestination] = rt.Dst.String()
+	if rt.Flags&rtfGateway != 0 && rt.Gateway.IsValid() {
+		r[rtGateway] = rt.Gateway.String()
+	}
+	if rt.Iface != "" {
+		r[rtInterface] = rt.Iface
+		r[rtIfindex] = ifindex(rt.Iface)
+	}
+	r[rtMetric] = rt.Metric
+}
+
+// tableName is a routing table's name, else its number as text.
+func tableName(names map[uint32]string, id uint32) string {
+	if name, ok := names[id]; ok {
+		return name
+	}
+	return strconv.FormatUint(uint64(id), 10)
+}
+
+// routeTableNames reads the routing table names as ip does: the kernel's
+// reserved local, main and default; then etc/iproute2/rt_tables (on the
+// live system /usr/share/iproute2/rt_tables when /etc has none); then every
+// rt_tables.d/*.conf, a file in /etc hiding the same name in /usr/share.
+// From a --root tree only its etc is read. Later entries win.
+func routeTableNames(c *Collector) map[uint32]string {
+	names, _ := memoize(c, "rt_tables", func() (map[uint32]string, error) {
+		names := map[uint32]string{unix.RT_TABLE_DEFAULT: "default", unix.RT_TABLE_MAIN: "main", unix.RT_TABLE_LOCAL: "local"}
+		dirs := []string{c.src.etcPath("iproute2")}
+		if c.src.Live {
+			dirs = append(dirs, "/usr/share/iproute2")
+		}
+		merge := func(path string) bool {
+			data, ok, err := c.src.readOptional(path)
+			if err != nil || !ok {
+				return false
+			}
+			found, bad := parseRTTables(data)
+			for id, name := range found {
+				names[id] = name
+			}
+			for _, line := range bad {
+				c.Warn(fmt.Sprintf("lines of %s skipped: not \"id name\" (ip skips them too)", path), int64(line))
+			}
+			return true
+		}
+		for _, dir := range dirs {
+			if merge(filepath.Join(dir, "rt_tables")) {
+				break
+			}
+		}
+		seen := map[string]bool{}
+		for _, dir := range dirs {
+			d := filepath.Join(dir, "rt_tables.d")
+			c.src.note(d)
+			entries, err := os.ReadDir(d)
+			if err != nil {
+				continue
+			}
+			var confs []string
+			for _, e := range entries {
+				if strings.HasSuffix(e.Name(), ".conf") && !seen[e.Name()] {
+					seen[e.Name()] = true
+					confs = append(confs, e.Name())
+				}
+			}
+			sort.Strings(confs)
+			for _, name := range confs {
+				merge(filepath.Join(d, name))
+			}
+		}
+		return names, nil
+	})
+	return names
+}

@@ -1,0 +1,73 @@
+package tables
+
+// The services dataset: the port names of etc/services, the names netstat
+// prints without -n. It reads the Source's etc/services (/etc/services on the
+// live system, DIR/etc/services with --root); a missing file is no rows.
+
+import (
+	"bytes"
+	"strings"
+)
+
+// Services is every entry of etc/services.
+var Services = &Dataset{
+	Name:    "services",
+	Doc:     "one row per port name in etc/services (the names netstat shows without -n)",
+	Sources: []string{"/etc/services"},
+	Columns: []Column{
+		{Name: "name", Type: Text, Doc: "official service name (ssh, https, domain, ...)"},
+		{Name: "port", Type: Integer, Doc: "port number"},
+		{Name: "proto", Type: Text, Doc: "transport protocol as the file names it: tcp, udp, sctp, ddp, ...; match sockets.proto with rtrim(sockets.proto, '6')"},
+		{Name: "aliases", Type: Text, Doc: "other names of the service, separated by spaces; empty when none"},
+	},
+	Collect: func(c *Collector) ([]Row, error) {
+		path := c.src.etcPath("services")
+		data, ok, err := c.src.readOptional(path)
+		if err != nil || !ok {
+			return nil, err
+		}
+		entries := parseServicesFile(data)
+		rows := make([]Row, len(entries))
+		for i, e := range entries {
+			rows[i] = Row{e.Name, e.Port, e.Proto, strings.Join(e.Aliases, " ")}
+		}
+		return rows, nil
+	},
+	EstimatedRows: 350,
+}
+
+// servicesEntry is one line of etc/services: "name port/proto aliases... # comment".
+type servicesEntry struct {
+	Name    string
+	Port    int64
+	Proto   string
+	Aliases []string
+}
+
+// parseServicesFile parses etc/services as the C library does: a line it
+// cannot read (no port/proto, a port beyond 65535) is skipped, not an error,
+// since this is a file people edit and getservbyport(3) ignores such lines too.
+func parseServicesFile(data []byte) []servicesEntry {
+	var entries []servicesEntry
+	lines := procnetLines{data: data}
+	for {
+		line, ok := lines.next()
+		if !ok {
+			break
+		}
+		if hash := bytes.IndexByte(line, '#'); hash >= 0 {
+			line = line[:hash]
+		}
+		fields := strings.Fields(string(line))
+		if len(fields) < 2 {
+			continue
+		}
+		portText, proto, found := strings.Cut(fields[1], "/")
+		port, ok := procnetDec([]byte(portText), 16)
+		if !found || !ok || proto == "" {
+			continue
+		}
+		entries = append(entries, servicesEntry{Name: fields[0], Port: int64(port), Proto: proto, Aliases: fields[2:]})
+	}
+	return entries
+}

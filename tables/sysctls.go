@@ -1,0 +1,126 @@
+package tables
+
+// The sysctls dataset: the network settings under /proc/sys/net, named as
+// `sysctl` names them. A file's path becomes its dotted name, a dot inside
+// one part (the interface eth0.100) becoming a slash, as sysctl does:
+// /proc/sys/net/ipv4/conf/eth0.100/rp_filter is net.ipv4.conf.eth0/100.rp_filter.
+
+import (
+	"bytes"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Sysctls is every readable setting under /proc/sys/net.
+var Sysctls = &Dataset{
+	Name:    "sysctls",
+	Doc:     "one row per network kernel setting under /proc/sys/net of this network namespace (sysctl net)",
+	Sources: []string{"/proc/sys/net/**"},
+	Columns: []Column{
+		{Name: "name", Type: Text, Doc: "dotted name as sysctl prints it (net.core.somaxconn; a dot in an interface name becomes /)"},
+		{Name: "value", Type: Text, Doc: "the file's text without its final newline, tabs between values turned into single spaces (ip_local_port_range: 32768 60999)"},
+	},
+	Collect: collectSysctls,
+	Keys: []Key{{Column: "name", Collect: func(c *Collector, v any) ([]Row, error) {
+		name, _ := v.(string)
+		rel, ok := sysctlPath(name)
+		if !ok {
+			return nil, nil
+		}
+		path := c.src.procPath("sys", rel)
+		info, err := os.Lstat(path)
+		if err != nil || !info.Mode().IsRegular() {
+			return nil, nil
+		}
+		value, ok := readSysctl(c, path)
+		if !ok {
+			return nil, nil
+		}
+		return []Row{{sysctlName(rel), value}}, nil
+	}}},
+	EstimatedRows: 1000,
+}
+
+func collectSysctls(c *Collector) ([]Row, error) {
+	root := c.src.procPath("sys")
+	top := filepath.Join(root, "net")
+	var rows []Row
+	c.src.note(top)
+	err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			// A directory that vanished (an interface removed) or is not
+			// readable holds nothing we can show; the top one missing is a
+			// kernel without networking.
+			if d != nil && d.IsDir() && path != top {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if cerr := c.Err(); cerr != nil {
+			return cerr
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		value, ok := readSysctl(c, path)
+		if !ok {
+			return nil
+		}
+		rel, _ := filepath.Rel(root, path)
+		rows = append(rows, Row{sysctlName(rel), value})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// readSysctl reads one setting. A write-only file (route/flush), one the
+// kernel refuses to read (an unset stable_secret gives EIO) or one that
+// vanished has no value to show, and is skipped without a warning, as
+// sysctl -a skips them.
+func readSysctl(c *Collector, path string) (string, bool) {
+	data, err := c.src.readFile(path)
+	if err != nil {
+		return "", false
+	}
+	return sysctlValue(data), true
+}
+
+// sysctlValue is a setting's text as netsql shows it: the final newline
+// dropped and each tab (between the numbers of tcp_rmem, ip_local_port_range)
+// turned into a space.
+func sysctlValue(data []byte) string {
+	data = bytes.TrimSuffix(data, []byte("\n"))
+	return strings.ReplaceAll(string(data), "\t", " ")
+}
+
+// sysctlName turns net/ipv4/conf/eth0.100/rp_filter into
+// net.ipv4.conf.eth0/100.rp_filter.
+func sysctlName(rel string) string {
+	parts := strings.Split(filepath.ToSlash(rel), "/")
+	for i, p := range parts {
+		parts[i] = strings.ReplaceAll(p, ".", "/")
+	}
+	return strings.Join(parts, ".")
+}
+
+// sysctlPath is sysctlName's inverse: the path under /proc/sys of a dotted
+// name, or false for a name outside net.* or one that could leave it.
+func sysctlPath(name string) (string, bool) {
+	parts := strings.Split(name, ".")
+	if len(parts) < 2 || parts[0] != "net" {
+		return "", false
+	}
+	for i, p := range parts {
+		p = strings.ReplaceAll(p, "/", ".")
+		if p == "" || p == "." || p == ".." || strings.ContainsRune(p, 0) {
+			return "", false
+		}
+		parts[i] = p
+	}
+	return filepath.Join(parts...), true
+}
