@@ -1,0 +1,4 @@
+-- description: multicast group memberships, like netstat -g
+SELECT interface, family, group_addr, users
+FROM multicast
+ORDER BY interface, family, group_addr;

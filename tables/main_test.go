@@ -1,0 +1,16 @@
+package tables
+
+import (
+	"os"
+	"testing"
+
+	"netsql/tables/tablestest"
+)
+
+// TestMain removes the netsql binary that live tests built (tablestest.Netsql),
+// so test runs leave nothing in the temporary directory.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	tablestest.RemoveBuilt()
+	os.Exit(code)
+}
