@@ -78,7 +78,7 @@ SELECT process, pid, connections,
        rank() OVER (ORDER BY connections DESC) AS rank
 FROM (SELECT process, pid, count(*) AS connections
       FROM sockets
-      WHERE proto IN ('tcp', 'tcp6') AND state <> 'LISTEN'
+      WHERE proto IN ('tcp', 'tcp6') AND state <> 'LISTEN' AND pid IS NOT NULL
       GROUP BY pid)
 ORDER BY rank;
 
@@ -95,6 +95,34 @@ FROM sockets s
 LEFT JOIN baseline b USING (proto, local_addr, local_port)
 WHERE s.state = 'LISTEN' AND b.local_port IS NULL;
 
--- 11. How the engine answers: equality is pushed down (pid= below means
+-- 11. Beyond sockets: the routes (every table, one row per next hop) and
+--     the interface each uses, with its counters: netstat -r and -i joined.
+SELECT r.family, r.table_name, r.destination, r.gateway, r.interface,
+       i.operstate, i.mtu, i.rx_errors + i.tx_errors AS errors
+FROM routes r
+LEFT JOIN interfaces i ON i.name = r.interface
+WHERE r.table_name = 'main'
+ORDER BY r.family, r.destination;
+
+-- 12. Addresses per interface (ip addr), and which of them have listeners.
+SELECT a.interface, a.address, a.prefix_len, a.scope,
+       (SELECT count(*) FROM sockets s WHERE s.state = 'LISTEN' AND s.local_addr = a.address) AS listeners
+FROM addresses a
+ORDER BY a.ifindex, a.family, a.address;
+
+-- 13. Kernel counters (netstat -s, nstat): a ratio computed in SQL.
+SELECT (SELECT value FROM snmp WHERE key = 'TcpRetransSegs') AS retransmitted,
+       (SELECT value FROM snmp WHERE key = 'TcpOutSegs') AS sent,
+       round(100.0 * (SELECT value FROM snmp WHERE key = 'TcpRetransSegs')
+             / nullif((SELECT value FROM snmp WHERE key = 'TcpOutSegs'), 0), 4) AS percent;
+
+-- 14. Socket counts without walking the sockets (ss -s), and the limits
+--     that matter when they grow.
+SELECT protocol, name, value FROM sockstat WHERE name IN ('inuse', 'tw', 'orphan')
+UNION ALL
+SELECT 'sysctl', name, value FROM sysctls
+WHERE name IN ('net.core.somaxconn', 'net.ipv4.tcp_max_syn_backlog', 'net.ipv4.ip_local_port_range');
+
+-- 15. How the engine answers: equality is pushed down (pid= below means
 --     /proc/PID is read for that pid only).
 EXPLAIN QUERY PLAN SELECT name FROM processes WHERE pid = 1;
