@@ -48,6 +48,7 @@ Shows this machine's sockets and the processes that own them as SQL tables.
   netsql 'SELECT * FROM sockets'       run one statement (also -e 'SQL')
   netsql -f checks.sql                 run a file of statements, stop at the first error
   netsql < checks.sql                  run statements from standard input
+  netsql                               on a terminal: the interactive prompt (.help there)
 
 flags:
 `
@@ -61,6 +62,8 @@ type options struct {
 	listQueries, allowWrite                         bool
 	params                                          []string
 	timeout                                         time.Duration
+	initFile                                        string // --init: the prompt's start-up file
+	noInit, noHistory                               bool
 }
 
 func parseFlags(args []string, helpOut io.Writer) (*options, error) {
@@ -89,6 +92,9 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	})
 	fs.BoolVar(&o.allowWrite, "allow-write", false, "let statements and dot-commands write files (ATTACH, VACUUM INTO, .output)")
 	fs.DurationVar(&o.timeout, "timeout", 0, "stop each statement after `DURATION` (e.g. 5s); 0 means no limit")
+	fs.StringVar(&o.initFile, "init", "", "at the interactive prompt, run `FILE` first instead of ~/.netsqlrc")
+	fs.BoolVar(&o.noInit, "no-init", false, "at the interactive prompt, run no start-up file")
+	fs.BoolVar(&o.noHistory, "no-history", false, "at the interactive prompt, keep no history file")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(helpOut, usage)
@@ -112,6 +118,8 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("-e and -f cannot be used together")
 	case o.savedQuery != "" && (o.exec != "" || o.file != "" || len(rest) == 1):
 		return nil, errors.New("-q cannot be used with -e, -f or an SQL argument")
+	case o.initFile != "" && o.noInit:
+		return nil, errors.New("--init and --no-init cannot be used together")
 	case o.timeout < 0:
 		return nil, fmt.Errorf("--timeout %v: must not be negative", o.timeout)
 	case len(rest) == 1:
@@ -225,8 +233,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		script, scriptName = string(data), o.file
 	case o.query == "" && !o.listTables:
 		if isTerminal(stdin) {
-			fmt.Fprintln(stderr, "netsql: no statement given; the interactive prompt is not built yet: use -e 'SQL', -f FILE or SQL on standard input")
-			return exitUsage
+			return runREPL(o, src, stdin.(*os.File), stdout, stderr)
 		}
 		data, err := io.ReadAll(stdin)
 		if err != nil {
@@ -234,14 +241,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitFailed
 		}
 		script, scriptName = string(data), "stdin"
-	}
-
-	format := sqlshell.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
-	if format.Mode == "" {
-		format.Mode = "tsv"
-		if isTerminal(stdout) {
-			format.Mode = "table"
-		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -259,23 +258,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}()
 
-	eng, err := tables.Open(ctx, src, nil)
+	eng, sh, err := openShell(ctx, o, src, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitFailed
 	}
 	defer eng.Close()
-	eng.SetAllowWrite(o.allowWrite)
-	sh := sqlshell.New(eng, format, stdout, stderr)
-	sh.Timeout = o.timeout
-	for _, p := range o.params {
-		name, value, _ := sqlshell.ParseParam(p)
-		sh.SetParam(name, value)
-	}
 	if o.listTables {
 		err = sh.ListTables()
 	} else {
-		err = sh.RunScript(ctx, scriptName, script)
+		err = sh.RunInput(ctx, scriptName, script)
 	}
 	if s, ok := caught.Load().(os.Signal); ok {
 		if s == syscall.SIGTERM {
@@ -290,4 +282,29 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "error: %v\n", err)
 		return exitFailed
 	}
+}
+
+// openShell opens the engine and the shell every way in shares, set up
+// from the flags: output format, --allow-write, --timeout, --param.
+func openShell(ctx context.Context, o *options, src *tables.Source, stdout, stderr io.Writer) (*tables.Engine, *sqlshell.Shell, error) {
+	format := sqlshell.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
+	if format.Mode == "" {
+		format.Mode = "tsv"
+		if isTerminal(stdout) {
+			format.Mode = "table"
+		}
+	}
+	eng, err := tables.Open(ctx, src, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng.SetAllowWrite(o.allowWrite)
+	sh := sqlshell.New(eng, format, stdout, stderr)
+	sh.Timeout = o.timeout
+	sh.AllowWrite = o.allowWrite
+	for _, p := range o.params {
+		name, value, _ := sqlshell.ParseParam(p)
+		sh.SetParam(name, value)
+	}
+	return eng, sh, nil
 }

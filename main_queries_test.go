@@ -143,3 +143,31 @@ func TestExamplesSQLRuns(t *testing.T) {
 		}
 	}
 }
+
+// Scripts (-f, stdin, -e) run dot-commands too; those that write files
+// are refused there unless --allow-write.
+func TestScriptsRunDotCommands(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out.txt")
+	script := filepath.Join(dir, "s.sql")
+	text := ".mode csv\nSELECT 'a,b' AS x;\n.output " + out + "\nSELECT 1;\n"
+	if err := os.WriteFile(script, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, errOut := runCLI(t, "", "--root", root, "-f", script)
+	if code != exitFailed || stdout != "x\n\"a,b\"\n" || !strings.Contains(errOut, "line 3") || !strings.Contains(errOut, "--allow-write") {
+		t.Errorf("-f with .output: exit %d, stdout %q, stderr %q", code, stdout, errOut)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Errorf("%s was written without --allow-write", out)
+	}
+	code, _, errOut = runCLI(t, "", "--root", root, "--allow-write", "-f", script)
+	if data, err := os.ReadFile(out); code != 0 || err != nil || string(data) != "1\n1\n" {
+		t.Errorf("-f with .output and --allow-write: exit %d, stderr %q, file %q, %v", code, errOut, data, err)
+	}
+	code, stdout, _ = runCLI(t, ".headers off\nSELECT 2;\n", "--root", root)
+	if code != 0 || stdout != "2\n" {
+		t.Errorf("stdin with .headers off: exit %d, %q", code, stdout)
+	}
+}

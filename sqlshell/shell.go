@@ -30,6 +30,10 @@ type Shell struct {
 	params map[string]string // :name bindings (--param, .param set)
 	// Timeout stops each statement after this long (--timeout); 0 means none.
 	Timeout time.Duration
+	// AllowWrite lets dot-commands that write files (.output, .once) run
+	// from files, scripts and saved queries too (--allow-write); typed at
+	// the prompt they always may.
+	AllowWrite bool
 }
 
 // New returns a shell printing results to stdout and diagnostics to stderr.
@@ -49,21 +53,6 @@ func (e *StatementError) Error() string {
 		return e.Where + ": " + e.Msg
 	}
 	return e.Msg
-}
-
-// RunScript runs every statement of text in order and stops at the first
-// that fails. name (a file name, or "" for -e) locates errors.
-func (s *Shell) RunScript(ctx context.Context, name, text string) error {
-	for _, st := range Split(text) {
-		if err := s.Exec(ctx, st.Text); err != nil {
-			var se *StatementError
-			if name != "" && errors.As(err, &se) {
-				se.Where = fmt.Sprintf("%s line %d", name, st.Line)
-			}
-			return err
-		}
-	}
-	return nil
 }
 
 // Exec runs one statement and prints its rows as they come. Rows printed

@@ -20,8 +20,7 @@ func Split(text string) []Statement {
 	sc := scanner{src: text}
 	start, startLine := 0, 1
 	line := 1
-	var words []string // significant words of the current statement, upper-cased, first few and last
-	lastWord := ""
+	var end statementEnd
 	emit := func(end int) {
 		stmt := text[start:end]
 		if hasSQL(stmt) {
@@ -34,21 +33,15 @@ func Split(text string) []Statement {
 		line += strings.Count(text[tokStart:sc.pos], "\n")
 		switch kind {
 		case tokWord:
-			w := strings.ToUpper(tok)
-			if len(words) < 4 {
-				words = append(words, w)
-			}
-			lastWord = w
+			end.word(tok)
 		case tokSemicolon:
-			if isTrigger(words) && lastWord != "END" {
-				lastWord = ";"
+			if !end.semicolon() {
 				continue
 			}
 			emit(sc.pos)
 			start, startLine = sc.pos, line
-			words, lastWord = words[:0], ""
-		case tokOther:
-			lastWord = tok
+		case tokOther, tokUnterminated:
+			end.other()
 		}
 	}
 	emit(len(text))
@@ -58,37 +51,65 @@ func Split(text string) []Statement {
 // Complete reports whether text ends with a finished statement: the REPL
 // keeps reading lines until it does.
 func Complete(text string) bool {
-	stmts := Split(text)
-	if len(stmts) == 0 {
+	if len(Split(text)) == 0 {
 		return false
 	}
 	sc := scanner{src: text}
-	var words []string
-	lastWord := ""
+	var end statementEnd
 	ended := false
 	for sc.pos < len(text) {
 		kind, tok := sc.next()
 		switch kind {
 		case tokWord:
-			if len(words) < 4 {
-				words = append(words, strings.ToUpper(tok))
-			}
-			lastWord = strings.ToUpper(tok)
+			end.word(tok)
 			ended = false
 		case tokSemicolon:
-			if isTrigger(words) && lastWord != "END" {
-				lastWord = ";"
-				ended = false
-				continue
-			}
-			words, lastWord, ended = words[:0], "", true
+			ended = end.semicolon()
 		case tokOther:
-			lastWord, ended = tok, false
+			end.other()
+			ended = false
 		case tokUnterminated:
 			return false
 		}
 	}
 	return ended
+}
+
+// statementEnd follows the words of one statement to tell whether a `;`
+// ends it: inside CREATE TRIGGER ... BEGIN only the `;` after the END that
+// closes BEGIN does, not one after the END of a CASE expression.
+type statementEnd struct {
+	words     []string // the first few words, upper-cased
+	caseDepth int      // CASE expressions open
+	afterEnd  bool     // the last token was an END closing BEGIN
+}
+
+func (e *statementEnd) word(tok string) {
+	w := strings.ToUpper(tok)
+	if len(e.words) < 4 {
+		e.words = append(e.words, w)
+	}
+	e.afterEnd = false
+	switch {
+	case w == "CASE":
+		e.caseDepth++
+	case w == "END" && e.caseDepth > 0:
+		e.caseDepth--
+	case w == "END":
+		e.afterEnd = true
+	}
+}
+
+func (e *statementEnd) other() { e.afterEnd = false }
+
+// semicolon reports whether a `;` here ends the statement, and if so
+// starts following the next one.
+func (e *statementEnd) semicolon() bool {
+	if isTrigger(e.words) && !e.afterEnd {
+		return false
+	}
+	*e = statementEnd{words: e.words[:0]}
+	return true
 }
 
 // isTrigger reports whether the statement's first words are

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sync/atomic"
+	"syscall"
+
+	"netsql/sqlshell"
+	"netsql/tables"
+)
+
+// runREPL runs the interactive prompt on the terminal in: Ctrl-C cancels
+// a statement, never the session; SIGTERM ends it with exit 143.
+func runREPL(o *options, src *tables.Source, in *os.File, stdout, stderr io.Writer) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var terminated atomic.Bool
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		select {
+		case <-sigs:
+			terminated.Store(true)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+
+	eng, sh, err := openShell(ctx, o, src, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitFailed
+	}
+	defer eng.Close()
+
+	opt := sqlshell.REPLOptions{
+		In:                in,
+		Out:               stdout,
+		ResultsOnTerminal: isTerminal(stdout),
+		Version:           version,
+	}
+	if !isTerminal(stdout) {
+		opt.Out = stderr // results go to a file or a pipe; prompts stay on the terminal
+	}
+	if !o.noHistory {
+		opt.HistoryFile = sqlshell.HistoryPath()
+	}
+	switch {
+	case o.initFile != "":
+		opt.InitFile, opt.InitRequired = o.initFile, true
+	case !o.noInit:
+		opt.InitFile = sqlshell.InitPath()
+	}
+	err = sh.REPL(ctx, opt)
+	if terminated.Load() {
+		return exitTerminated
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
