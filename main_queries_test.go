@@ -135,6 +135,18 @@ func TestExamplesSQLRuns(t *testing.T) {
 			t.Errorf("netsql %v did not run to the end:\n%s", args, out)
 		}
 	}
+	// On the fixture tree the whole tour matches its golden output.
+	_, golden, _ := runCLI(t, "", "--root", root, "-f", "examples.sql")
+	goldenPath := filepath.Join("testdata", "examples.golden")
+	if os.Getenv("NETSQL_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile(goldenPath, []byte(golden), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	} else if want, err := os.ReadFile(goldenPath); err != nil {
+		t.Errorf("%v (NETSQL_UPDATE_GOLDEN=1 writes it)", err)
+	} else if diff := cmp.Diff(string(want), golden); diff != "" {
+		t.Errorf("examples.sql on the fixture (-want +got):\n%s", diff)
+	}
 	_, out, _ := runCLI(t, "", "--root", root, "--no-header", "-f", "examples.sql")
 	for _, want := range []string{"all interfaces\ttcp\t0.0.0.0\t22\tsshd", "loopback only\ttcp\t127.0.0.1\t8080\tmy server",
 		"\t0.0.0.0\t4\t0\t0"} {
