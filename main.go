@@ -243,20 +243,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		script, scriptName = string(data), "stdin"
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var caught atomic.Value
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		select {
-		case s := <-sigs:
-			caught.Store(s)
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
+	defer stop()
 
 	eng, sh, err := openShell(ctx, o, src, stdout, stderr)
 	if err != nil {
@@ -269,7 +257,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		err = sh.RunInput(ctx, scriptName, script)
 	}
-	if s, ok := caught.Load().(os.Signal); ok {
+	if s := caught(); s != nil {
 		if s == syscall.SIGTERM {
 			return exitTerminated
 		}
@@ -307,4 +295,27 @@ func openShell(ctx context.Context, o *options, src *tables.Source, stdout, stde
 		sh.SetParam(name, value)
 	}
 	return eng, sh, nil
+}
+
+// signalContext returns a context cancelled when one of sigs arrives, a
+// function telling which arrived (nil if none), and a stop function that
+// releases the signals.
+func signalContext(sigs ...os.Signal) (context.Context, func() os.Signal, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var caught atomic.Value
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sigs...)
+	go func() {
+		select {
+		case s := <-ch:
+			caught.Store(s)
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	which := func() os.Signal {
+		s, _ := caught.Load().(os.Signal)
+		return s
+	}
+	return ctx, which, func() { signal.Stop(ch); cancel() }
 }

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"sync/atomic"
 	"syscall"
 
 	"netsql/sqlshell"
@@ -16,20 +13,8 @@ import (
 // runREPL runs the interactive prompt on the terminal in: Ctrl-C cancels
 // a statement, never the session; SIGTERM ends it with exit 143.
 func runREPL(o *options, src *tables.Source, in *os.File, stdout, stderr io.Writer) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var terminated atomic.Bool
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	go func() {
-		select {
-		case <-sigs:
-			terminated.Store(true)
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
+	ctx, caught, stop := signalContext(syscall.SIGTERM)
+	defer stop()
 
 	eng, sh, err := openShell(ctx, o, src, stdout, stderr)
 	if err != nil {
@@ -57,7 +42,7 @@ func runREPL(o *options, src *tables.Source, in *os.File, stdout, stderr io.Writ
 		opt.InitFile = sqlshell.InitPath()
 	}
 	err = sh.REPL(ctx, opt)
-	if terminated.Load() {
+	if caught() != nil {
 		return exitTerminated
 	}
 	if err != nil {

@@ -150,17 +150,8 @@ var conntrackFamilies = map[string]string{"ipv4": "inet", "ipv6": "inet6"}
 // not know (secctx=, delta-time=, labels a later kernel adds) are skipped.
 func parseConntrack(data []byte) ([]conntrackEntry, error) {
 	var entries []conntrackEntry
-	lines := procnetLines{data: data}
-	for {
-		line, ok := lines.next()
-		if !ok {
-			break
-		}
-		fields := bytes.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		e, err := parseConntrackFields(fields, lines.num)
+	for num, fields := range procnetFieldLines(data) {
+		e, err := parseConntrackFields(fields, num)
 		if err != nil {
 			return nil, err
 		}

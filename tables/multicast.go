@@ -198,38 +198,29 @@ func parseIGMP6(data []byte) ([]multicastGroup, error) {
 	// MAF_LAST_REPORTER and MAF_TIMER_RUNNING from include/net/if_inet6.h.
 	const lastReporter, timerRunning = 0x02, 0x01
 	var groups []multicastGroup
-	lines := procnetLines{data: data}
-	for {
-		line, ok := lines.next()
-		if !ok {
-			break
-		}
-		fields := bytes.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
+	for num, fields := range procnetFieldLines(data) {
 		if len(fields) != 6 {
-			return nil, lineErrorf(lines.num, "%d fields, want 6", len(fields))
+			return nil, lineErrorf(num, "%d fields, want 6", len(fields))
 		}
 		ifindex, ok := procnetDec(fields[0], 31)
 		if !ok {
-			return nil, lineErrorf(lines.num, "ifindex %q", procnetClip(fields[0]))
+			return nil, lineErrorf(num, "ifindex %q", procnetClip(fields[0]))
 		}
 		group, ok := multicastIPv6(fields[2])
 		if !ok {
-			return nil, lineErrorf(lines.num, "group %q", procnetClip(fields[2]))
+			return nil, lineErrorf(num, "group %q", procnetClip(fields[2]))
 		}
 		users, ok := procnetInt(fields[3], 32)
 		if !ok {
-			return nil, lineErrorf(lines.num, "users %q", procnetClip(fields[3]))
+			return nil, lineErrorf(num, "users %q", procnetClip(fields[3]))
 		}
 		flags, ok := procnetHex(fields[4], 32)
 		if !ok {
-			return nil, lineErrorf(lines.num, "flags %q", procnetClip(fields[4]))
+			return nil, lineErrorf(num, "flags %q", procnetClip(fields[4]))
 		}
 		ticks, ok := procnetInt(fields[5], 64)
 		if !ok {
-			return nil, lineErrorf(lines.num, "timer %q", procnetClip(fields[5]))
+			return nil, lineErrorf(num, "timer %q", procnetClip(fields[5]))
 		}
 		g := multicastGroup{Ifindex: int64(ifindex), Interface: string(fields[1]), Family: "inet6",
 			Group: group.String(), Users: users, Reporter: flags&lastReporter != 0}
@@ -272,34 +263,25 @@ func multicastTicksMs(ticks uint64) int64 {
 // count, global use, and the address as bare hex.
 func parseDevMcast(data []byte) ([]multicastGroup, error) {
 	var groups []multicastGroup
-	lines := procnetLines{data: data}
-	for {
-		line, ok := lines.next()
-		if !ok {
-			break
-		}
-		fields := bytes.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
+	for num, fields := range procnetFieldLines(data) {
 		if len(fields) != 5 {
-			return nil, lineErrorf(lines.num, "%d fields, want 5", len(fields))
+			return nil, lineErrorf(num, "%d fields, want 5", len(fields))
 		}
 		ifindex, ok := procnetDec(fields[0], 31)
 		if !ok {
-			return nil, lineErrorf(lines.num, "ifindex %q", procnetClip(fields[0]))
+			return nil, lineErrorf(num, "ifindex %q", procnetClip(fields[0]))
 		}
 		users, ok := procnetInt(fields[2], 32)
 		if !ok {
-			return nil, lineErrorf(lines.num, "users %q", procnetClip(fields[2]))
+			return nil, lineErrorf(num, "users %q", procnetClip(fields[2]))
 		}
 		global, ok := procnetInt(fields[3], 32)
 		if !ok {
-			return nil, lineErrorf(lines.num, "global use %q", procnetClip(fields[3]))
+			return nil, lineErrorf(num, "global use %q", procnetClip(fields[3]))
 		}
 		mac, ok := multicastHardwareAddr(fields[4])
 		if !ok {
-			return nil, lineErrorf(lines.num, "address %q", procnetClip(fields[4]))
+			return nil, lineErrorf(num, "address %q", procnetClip(fields[4]))
 		}
 		groups = append(groups, multicastGroup{Ifindex: int64(ifindex), Interface: string(fields[1]), Family: "link",
 			Group: mac, Users: users, GlobalUse: global})

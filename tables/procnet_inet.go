@@ -9,6 +9,7 @@ package tables
 import (
 	"bytes"
 	"encoding/binary"
+	"iter"
 	"net/netip"
 )
 
@@ -322,4 +323,26 @@ func procnetClip(field []byte) string {
 		return string(field[:maxQuoted]) + "..."
 	}
 	return string(field)
+}
+
+// procnetFieldLines yields the 1-based number and the whitespace-separated
+// fields of every line of data that is not blank: the loop most kernel
+// text parsers share.
+func procnetFieldLines(data []byte) iter.Seq2[int, [][]byte] {
+	return func(yield func(int, [][]byte) bool) {
+		lines := procnetLines{data: data}
+		for {
+			line, ok := lines.next()
+			if !ok {
+				return
+			}
+			fields := bytes.Fields(line)
+			if len(fields) == 0 {
+				continue
+			}
+			if !yield(lines.num, fields) {
+				return
+			}
+		}
+	}
 }

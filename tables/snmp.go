@@ -132,24 +132,15 @@ func snmpSplitLine(line []byte, lineNum int) (string, [][]byte, error) {
 // /proc/net/sctp/snmp); split cuts a name into protocol and counter.
 func parseSNMPSingle(data []byte, split func(key string) (protocol, name string)) ([]snmpCounter, error) {
 	var counters []snmpCounter
-	lines := procnetLines{data: data}
-	for {
-		line, ok := lines.next()
-		if !ok {
-			break
-		}
-		fields := bytes.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
+	for num, fields := range procnetFieldLines(data) {
 		if len(fields) != 2 {
-			return nil, lineErrorf(lines.num, "%d fields, want \"name value\"", len(fields))
+			return nil, lineErrorf(num, "%d fields, want \"name value\"", len(fields))
 		}
 		key := string(fields[0])
 		protocol, name := split(key)
 		value, ok := snmpValue(fields[1])
 		if !ok {
-			return nil, lineErrorf(lines.num, "%s: value %q of %s", protocol, procnetClip(fields[1]), procnetClip(fields[0]))
+			return nil, lineErrorf(num, "%s: value %q of %s", protocol, procnetClip(fields[1]), procnetClip(fields[0]))
 		}
 		counters = append(counters, snmpCounter{Protocol: protocol, Name: name, Key: key, Value: value})
 	}
