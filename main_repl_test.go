@@ -112,6 +112,18 @@ func (term *terminal) waitCooked() {
 	})
 }
 
+// waitRaw waits until readline has put the terminal in raw mode to read a
+// line. After a statement the prompt is printed before raw mode is set
+// again; a line typed in between would be read in cooked mode, and a
+// Ctrl-C sent then would reach the prompt, not the statement.
+func (term *terminal) waitRaw() {
+	term.t.Helper()
+	tablestest.WaitFor(term.t, 20*time.Second, "the terminal to enter raw mode", func() bool {
+		tio, err := unix.IoctlGetTermios(int(term.pty.Fd()), unix.TCGETS)
+		return err == nil && tio.Lflag&unix.ISIG == 0
+	})
+}
+
 // wait waits for the process to end and returns its exit code.
 func (term *terminal) wait() int {
 	term.t.Helper()
@@ -171,6 +183,7 @@ func TestREPLInPseudoTerminal(t *testing.T) {
 	term.expect("netsql> ")
 
 	// Ctrl-C cancels a statement that would run forever; the session goes on.
+	term.waitRaw()
 	term.send("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c;\r")
 	term.waitCooked()
 	term.send("\x03")
@@ -182,13 +195,16 @@ func TestREPLInPseudoTerminal(t *testing.T) {
 
 	// Ctrl-C at the prompt drops the line, a second one on an empty line
 	// does not quit, and a statement half typed over lines is dropped too.
+	term.waitRaw()
 	term.send("SELECT 'dropped'\x03")
 	term.expect("^C")
 	term.expect("netsql> ")
+	term.waitRaw()
 	term.send("\x03")
 	term.expect("netsql> ")
 	term.send("SELECT 'also'\r")
 	term.expect("   ...> ")
+	term.waitRaw()
 	term.send("\x03")
 	term.expect("netsql> ")
 	term.send("SELECT 'alive';\r")
@@ -210,6 +226,7 @@ func TestREPLInPseudoTerminal(t *testing.T) {
 	term.expect("netsql> ")
 
 	// Ctrl-D on an empty line quits with exit 0.
+	term.waitRaw()
 	term.send("\x04")
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit code %d after Ctrl-D, want 0", code)
@@ -255,6 +272,7 @@ func TestREPLInPseudoTerminal(t *testing.T) {
 	term.send("SELECT 'unrecorded';\r")
 	term.expect("unrecorded")
 	term.expect("netsql> ")
+	term.waitRaw()
 	term.send("\x04")
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit code %d, want 0", code)
@@ -278,6 +296,7 @@ func TestREPLCompletesWithoutWindowSize(t *testing.T) {
 	term.expect("process_sockets ;")
 	term.expect("│ n-1 ")
 	term.expect("netsql> ")
+	term.waitRaw()
 	term.send("\x04")
 	if code := term.wait(); code != 0 {
 		t.Fatalf("exit %d", code)
@@ -308,6 +327,7 @@ func TestREPLStartupFileInPseudoTerminal(t *testing.T) {
 		term.send("SELECT * FROM rc_view;\r")
 		term.expect(c.want)
 		term.expect("netsql> ")
+		term.waitRaw()
 		term.send("\x04")
 		if code := term.wait(); code != 0 {
 			t.Errorf("%q: exit %d", c.args, code)

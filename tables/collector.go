@@ -11,6 +11,7 @@ const (
 	WarnProcessDenied   = "processes not readable (permission denied): run as root to see every owner"
 	WarnProcessPartly   = "processes partly readable (permission denied): their exe or netns is NULL"
 	WarnProcessVanished = "processes exited while being read (skipped)"
+	WarnNetlinkRefused  = "socket protocols read from /proc instead: netlink sock_diag was refused (cookie, interface, backlog... are NULL)"
 )
 
 // Collector is what a dataset's producer gets: where to read, the

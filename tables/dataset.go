@@ -57,6 +57,12 @@ type Key struct {
 	Collect func(c *Collector, value any) ([]Row, error)
 }
 
+// KeyValue is one equality on a key column, as NarrowBy receives it.
+type KeyValue struct {
+	Column string
+	Value  any // converted by the column's affinity, as for Key.Collect
+}
+
 // Dataset is one table: its declaration and how to collect its rows.
 type Dataset struct {
 	Name    string
@@ -68,8 +74,17 @@ type Dataset struct {
 	Collect func(c *Collector) ([]Row, error)
 	// Keys lists the columns whose equality narrows the collection.
 	Keys []Key
+	// NarrowBy, when set, collects the rows matching equality on several
+	// key columns at once (`state = 'LISTEN' AND proto = 'tcp'`); a scan
+	// then passes every key column it has an equality for, not only one.
+	NarrowBy func(c *Collector, eq []KeyValue) ([]Row, error)
 	// Fill computes the columns of one group for the given rows, in place.
 	Fill map[string]func(c *Collector, columns []int, rows []Row) error
+	// Prefetch, when set for a group, is called before a collection whose
+	// rows a scan will fill with that group, so slow Fill work (the owner
+	// walk) can start in the background and overlap the collection. It
+	// must be cheap to call again within a statement.
+	Prefetch map[string]func(c *Collector)
 	// EstimatedRows is a typical size, told to the query planner.
 	EstimatedRows int64
 }
@@ -185,9 +200,17 @@ func (d *Dataset) Validate() error {
 			return fmt.Errorf("dataset %s: key %s is a filled column", d.Name, k.Column)
 		}
 	}
+	if d.NarrowBy != nil && len(d.Keys) < 2 {
+		return fmt.Errorf("dataset %s: NarrowBy needs at least two keys", d.Name)
+	}
 	for g := range d.Fill {
 		if !containsString(d.groups(), g) {
 			return fmt.Errorf("dataset %s: Fill group %q has no column", d.Name, g)
+		}
+	}
+	for g := range d.Prefetch {
+		if d.Fill[g] == nil {
+			return fmt.Errorf("dataset %s: Prefetch group %q has no Fill", d.Name, g)
 		}
 	}
 	return nil

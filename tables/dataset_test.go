@@ -36,7 +36,11 @@ func TestColumnConstantsMatchDeclarations(t *testing.T) {
 		}
 	}
 	check(Sockets, sockColumns, map[string]int{"proto": sockProtoCol, "state": sockState, "inode": sockInode,
-		"pid": sockPID, "process": sockProcess, "path": sockPath, "wmem": sockWmem, "user": sockUser, "netns": sockNetns})
+		"pid": sockPID, "process": sockProcess, "path": sockPath, "wmem": sockWmem, "user": sockUser, "netns": sockNetns,
+		"drops": sockDrops, "rmem": sockRmem, "peer_inode": sockPeerInode, "cookie": sockCookie,
+		"interface": sockInterface, "fwmark": sockFwmark, "v6only": sockV6only, "backlog": sockBacklog})
+	check(TCPInfo, tcpInfoColumns, map[string]int{"inode": tiInode, "cookie": tiCookie, "proto": tiProto,
+		"state": tiState, "rtt_us": tiFirstField})
 	check(Processes, procColumns, map[string]int{"pid": procPID, "name": procName, "netns": procNetns, "cgroup": procCgroup})
 }
 

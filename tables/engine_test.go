@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -315,5 +316,187 @@ func TestEngineReadOutsideStatementIsAnError(t *testing.T) {
 	}
 	if err == nil || !strings.Contains(err.Error(), "outside a statement") {
 		t.Errorf("err = %v, want a read-outside-a-statement error", err)
+	}
+}
+
+// twoKeys is a dataset narrowing on id and on kind ("even"/"odd") at once,
+// recording every narrowed read it is asked for.
+type twoKeys struct {
+	n        int
+	single   []any
+	combined [][]KeyValue
+	prefetch int
+}
+
+func (s *twoKeys) dataset() *Dataset {
+	kind := func(i int) string {
+		if i%2 == 0 {
+			return "even"
+		}
+		return "odd"
+	}
+	row := func(i int) Row { return Row{int64(i), kind(i), int64(i % 7), nil} }
+	match := func(i int, eq []KeyValue) bool {
+		for _, kv := range eq {
+			switch kv.Column {
+			case "id":
+				if kv.Value != int64(i) {
+					return false
+				}
+			case "kind":
+				if kv.Value != kind(i) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	where := func(eq []KeyValue) []Row {
+		var rows []Row
+		for i := range s.n {
+			if match(i, eq) {
+				rows = append(rows, row(i))
+			}
+		}
+		return rows
+	}
+	return &Dataset{
+		Name: "pairs", Doc: "made-up rows with two narrowing keys", Sources: []string{"memory"},
+		Columns: []Column{
+			{Name: "id", Type: Integer, Doc: "key column"},
+			{Name: "kind", Type: Text, Doc: "even or odd, a key column"},
+			{Name: "bucket", Type: Integer, Doc: "id mod 7, not a key"},
+			{Name: "extra", Type: Integer, Doc: "filled on demand", Group: "extra"},
+		},
+		Collect: func(*Collector) ([]Row, error) { return where(nil), nil },
+		Keys: []Key{
+			{Column: "id", Collect: func(c *Collector, v any) ([]Row, error) {
+				s.single = append(s.single, v)
+				return where([]KeyValue{{Column: "id", Value: v}}), nil
+			}},
+			{Column: "kind", Collect: func(c *Collector, v any) ([]Row, error) {
+				s.single = append(s.single, v)
+				return where([]KeyValue{{Column: "kind", Value: v}}), nil
+			}},
+		},
+		NarrowBy: func(c *Collector, eq []KeyValue) ([]Row, error) {
+			s.combined = append(s.combined, eq)
+			return where(eq), nil
+		},
+		Fill: map[string]func(*Collector, []int, []Row) error{"extra": func(c *Collector, cols []int, rows []Row) error {
+			for _, r := range rows {
+				r[cols[0]] = r[0].(int64) * 10
+			}
+			return nil
+		}},
+		Prefetch:      map[string]func(*Collector){"extra": func(*Collector) { s.prefetch++ }},
+		EstimatedRows: int64(s.n),
+	}
+}
+
+// With NarrowBy, equality on two key columns reaches the dataset as one
+// narrowed read carrying both values; IN lists arrive one combination at a
+// time; a single key still goes through its Key.Collect.
+func TestEngineNarrowByTwoKeys(t *testing.T) {
+	s := &twoKeys{n: 100}
+	e, err := Open(context.Background(), RootSource(t.TempDir()), []*Dataset{s.dataset()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+
+	var rows [][]any
+	d := delta(e, func() { rows = query(t, e, "SELECT id FROM pairs WHERE kind = 'ODD' COLLATE NOCASE AND id = '7'") })
+	if diff := cmp.Diff([][]any{{int64(7)}}, rows); diff != "" {
+		t.Errorf("rows (-want +got):\n%s", diff)
+	}
+	want := [][]KeyValue{{{Column: "kind", Value: "odd"}, {Column: "id", Value: int64(7)}}}
+	sortKV := func(list [][]KeyValue) {
+		for _, eq := range list {
+			slices.SortFunc(eq, func(a, b KeyValue) int { return strings.Compare(a.Column, b.Column) })
+		}
+	}
+	sortKV(want)
+	sortKV(s.combined)
+	if diff := cmp.Diff(want, s.combined); diff != "" || len(s.single) != 0 {
+		t.Errorf("narrowed reads: combined (-want +got):\n%s single %v", diff, s.single)
+	}
+	if d.Collections["pairs"] != 0 || d.Narrowed["pairs"] != 1 {
+		t.Errorf("collections %d narrowed %d, want 0 and 1", d.Collections["pairs"], d.Narrowed["pairs"])
+	}
+
+	s.combined, s.single = nil, nil
+	d = delta(e, func() {
+		rows = query(t, e, "SELECT id FROM pairs WHERE kind IN ('even', 'odd') AND id IN (3, 4) ORDER BY id")
+	})
+	if diff := cmp.Diff([][]any{{int64(3)}, {int64(4)}}, rows); diff != "" {
+		t.Errorf("IN rows (-want +got):\n%s", diff)
+	}
+	if len(s.combined) != 4 || d.Narrowed["pairs"] != 4 || d.Collections["pairs"] != 0 {
+		t.Errorf("IN × IN: %d combined reads, %d narrowed, %d collections; want 4, 4, 0", len(s.combined), d.Narrowed["pairs"], d.Collections["pairs"])
+	}
+
+	s.combined, s.single = nil, nil
+	rows = query(t, e, "SELECT count(*) FROM pairs WHERE kind = 'even' AND bucket = 0")
+	if diff := cmp.Diff([][]any{{int64(8)}}, rows); diff != "" { // 0, 14, 28, ..., 98
+		t.Errorf("kind and a non-key (-want +got):\n%s", diff)
+	}
+	if len(s.combined) != 0 || !cmp.Equal(s.single, []any{"even"}) {
+		t.Errorf("one key: combined %v single %v; want only Key.Collect(even)", s.combined, s.single)
+	}
+
+	plan := query(t, e, "EXPLAIN QUERY PLAN SELECT * FROM pairs WHERE id = 1 AND kind = 'odd'")
+	if p := fmt.Sprint(plan[0][len(plan[0])-1]); !strings.Contains(p, "id=") || !strings.Contains(p, "kind=") {
+		t.Errorf("plan %q does not name both constraints", p)
+	}
+
+	// A value no row can have (text for an INTEGER key) ends the scan
+	// without a read; one collected whole serves the rest of the statement.
+	s.combined = nil
+	rows = query(t, e, "SELECT id FROM pairs WHERE id = 'x' AND kind = 'odd'")
+	if len(rows) != 0 || len(s.combined) != 0 {
+		t.Errorf("id = 'x': rows %v, reads %v; want none", rows, s.combined)
+	}
+	d = delta(e, func() {
+		rows = query(t, e, "SELECT count(*) FROM pairs a JOIN pairs b ON b.id = a.id AND b.kind = a.kind WHERE a.bucket = 1")
+	})
+	if rows[0][0] != int64(15) || d.Narrowed["pairs"] > narrowLimit || d.Collections["pairs"] < 1 {
+		t.Errorf("join on both keys: count %v, narrowed %d, collections %d", rows[0][0], d.Narrowed["pairs"], d.Collections["pairs"])
+	}
+}
+
+// Prefetch is called before a collection whose rows a scan fills, and only
+// then.
+func TestEnginePrefetchBeforeCollectingFilledRows(t *testing.T) {
+	s := &twoKeys{n: 10}
+	e, err := Open(context.Background(), RootSource(t.TempDir()), []*Dataset{s.dataset()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.Close() })
+	query(t, e, "SELECT id FROM pairs")
+	if s.prefetch != 0 {
+		t.Errorf("a statement not using extra prefetched %d times", s.prefetch)
+	}
+	rows := query(t, e, "SELECT extra FROM pairs WHERE id = 3")
+	if s.prefetch == 0 || !cmp.Equal(rows, [][]any{{int64(30)}}) {
+		t.Errorf("prefetch %d, rows %v; want a prefetch and [[30]]", s.prefetch, rows)
+	}
+}
+
+func TestValidateNarrowByAndPrefetch(t *testing.T) {
+	d := (&twoKeys{n: 1}).dataset()
+	if err := d.Validate(); err != nil {
+		t.Fatalf("a good declaration fails: %v", err)
+	}
+	one := (&twoKeys{n: 1}).dataset()
+	one.Keys = one.Keys[:1]
+	if err := one.Validate(); err == nil {
+		t.Error("NarrowBy with one key was accepted")
+	}
+	bad := (&twoKeys{n: 1}).dataset()
+	bad.Prefetch = map[string]func(*Collector){"nothing": func(*Collector) {}}
+	if err := bad.Validate(); err == nil {
+		t.Error("a Prefetch for a group without Fill was accepted")
 	}
 }

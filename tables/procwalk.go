@@ -2,13 +2,23 @@ package tables
 
 import (
 	"bytes"
+	"cmp"
+	"context"
+	"encoding/binary"
 	"errors"
 	"io/fs"
 	"os"
+	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // This file reads /proc/PID: the list of processes, the socket file
@@ -19,8 +29,13 @@ import (
 
 // listPIDs returns the numeric entries of the proc root, ascending.
 func listPIDs(c *Collector) ([]int64, error) {
-	dir := c.src.Proc
-	c.src.note(dir)
+	c.src.note(c.src.Proc)
+	return readPIDs(c.src.Proc)
+}
+
+// readPIDs lists the numeric entries of dir, ascending; it tells no one,
+// so a background goroutine may call it.
+func readPIDs(dir string) ([]int64, error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
@@ -111,7 +126,11 @@ func parseNsLink(link, kind string) (any, error) {
 // selfNetns is the namespace whose sockets /proc/net lists: ours.
 func selfNetns(c *Collector) any {
 	v, _ := memoize(c, "self-netns", func() (any, error) {
-		ns, err := readNetns(c, c.src.procPath("self", "ns", "net"))
+		self := c.src.procPath("self", "ns", "net")
+		if c.src.Live {
+			self = c.src.procPath("thread-self", "ns", "net") // as netPath
+		}
+		ns, err := readNetns(c, self)
 		if err != nil {
 			return nil, nil // unknown (a fixture without it): NULL
 		}
@@ -127,93 +146,295 @@ type fdSocket struct {
 }
 
 // socketOwners is the result of the owner walk: every (pid, fd) holding a
-// socket, indexed by inode, with the comm and namespace of each owner.
+// socket, the first holder of each inode, and the comm of each owner.
 type socketOwners struct {
-	fds     []fdSocket        // in pid, fd order
-	byInode map[int64][]int32 // inode -> positions in fds, lowest pid first
-	comm    map[int64]string  // pid -> comm, for pids holding sockets
+	fds   []fdSocket       // in pid, fd order
+	first map[int64]int32  // inode -> position in fds of its lowest-pid holder
+	comm  map[int64]string // pid -> comm, for pids holding sockets
 }
+
+// lowestPID returns the lowest pid holding inode.
+func (o *socketOwners) lowestPID(inode int64) (int64, bool) {
+	pos, ok := o.first[inode]
+	if !ok {
+		return 0, false
+	}
+	return o.fds[pos].pid, true
+}
+
+// maxOwnerWorkers bounds the goroutines of the owner walk on machines with
+// many cores: each costs a 32 KiB buffer and a share of the merge.
+const maxOwnerWorkers = 16
 
 // owners walks /proc/*/fd once per statement, building one map from inode
 // to owners, so finding the owners of n sockets is linear, not n × fds.
+// The walk may already be running in the background (startOwners).
 func owners(c *Collector) (*socketOwners, error) {
 	return memoize(c, "owners", func() (*socketOwners, error) {
-		pids, err := listPIDs(c)
-		if err != nil {
-			return nil, err
-		}
-		o := &socketOwners{byInode: map[int64][]int32{}, comm: map[int64]string{}}
-		for _, pid := range pids {
-			if err := c.Err(); err != nil {
-				return nil, err
-			}
-			if err := o.addProcess(c, pid); err != nil {
-				return nil, err
-			}
-		}
-		return o, nil
+		w := startOwners(c)
+		<-w.done
+		return w.finish(c)
 	})
+}
+
+// startOwners starts the statement's owner walk in the background, once;
+// sockets starts it before collecting when a scan will need the owner
+// columns, so the walk of /proc and the netlink dump overlap.
+func startOwners(c *Collector) *ownerWalk {
+	w, _ := memoize(c, "owners-walk", func() (*ownerWalk, error) {
+		c.src.note(c.src.Proc)
+		w := &ownerWalk{proc: c.src.Proc, done: make(chan struct{})}
+		ctx := c.ctx
+		go func() {
+			defer close(w.done)
+			w.pids, w.err = readPIDs(w.proc)
+			if w.err == nil {
+				workers := min(runtime.GOMAXPROCS(0), maxOwnerWorkers, (len(w.pids)+7)/8)
+				w.run(ctx, max(workers, 1))
+			}
+		}()
+		return w, nil
+	})
+	return w
 }
 
 // ownersOf walks /proc/PID/fd for one process only (a narrowed read).
 func ownersOf(c *Collector, pid int64) (*socketOwners, error) {
-	o := &socketOwners{byInode: map[int64][]int32{}, comm: map[int64]string{}}
 	ok, err := isProcess(c, pid)
-	if err != nil || !ok {
-		return o, err
+	if err != nil {
+		return nil, err
 	}
-	return o, o.addProcess(c, pid)
+	w := &ownerWalk{proc: c.src.Proc}
+	if ok {
+		w.pids = []int64{pid}
+	}
+	w.run(c.ctx, 1)
+	return w.finish(c)
 }
 
-// addProcess reads the socket descriptors of one process.
-func (o *socketOwners) addProcess(c *Collector, pid int64) error {
-	pidDir := c.src.procPath(strconv.FormatInt(pid, 10))
-	fdDir := pidDir + "/fd"
-	c.src.note(fdDir)
-	f, err := os.Open(fdDir)
-	if err != nil {
-		if kind, skip := skipReason(err); skip {
-			c.Warn(kind, pid)
-			return nil
-		}
-		return err
+// ownerWalk is one walk of the fd directories of pids: processes are read
+// in parallel, one per worker at a time, each worker with its own buffers
+// and results, merged in pid order. run touches nothing of the Collector,
+// so it may run in the background; finish reports what was read and
+// skipped, and must run in the statement's goroutine.
+type ownerWalk struct {
+	proc    string
+	done    chan struct{} // closed when a background walk ended
+	pids    []int64
+	results []pidWalk
+	owners  *socketOwners
+	err     error
+}
+
+// pidWalk is what reading one process gave: its socket descriptors (a
+// range of one worker's list), its comm, or why it was skipped.
+type pidWalk struct {
+	worker     int
+	start, end int
+	comm       string
+	hasComm    bool
+	skip       string // a warning kind when the process was skipped
+	err        error  // a real failure
+}
+
+// run reads the fd directories of w.pids with the given number of workers
+// and merges what they found in pid order.
+func (w *ownerWalk) run(ctx context.Context, workers int) {
+	w.results = make([]pidWalk, len(w.pids))
+	walkers := make([]*fdWalker, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for i := range walkers {
+		fw := newFDWalker(w.proc)
+		walkers[i] = fw
+		wg.Go(func() {
+			for {
+				n := int(next.Add(1) - 1)
+				if n >= len(w.pids) || ctx.Err() != nil {
+					return
+				}
+				start := len(fw.fds)
+				comm, hasComm, skip, err := fw.add(w.pids[n])
+				w.results[n] = pidWalk{worker: i, start: start, end: len(fw.fds), comm: comm, hasComm: hasComm, skip: skip, err: err}
+			}
+		})
 	}
-	names, err := f.Readdirnames(-1)
-	f.Close()
-	if err != nil {
-		if kind, skip := skipReason(err); skip {
-			c.Warn(kind, pid)
-			return nil
-		}
-		return err
+	wg.Wait()
+	if w.err = ctx.Err(); w.err != nil {
+		return
 	}
-	first := len(o.fds)
-	buf := make([]byte, 64)
-	for _, name := range names {
-		fd, err := strconv.ParseInt(name, 10, 64)
-		if err != nil {
+	total := 0
+	for _, fw := range walkers {
+		total += len(fw.fds)
+	}
+	o := &socketOwners{fds: make([]fdSocket, 0, total), first: make(map[int64]int32, total), comm: map[int64]string{}}
+	for n := range w.pids {
+		r := &w.results[n]
+		if r.err != nil {
+			w.err = r.err
+			return
+		}
+		for _, f := range walkers[r.worker].fds[r.start:r.end] {
+			if _, seen := o.first[f.inode]; !seen {
+				o.first[f.inode] = int32(len(o.fds))
+			}
+			o.fds = append(o.fds, f)
+		}
+		if r.hasComm {
+			o.comm[w.pids[n]] = r.comm
+		}
+	}
+	w.owners = o
+}
+
+// finish tells the Source what the walk read and counts the processes it
+// skipped, then returns the owners.
+func (w *ownerWalk) finish(c *Collector) (*socketOwners, error) {
+	if w.err != nil {
+		return nil, w.err
+	}
+	for n, pid := range w.pids {
+		r := &w.results[n]
+		if c.src.OnRead != nil {
+			dir := c.src.procPath(strconv.FormatInt(pid, 10))
+			c.src.note(dir + "/fd")
+			if r.hasComm {
+				c.src.note(dir + "/comm")
+			}
+		}
+		if r.skip != "" {
+			c.Warn(r.skip, pid)
+		}
+	}
+	return w.owners, nil
+}
+
+// fdWalker reads the fd directories of processes with reused buffers:
+// getdents into one buffer and readlinkat relative to the directory, so a
+// descriptor costs two system calls and no allocation.
+type fdWalker struct {
+	proc string
+	fds  []fdSocket
+	path []byte
+	dent []byte
+	link []byte
+}
+
+func newFDWalker(proc string) *fdWalker {
+	return &fdWalker{proc: proc, dent: make([]byte, 32<<10), link: make([]byte, 256)}
+}
+
+// add reads the socket descriptors of one process, appending them to
+// w.fds in fd order, and its comm when it holds any. skip names the
+// warning when the process vanished or may not be read.
+func (w *fdWalker) add(pid int64) (comm string, hasComm bool, skip string, err error) {
+	w.path = append(append(append(w.path[:0], w.proc...), '/'), strconv.FormatInt(pid, 10)...)
+	pidLen := len(w.path)
+	w.path = append(w.path, "/fd"...)
+	dirfd, err := unix.Open(string(w.path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return w.failed(err, len(w.fds))
+	}
+	first := len(w.fds)
+	defer unix.Close(dirfd)
+	for {
+		n, err := unix.Getdents(dirfd, w.dent)
+		if err == unix.EINTR {
 			continue
 		}
-		n, err := readlinkInto(fdDir+"/"+name, buf)
+		if err != nil {
+			return w.failed(err, first)
+		}
+		if n <= 0 {
+			break
+		}
+		w.addEntries(dirfd, pid, w.dent[:n])
+	}
+	added := w.fds[first:]
+	if len(added) == 0 {
+		return "", false, "", nil
+	}
+	if !slices.IsSortedFunc(added, func(a, b fdSocket) int { return cmp.Compare(a.fd, b.fd) }) {
+		slices.SortFunc(added, func(a, b fdSocket) int { return cmp.Compare(a.fd, b.fd) })
+	}
+	w.path = append(w.path[:pidLen], "/comm"...)
+	if data, err := os.ReadFile(string(w.path)); err == nil {
+		return strings.TrimSuffix(string(data), "\n"), true, "", nil
+	}
+	return "", false, "", nil
+}
+
+// failed turns an error reading a process into a skip (dropping what was
+// read of it) or a real error.
+func (w *fdWalker) failed(err error, first int) (string, bool, string, error) {
+	w.fds = w.fds[:first]
+	if kind, skip := skipReason(err); skip {
+		return "", false, kind, nil
+	}
+	return "", false, "", &fs.PathError{Op: "read", Path: string(w.path), Err: err}
+}
+
+// Offsets in struct linux_dirent64 (getdents64).
+const (
+	direntReclen = 16
+	direntName   = 19
+)
+
+// addEntries reads the links of the descriptors in one getdents buffer.
+func (w *fdWalker) addEntries(dirfd int, pid int64, buf []byte) {
+	for len(buf) >= direntName {
+		reclen := int(binary.NativeEndian.Uint16(buf[direntReclen:]))
+		if reclen < direntName || reclen > len(buf) {
+			return
+		}
+		name := buf[direntName:reclen] // NUL-terminated, then padding
+		buf = buf[reclen:]
+		fd, ok := parseFDName(name)
+		if !ok {
+			continue // "." and ".."
+		}
+		n, err := readlinkat(dirfd, &name[0], w.link)
 		if err != nil {
 			continue // closed since the listing
 		}
-		if inode, ok := socketInode(buf[:n]); ok {
-			o.fds = append(o.fds, fdSocket{pid: pid, fd: fd, inode: inode})
+		if inode, ok := socketInode(w.link[:n]); ok {
+			w.fds = append(w.fds, fdSocket{pid: pid, fd: fd, inode: inode})
 		}
 	}
-	if len(o.fds) == first {
-		return nil
+}
+
+// parseFDName reads the decimal name of a descriptor up to its NUL.
+func parseFDName(name []byte) (int64, bool) {
+	var fd int64
+	digits := 0
+	for _, ch := range name {
+		if ch == 0 {
+			break
+		}
+		if ch < '0' || ch > '9' || digits > 10 {
+			return 0, false
+		}
+		fd = fd*10 + int64(ch-'0')
+		digits++
 	}
-	added := o.fds[first:]
-	sort.Slice(added, func(i, j int) bool { return added[i].fd < added[j].fd })
-	for i := first; i < len(o.fds); i++ {
-		o.byInode[o.fds[i].inode] = append(o.byInode[o.fds[i].inode], int32(i))
+	return fd, digits > 0
+}
+
+// readlinkat reads the link named by the NUL-terminated name relative to
+// dirfd into buf, without the allocation syscall.Readlinkat makes to
+// terminate a Go string.
+func readlinkat(dirfd int, name *byte, buf []byte) (int, error) {
+	for {
+		n, _, errno := unix.Syscall6(unix.SYS_READLINKAT, uintptr(dirfd), uintptr(unsafe.Pointer(name)),
+			uintptr(unsafe.Pointer(&buf[0])), uintptr(len(buf)), 0, 0)
+		switch errno {
+		case 0:
+			return int(n), nil
+		case unix.EINTR:
+			continue
+		}
+		return 0, errno
 	}
-	if comm, err := c.src.readFile(pidDir + "/comm"); err == nil {
-		o.comm[pid] = strings.TrimSuffix(string(comm), "\n")
-	}
-	return nil
 }
 
 // pidNetns reads the net namespace of one process once per statement; only
@@ -232,20 +453,6 @@ func pidNetns(c *Collector, pid int64) any {
 	}
 	nsByPID[pid] = ns
 	return ns
-}
-
-// readlinkInto reads a symlink into buf without allocating.
-func readlinkInto(path string, buf []byte) (int, error) {
-	for {
-		n, err := syscall.Readlink(path, buf)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return 0, &fs.PathError{Op: "readlink", Path: path, Err: err}
-		}
-		return n, nil
-	}
 }
 
 // socketInode parses "socket:[12345]".

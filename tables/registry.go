@@ -4,6 +4,7 @@ package tables
 // README show them. Adding a dataset means adding its file and one line here.
 var All = []*Dataset{
 	Sockets,
+	TCPInfo,
 	ProcessSockets,
 	Processes,
 	Routes, Interfaces, Addresses, Neighbors,

@@ -1,21 +1,29 @@
 package tables
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
+
+	"golang.org/x/sys/unix"
 )
 
 // Sockets is every socket of this network namespace, of every family, as
-// `netstat -a` and `ss -a` list them. It reads /proc/net/{tcp,tcp6,udp,
-// udp6,udplite,udplite6,raw,raw6,icmp,icmp6,unix,packet,netlink}; the owner
-// columns walk /proc/PID/fd only when a statement uses them.
+// `netstat -a` and `ss -a` list them. On the live system it asks the kernel
+// over NETLINK_SOCK_DIAG (inet_diag for tcp, tcp6, udp, udp6, udplite,
+// udplite6; unix_diag; packet_diag) and reads /proc/net/{raw,raw6,icmp,
+// icmp6,netlink}, which have no diag here; with --root, or when netlink is
+// refused, it reads every /proc/net file. The owner columns walk
+// /proc/PID/fd only when a statement uses them; rmem, wmem and drops cost a
+// second dump, only when used.
 var Sockets = &Dataset{
 	Name: "sockets",
 	Doc:  "one row per socket of this network namespace, every family (netstat -a, ss -a)",
-	Sources: []string{"/proc/net/tcp", "/proc/net/tcp6", "/proc/net/udp", "/proc/net/udp6", "/proc/net/udplite",
-		"/proc/net/udplite6", "/proc/net/raw", "/proc/net/raw6", "/proc/net/icmp", "/proc/net/icmp6",
-		"/proc/net/unix", "/proc/net/packet", "/proc/net/netlink", "/proc/PID/fd/* (pid, process)"},
+	Sources: []string{"netlink sock_diag (inet_diag, unix_diag, packet_diag)", "/proc/net/tcp", "/proc/net/tcp6",
+		"/proc/net/udp", "/proc/net/udp6", "/proc/net/udplite", "/proc/net/udplite6", "/proc/net/raw", "/proc/net/raw6",
+		"/proc/net/icmp", "/proc/net/icmp6", "/proc/net/unix", "/proc/net/packet", "/proc/net/netlink",
+		"/proc/PID/fd/* (pid, process)"},
 	Columns: []Column{
 		{Name: "proto", Type: Text, Doc: "netstat's Proto: tcp tcp6 udp udp6 udplite udplite6 raw raw6 icmp icmp6 unix packet netlink"},
 		{Name: "family", Type: Text, Doc: "address family: inet, inet6, unix, packet or netlink"},
@@ -24,33 +32,50 @@ var Sockets = &Dataset{
 		{Name: "local_port", Type: Integer, Doc: "local port; the IP protocol number for raw, the ethertype for packet, the port id for netlink"},
 		{Name: "remote_addr", Type: Text, Doc: "remote address; 0.0.0.0 or :: when unconnected; NULL for unix, packet, netlink"},
 		{Name: "remote_port", Type: Integer, Doc: "remote port; 0 when unconnected"},
-		{Name: "state", Type: Text, Doc: "TCP state (LISTEN, ESTABLISHED, TIME_WAIT, ...); UNCONN or ESTABLISHED for udp, raw, icmp; LISTENING, CONNECTED, ... for unix; an unknown code as its hex number"},
-		{Name: "recv_q", Type: Integer, Doc: "bytes received not yet read (a listener: connections waiting in the accept queue); NULL for unix, packet, netlink"},
-		{Name: "send_q", Type: Integer, Doc: "bytes sent not yet acknowledged (tcp) or queued; 0 for a listener from /proc; NULL for unix, packet, netlink"},
-		{Name: "uid", Type: Integer, Doc: "user id that created the socket; NULL for unix and netlink"},
+		{Name: "state", Type: Text, Doc: "TCP state (LISTEN, ESTABLISHED, TIME_WAIT, ...; BOUND_INACTIVE for a bound socket neither listening nor connecting, seen over netlink only); UNCONN or ESTABLISHED for udp, raw, icmp; LISTENING, CONNECTED, ... for unix; an unknown code as its hex number"},
+		{Name: "recv_q", Type: Integer, Doc: "bytes received not yet read (a listener: connections waiting in the accept queue); unix from netlink only; NULL for packet, netlink"},
+		{Name: "send_q", Type: Integer, Doc: "bytes sent not yet acknowledged (tcp) or queued; a listener's is its backlog over netlink (as ss shows) but 0 from /proc, so read backlog instead; unix from netlink only; NULL for packet, netlink"},
+		{Name: "uid", Type: Integer, Doc: "user id that created the socket; unix from netlink only; NULL for netlink"},
 		{Name: "user", Type: Text, Doc: "name of uid from etc/passwd"},
 		{Name: "inode", Type: Integer, Doc: "socket inode; 0 for TIME_WAIT and SYN_RECV; joins process_sockets.inode"},
 		{Name: "netns", Type: Integer, Doc: "inode of the network namespace the sockets were listed in"},
 		{Name: "pid", Type: Integer, Group: "owners", Doc: "lowest pid holding the socket; NULL when no readable process holds it (all owners: process_sockets)"},
 		{Name: "process", Type: Text, Group: "owners", Doc: "name (comm) of the process pid"},
 		{Name: "timer", Type: Text, Doc: "pending timer, in netstat's words: off, on (retransmit), keepalive, timewait, probe (zero window)"},
-		{Name: "timer_ms", Type: Integer, Doc: "milliseconds until the timer fires (10 ms resolution in /proc)"},
+		{Name: "timer_ms", Type: Integer, Doc: "milliseconds until the timer fires (1 ms resolution over netlink, 10 ms in /proc)"},
 		{Name: "retransmits", Type: Integer, Doc: "unrecovered retransmissions of the current segment (or probes)"},
 		{Name: "path", Type: Text, Doc: "unix socket path; abstract names start with @; NULL when unbound"},
-		{Name: "drops", Type: Integer, Doc: "datagrams dropped (udp, raw, icmp, netlink)"},
-		{Name: "rmem", Type: Integer, Doc: "receive memory in use in bytes (packet, netlink)"},
-		{Name: "wmem", Type: Integer, Doc: "send memory in use in bytes (netlink)"},
+		{Name: "drops", Type: Integer, Group: "meminfo", Doc: "packets dropped before they were queued (udp, raw, icmp, netlink in /proc; every family over netlink)"},
+		{Name: "rmem", Type: Integer, Group: "meminfo", Doc: "receive memory in use in bytes (packet, netlink in /proc; every family over netlink)"},
+		{Name: "wmem", Type: Integer, Group: "meminfo", Doc: "send memory in use in bytes (netlink in /proc; every family over netlink)"},
+		{Name: "peer_inode", Type: Integer, Doc: "unix: inode of the socket at the other end; NULL when unconnected or from /proc"},
+		{Name: "cookie", Type: Integer, Doc: "the kernel's socket cookie, unique while the machine runs (ss -e sk:); NULL from /proc"},
+		{Name: "interface", Type: Text, Doc: "device the socket is bound to (SO_BINDTODEVICE; a packet socket's interface); joins interfaces.name; NULL when unbound or from /proc"},
+		{Name: "fwmark", Type: Integer, Doc: "firewall mark (SO_MARK); NULL from /proc, for TIME_WAIT and SYN_RECV, and when not root"},
+		{Name: "v6only", Type: Integer, Doc: "1 when a tcp6/udp6 listener or unbound socket takes IPv6 only (IPV6_V6ONLY), 0 when it also takes IPv4; NULL otherwise and from /proc"},
+		{Name: "backlog", Type: Integer, Doc: "a listener's accept-queue limit (its listen() backlog capped by net.core.somaxconn); NULL for other sockets and from /proc"},
 	},
-	Collect: func(c *Collector) ([]Row, error) { return collectSockets(c, allProtos) },
+	Collect: func(c *Collector) ([]Row, error) { return collectSockets(c, allProtos, "") },
 	Keys: []Key{
 		{Column: "proto", Collect: func(c *Collector, v any) ([]Row, error) {
-			return collectSockets(c, protosWhere(func(p protoFile) bool { return p.proto == v }))
+			return socketsWhere(c, []KeyValue{{Column: "proto", Value: v}})
 		}},
 		{Column: "family", Collect: func(c *Collector, v any) ([]Row, error) {
-			return collectSockets(c, protosWhere(func(p protoFile) bool { return p.family == v }))
+			return socketsWhere(c, []KeyValue{{Column: "family", Value: v}})
+		}},
+		// The kernel filters on state: WHERE state = 'LISTEN' never walks
+		// the established connections.
+		{Column: "state", Collect: func(c *Collector, v any) ([]Row, error) {
+			return socketsWhere(c, []KeyValue{{Column: "state", Value: v}})
 		}},
 	},
-	Fill:          map[string]func(*Collector, []int, []Row) error{"owners": fillSocketOwners},
+	NarrowBy: socketsWhere,
+	Fill: map[string]func(*Collector, []int, []Row) error{
+		"owners":  fillSocketOwners,
+		"meminfo": fillSocketMeminfo,
+	},
+	// The owner walk reads /proc while the kernel dumps the sockets.
+	Prefetch:      map[string]func(*Collector){"owners": func(c *Collector) { startOwners(c) }},
 	EstimatedRows: 1000,
 }
 
@@ -78,14 +103,24 @@ const (
 	sockDrops
 	sockRmem
 	sockWmem
+	sockPeerInode
+	sockCookie
+	sockInterface
+	sockFwmark
+	sockV6only
+	sockBacklog
 	sockColumns
 )
 
-// protoFile is one /proc/net file and what its rows are.
+// protoFile is one protocol: its /proc/net file, what its rows are, and
+// the sock_diag request that lists it on the live system.
 type protoFile struct {
 	proto, family, sockType string
-	kind                    int // which parser
+	kind                    int // which /proc parser
 	ipv6, drops             bool
+	diag                    int   // diagNone (/proc only), diagInet, diagUnix or diagPacket
+	afamily, protocol       uint8 // the diag request's family and protocol
+	boxed                   [3]any
 }
 
 const (
@@ -95,20 +130,42 @@ const (
 	kindNetlink
 )
 
-var allProtos = []protoFile{
-	{"tcp", "inet", "stream", kindInet, false, false},
-	{"tcp6", "inet6", "stream", kindInet, true, false},
-	{"udp", "inet", "dgram", kindInet, false, true},
-	{"udp6", "inet6", "dgram", kindInet, true, true},
-	{"udplite", "inet", "dgram", kindInet, false, true},
-	{"udplite6", "inet6", "dgram", kindInet, true, true},
-	{"raw", "inet", "raw", kindInet, false, true},
-	{"raw6", "inet6", "raw", kindInet, true, true},
-	{"icmp", "inet", "dgram", kindInet, false, true},
-	{"icmp6", "inet6", "dgram", kindInet, true, true},
-	{"unix", "unix", "", kindUnix, false, false},
-	{"packet", "packet", "", kindPacket, false, false},
-	{"netlink", "netlink", "", kindNetlink, false, false},
+var allProtos = boxProtos([]protoFile{
+	{"tcp", "inet", "stream", kindInet, false, false, diagInet, unix.AF_INET, unix.IPPROTO_TCP, [3]any{}},
+	{"tcp6", "inet6", "stream", kindInet, true, false, diagInet, unix.AF_INET6, unix.IPPROTO_TCP, [3]any{}},
+	{"udp", "inet", "dgram", kindInet, false, true, diagInet, unix.AF_INET, unix.IPPROTO_UDP, [3]any{}},
+	{"udp6", "inet6", "dgram", kindInet, true, true, diagInet, unix.AF_INET6, unix.IPPROTO_UDP, [3]any{}},
+	{"udplite", "inet", "dgram", kindInet, false, true, diagInet, unix.AF_INET, unix.IPPROTO_UDPLITE, [3]any{}},
+	{"udplite6", "inet6", "dgram", kindInet, true, true, diagInet, unix.AF_INET6, unix.IPPROTO_UDPLITE, [3]any{}},
+	{"raw", "inet", "raw", kindInet, false, true, diagNone, 0, 0, [3]any{}},
+	{"raw6", "inet6", "raw", kindInet, true, true, diagNone, 0, 0, [3]any{}},
+	{"icmp", "inet", "dgram", kindInet, false, true, diagNone, 0, 0, [3]any{}},
+	{"icmp6", "inet6", "dgram", kindInet, true, true, diagNone, 0, 0, [3]any{}},
+	{"unix", "unix", "", kindUnix, false, false, diagUnix, unix.AF_UNIX, 0, [3]any{}},
+	{"packet", "packet", "", kindPacket, false, false, diagPacket, unix.AF_PACKET, 0, [3]any{}},
+	{"netlink", "netlink", "", kindNetlink, false, false, diagNone, 0, 0, [3]any{}},
+})
+
+// boxProtos boxes each protocol's proto, family and type words once, so
+// rows share them instead of allocating an interface each.
+func boxProtos(list []protoFile) []protoFile {
+	for i := range list {
+		p := &list[i]
+		p.boxed = [3]any{p.proto, p.family, nil}
+		if p.sockType != "" {
+			p.boxed[2] = p.sockType
+		}
+	}
+	return list
+}
+
+func protoByName(name string) *protoFile {
+	for i := range allProtos {
+		if allProtos[i].proto == name {
+			return &allProtos[i]
+		}
+	}
+	return nil
 }
 
 func protosWhere(keep func(protoFile) bool) []protoFile {
@@ -121,43 +178,118 @@ func protosWhere(keep func(protoFile) bool) []protoFile {
 	return out
 }
 
-// collectSockets reads the files of the given protocols. A file this kernel
-// does not have gives no rows; one that does not parse is an error naming it.
-func collectSockets(c *Collector, protos []protoFile) ([]Row, error) {
+// socketsWhere collects the sockets matching equality on proto, family and
+// state (the key columns; values as lookupKey folded them), asking the
+// kernel for exactly those where netlink serves the protocol.
+func socketsWhere(c *Collector, eq []KeyValue) ([]Row, error) {
+	var proto, family, state string
+	for _, kv := range eq {
+		v, _ := kv.Value.(string)
+		switch kv.Column {
+		case "proto":
+			proto = v
+		case "family":
+			family = v
+		case "state":
+			state = strings.ToUpper(v)
+			if state == "" {
+				return nil, nil // no socket has an empty state
+			}
+		}
+	}
+	protos := protosWhere(func(p protoFile) bool {
+		return (proto == "" || p.proto == proto) && (family == "" || p.family == family)
+	})
+	return collectSockets(c, protos, state)
+}
+
+// collectSockets lists the sockets of the given protocols, only those in
+// state when it is not "". On the live system the protocols with a diag
+// module come from netlink, the state filter going into the request; the
+// others, and all of them with --root or when netlink is refused, come from
+// their /proc/net files (a file this kernel lacks gives no rows; one that
+// does not parse is an error naming it).
+func collectSockets(c *Collector, protos []protoFile, state string) ([]Row, error) {
 	var rows []Row
 	netns := selfNetns(c)
-	for _, p := range protos {
+	var diag *diagConn
+	var builder *socketRowBuilder
+	diagErr := error(nil)
+	if c.src.Live {
+		defer func() {
+			if diag != nil {
+				diag.Close()
+			}
+		}()
+	}
+	for i := range protos {
+		p := &protos[i]
 		if err := c.Err(); err != nil {
 			return nil, err
 		}
-		path := c.src.procPath("net", p.proto)
-		data, ok, err := c.src.readOptional(path)
+		if c.src.Live && p.diag != diagNone {
+			if diag == nil && diagErr == nil {
+				if c.src.refuseDiag {
+					diagErr = errDiagRefused
+				} else {
+					diag, diagErr = openDiag()
+				}
+				builder = newSocketRowBuilder(c)
+			}
+			if diagErr == nil {
+				var err error
+				rows, err = diagSockets(diag, builder, p, state, rows)
+				if err == nil {
+					served, _ := memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
+					served[p.proto] = true
+					continue
+				}
+				if !errors.Is(err, errDiagRefused) {
+					return nil, err
+				}
+			}
+			// UDP-Lite without a diag module is expected: read /proc quietly.
+			if p.protocol != unix.IPPROTO_UDPLITE {
+				c.Warn(WarnNetlinkRefused, int64(p.afamily)<<8|int64(p.protocol))
+			}
+		}
+		got, err := procSockets(c, p)
 		if err != nil {
 			return nil, err
 		}
-		if !ok {
-			continue
-		}
-		var got []Row
-		switch p.kind {
-		case kindInet:
-			got, err = inetRows(c, p, data)
-		case kindUnix:
-			got, err = unixRows(data)
-		case kindPacket:
-			got, err = packetRows(c, data)
-		case kindNetlink:
-			got, err = netlinkRows(data)
-		}
-		if err != nil {
-			return nil, fileError(path, err)
-		}
 		for _, r := range got {
+			if state != "" && r[sockState] != state {
+				continue
+			}
 			r[sockNetns] = netns
+			rows = append(rows, r)
 		}
-		rows = append(rows, got...)
 	}
 	return rows, nil
+}
+
+// procSockets reads the /proc/net file of one protocol.
+func procSockets(c *Collector, p *protoFile) ([]Row, error) {
+	path := c.src.netPath(p.proto)
+	data, ok, err := c.src.readOptional(path)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var got []Row
+	switch p.kind {
+	case kindInet:
+		got, err = inetRows(c, *p, data)
+	case kindUnix:
+		got, err = unixRows(data)
+	case kindPacket:
+		got, err = packetRows(c, data)
+	case kindNetlink:
+		got, err = netlinkRows(data)
+	}
+	if err != nil {
+		return nil, fileError(path, err)
+	}
+	return got, nil
 }
 
 var tcpStates = [...]string{1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
@@ -193,8 +325,9 @@ func inetRows(c *Collector, p protoFile, data []byte) ([]Row, error) {
 		return nil, err
 	}
 	rows := make([]Row, len(lines))
+	alloc := rowAlloc{cols: sockColumns}
 	for i, l := range lines {
-		r := make(Row, sockColumns)
+		r := alloc.next()
 		r[sockProtoCol], r[sockFamily], r[sockType] = p.proto, p.family, p.sockType
 		r[sockLocalAddr] = addrText(l.Local.Addr())
 		r[sockLocalPort] = int64(l.Local.Port())
@@ -233,8 +366,9 @@ func unixRows(data []byte) ([]Row, error) {
 		return nil, err
 	}
 	rows := make([]Row, len(lines))
+	alloc := rowAlloc{cols: sockColumns}
 	for i, l := range lines {
-		r := make(Row, sockColumns)
+		r := alloc.next()
 		r[sockProtoCol], r[sockFamily] = "unix", "unix"
 		if t, ok := unixTypes[l.Type]; ok {
 			r[sockType] = t
@@ -266,8 +400,9 @@ func packetRows(c *Collector, data []byte) ([]Row, error) {
 		return nil, err
 	}
 	rows := make([]Row, len(lines))
+	alloc := rowAlloc{cols: sockColumns}
 	for i, l := range lines {
-		r := make(Row, sockColumns)
+		r := alloc.next()
 		r[sockProtoCol], r[sockFamily] = "packet", "packet"
 		if t, ok := packetTypes[l.Type]; ok {
 			r[sockType] = t
@@ -291,8 +426,9 @@ func netlinkRows(data []byte) ([]Row, error) {
 		return nil, err
 	}
 	rows := make([]Row, len(lines))
+	alloc := rowAlloc{cols: sockColumns}
 	for i, l := range lines {
-		r := make(Row, sockColumns)
+		r := alloc.next()
 		r[sockProtoCol], r[sockFamily] = "netlink", "netlink"
 		r[sockLocalAddr] = netlinkProtocolName(l.Protocol)
 		r[sockLocalPort] = int64(l.PortID)
@@ -318,8 +454,7 @@ func fillSocketOwners(c *Collector, _ []int, rows []Row) error {
 		if inode == 0 {
 			continue
 		}
-		if pos := o.byInode[inode]; len(pos) > 0 {
-			pid := o.fds[pos[0]].pid
+		if pid, ok := o.lowestPID(inode); ok {
 			r[sockPID] = pid
 			if comm, ok := o.comm[pid]; ok {
 				r[sockProcess] = comm

@@ -22,8 +22,14 @@ type Source struct {
 	// OnRead, when set, is called with every path a dataset reads (a file,
 	// a directory listing, a process directory); tests count reads with it.
 	OnRead func(path string)
+	// OnDiag, when set, is called after every sock_diag dump with what was
+	// asked and how many sockets came back; tests prove kernel-side
+	// filtering with it.
+	OnDiag func(DiagDump)
 	// Resolver answers resolve(addr); nil means the system's resolver.
 	Resolver *net.Resolver
+
+	refuseDiag bool // tests: act as if the kernel refused sock_diag
 }
 
 // LiveSource reads the running system.
@@ -68,6 +74,17 @@ func (s *Source) note(path string) {
 // procPath joins elements under the proc root.
 func (s *Source) procPath(elem ...string) string {
 	return filepath.Join(append([]string{s.Proc}, elem...)...)
+}
+
+// netPath names a file of the proc root's net directory: on the live
+// system through /proc/thread-self, the namespace of the calling thread,
+// which is also where netlink sockets it opens look (/proc/net follows
+// the main thread, which a setns elsewhere in the process could move).
+func (s *Source) netPath(file string) string {
+	if s.Live {
+		return s.procPath("thread-self", "net", file)
+	}
+	return s.procPath("net", file)
 }
 
 // etcPath joins elements under the etc root.

@@ -48,8 +48,10 @@ type table struct {
 
 // BestIndex picks one equality constraint to serve as a lookup (a
 // narrowing key column first, else any column via the statement's hash
-// index) and asks for the column groups the statement uses. idxStr names
-// the constraint ("pid="), so EXPLAIN QUERY PLAN shows the pushdown.
+// index) and asks for the column groups the statement uses. A dataset with
+// NarrowBy gets one equality per key column instead, so `state = 'LISTEN'
+// AND proto = 'tcp'` narrows on both. idxStr names the constraints used
+// ("pid=", "state=,proto="), so EXPLAIN QUERY PLAN shows the pushdown.
 func (t *table) BestIndex(info *vtab.IndexInfo) error {
 	var mask int64
 	for gi, g := range t.groups {
@@ -60,12 +62,19 @@ func (t *table) BestIndex(info *vtab.IndexInfo) error {
 		}
 	}
 	chosen := -1
+	var keyed []int     // with NarrowBy: one usable equality per key column
+	var keyedCols int64 // the columns in keyed (at most 62 columns)
 	for i, c := range info.Constraints {
 		info.Constraints[i].ArgIndex = -1
 		if !c.Usable || c.Op != vtab.OpEQ || c.Column < 0 || c.Column >= len(t.ds.Columns) {
 			continue
 		}
-		if chosen < 0 || (t.ds.key(c.Column) != nil && t.ds.key(info.Constraints[chosen].Column) == nil) {
+		isKey := t.ds.key(c.Column) != nil
+		if isKey && t.ds.NarrowBy != nil && keyedCols&(1<<c.Column) == 0 && len(keyed) < maxNarrowKeys {
+			keyed = append(keyed, i)
+			keyedCols |= 1 << c.Column
+		}
+		if chosen < 0 || (isKey && t.ds.key(info.Constraints[chosen].Column) == nil) {
 			chosen = i
 		}
 	}
@@ -76,19 +85,31 @@ func (t *table) BestIndex(info *vtab.IndexInfo) error {
 		info.IdxNum = mask
 		return nil
 	}
-	c := &info.Constraints[chosen]
-	c.ArgIndex = 0
-	c.Omit = false // SQLite re-checks: text lookups return a superset
-	col := t.ds.Columns[c.Column]
-	if col.Group != "" {
-		mask |= 1 << indexOf(t.groups, col.Group)
+	used := []int{chosen}
+	if len(keyed) > 1 {
+		used = keyed
+	}
+	names := make([]string, len(used))
+	for n, i := range used {
+		c := &info.Constraints[i]
+		c.ArgIndex = n
+		c.Omit = false // SQLite re-checks: text lookups return a superset
+		col := t.ds.Columns[c.Column]
+		if col.Group != "" {
+			mask |= 1 << indexOf(t.groups, col.Group)
+		}
+		names[n] = col.Name + "="
 	}
 	info.IdxNum = mask
-	info.IdxStr = col.Name + "="
-	if t.ds.key(c.Column) != nil {
+	info.IdxStr = strings.Join(names, ",")
+	switch {
+	case len(used) > 1:
+		info.EstimatedCost = 5 - float64(len(used))/2 // cheaper than one key alone
+		info.EstimatedRows = 2
+	case t.ds.key(info.Constraints[chosen].Column) != nil:
 		info.EstimatedCost = 5
 		info.EstimatedRows = 2
-	} else {
+	default:
 		info.EstimatedCost = 10
 		info.EstimatedRows = max(rows/50, 2)
 	}
@@ -139,6 +160,9 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 	for gi, g := range t.groups {
 		if idxNum&(1<<gi) != 0 {
 			groups = append(groups, g)
+			if prefetch := t.ds.Prefetch[g]; prefetch != nil {
+				prefetch(col)
+			}
 		}
 	}
 
@@ -154,16 +178,26 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 		return nil
 	}
 
-	column := t.ds.ColumnIndex(strings.TrimSuffix(idxStr, "="))
-	if column < 0 || len(vals) != 1 {
+	names := strings.Split(idxStr, ",")
+	if len(names) != len(vals) || len(names) > maxNarrowKeys {
 		return fmt.Errorf("netsql: bad plan %q for %s", idxStr, t.ds.Name)
 	}
-	key, ok := lookupKey(t.ds.Columns[column].Type, vals[0])
-	if !ok {
-		return nil // nothing of this column can equal the value
+	var nk narrowKey
+	for i, name := range names {
+		column := t.ds.ColumnIndex(strings.TrimSuffix(name, "="))
+		if column < 0 || (len(names) > 1 && t.ds.key(column) == nil) {
+			return fmt.Errorf("netsql: bad plan %q for %s", idxStr, t.ds.Name)
+		}
+		key, ok := lookupKey(t.ds.Columns[column].Type, vals[i])
+		if !ok {
+			return nil // nothing of this column can equal the value
+		}
+		nk.cols[i], nk.vals[i] = column, key
 	}
-	if k := t.ds.key(column); k != nil && ts.whole == nil && ts.nNarrow < narrowLimit {
-		rs, err := ts.collectNarrowed(t.e, col, column, k, key)
+	nk.n = len(names)
+	column, key := nk.cols[0], nk.vals[0]
+	if t.ds.key(column) != nil && ts.whole == nil && ts.nNarrow < narrowLimit {
+		rs, err := ts.collectNarrowed(t.e, col, nk)
 		if err != nil {
 			return err
 		}
@@ -180,6 +214,8 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 	if err := ts.fill(t.e, col, rs, groups); err != nil {
 		return err
 	}
+	// Served from the whole snapshot: the first constraint's index; SQLite
+	// re-checks the others.
 	c.rows = rs.rows
 	c.pos = ts.lookup(column, key)
 	c.n = len(c.pos)

@@ -1,0 +1,559 @@
+package tables
+
+// The sockets dataset over NETLINK_SOCK_DIAG: inet_diag for tcp, tcp6, udp,
+// udp6, udplite and udplite6, unix_diag for unix and packet_diag for packet
+// sockets. Each reply is decoded straight into a Row carved from a shared
+// slab; values many rows share (addresses, user names, paths, the state
+// words) are boxed once per collection, so a 100,000-socket dump costs a
+// handful of allocations per row at most.
+
+import (
+	"encoding/binary"
+	"errors"
+	"net/netip"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// Which diag request serves a protocol; diagNone means /proc only (raw and
+// icmp have no diag module here, netlink sockets keep their /proc reader).
+const (
+	diagNone = iota
+	diagInet
+	diagUnix
+	diagPacket
+)
+
+// DiagDump describes one sock_diag dump, for Source.OnDiag: what was asked
+// and how many sockets came back.
+type DiagDump struct {
+	Family   uint8  // AF_INET, AF_INET6, AF_UNIX or AF_PACKET
+	Protocol uint8  // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE; 0 for unix and packet
+	States   uint32 // the state bitmask sent (1 << kernel state); all ones for packet
+	Ext      uint32 // inet: idiag_ext; unix and packet: the show flags
+	Rows     int    // sockets decoded from the replies
+}
+
+// tcpAllStates asks for every TCP state the kernel knows, including the
+// bound-inactive pseudo-state (bit 13), which the kernel reports as CLOSE.
+const tcpAllStates = 1<<14 - 2
+
+const (
+	kernelEstablished = 1
+	kernelSynSent     = 2
+	kernelClose       = 7
+	kernelListen      = 10
+	kernelClosing     = 11
+	kernelBoundInact  = 13
+)
+
+// The unix socket states unix_diag reports are the sk_state values, which
+// af_unix borrows from TCP; named here as /proc/net/unix names them.
+var unixDiagStates = map[uint8]string{kernelEstablished: "CONNECTED", kernelSynSent: "CONNECTING",
+	kernelClose: "UNCONNECTED", kernelListen: "LISTENING", kernelClosing: "DISCONNECTING"}
+
+// diagStateMask returns the kernel state bits a dump of p must ask for to
+// find the sockets named state ("" for all). Zero means no socket of p can
+// be in that state, so p needs no dump at all.
+func diagStateMask(p *protoFile, state string) uint32 {
+	if state == "" {
+		switch {
+		case p.diag == diagInet && p.sockType == "stream":
+			return tcpAllStates
+		default:
+			return ^uint32(0)
+		}
+	}
+	bit := func(code int) uint32 {
+		if code < 0 || code > 31 {
+			return 0
+		}
+		return 1 << uint(code)
+	}
+	switch p.diag {
+	case diagInet:
+		if p.sockType == "stream" {
+			if state == "BOUND_INACTIVE" {
+				return bit(kernelBoundInact)
+			}
+			for code, name := range tcpStates {
+				if name == state {
+					return bit(code)
+				}
+			}
+		} else {
+			switch state {
+			case "UNCONN":
+				return bit(kernelClose)
+			case "ESTABLISHED":
+				return bit(kernelEstablished)
+			}
+		}
+	case diagUnix:
+		for code, name := range unixDiagStates {
+			if name == state {
+				return bit(int(code))
+			}
+		}
+	case diagPacket:
+		if state == "UNCONN" {
+			return ^uint32(0)
+		}
+		return 0
+	}
+	// An unknown code is named by its two hex digits, as hexCode prints it.
+	if len(state) == 2 {
+		if code, err := strconv.ParseUint(state, 16, 8); err == nil {
+			return bit(int(code))
+		}
+	}
+	return 0
+}
+
+// rowSlabRows is how many rows one slab allocation holds.
+const rowSlabRows = 512
+
+// rowAlloc hands out Rows carved from shared slabs: one allocation per
+// rowSlabRows rows instead of one per row.
+type rowAlloc struct {
+	cols int
+	slab []any
+}
+
+func (a *rowAlloc) next() Row {
+	if len(a.slab) < a.cols {
+		a.slab = make([]any, a.cols*rowSlabRows)
+	}
+	r := a.slab[:a.cols:a.cols]
+	a.slab = a.slab[a.cols:]
+	return r
+}
+
+// boxed values shared by every collection: assigning a string to an
+// interface allocates, so the words rows repeat are boxed once.
+var (
+	boxedTCPStates      = boxAll(tcpStates[:])
+	boxedTimerNames     = boxAll(timerNames[:])
+	boxedUnconn     any = "UNCONN"
+	boxedEstab      any = "ESTABLISHED"
+	boxedBoundInact any = "BOUND_INACTIVE"
+	boxedUnixTypes      = map[uint8]any{1: "stream", 2: "dgram", 3: "raw", 5: "seqpacket"}
+	boxedUnixStates     = func() map[uint8]any {
+		m := map[uint8]any{}
+		for code, name := range unixDiagStates {
+			m[code] = name
+		}
+		return m
+	}()
+	boxedZero any = int64(0)
+	boxedOne  any = int64(1)
+)
+
+func boxAll(names []string) []any {
+	out := make([]any, len(names))
+	for i, n := range names {
+		if n != "" {
+			out[i] = n
+		}
+	}
+	return out
+}
+
+// socketRowBuilder turns diag replies into sockets rows for one collection.
+type socketRowBuilder struct {
+	c      *Collector
+	alloc  rowAlloc
+	netns  any
+	addrs4 map[[4]byte]any
+	addrs6 map[[16]byte]any
+	last4  [4]byte // the last IPv4 address looked up, and its text: rows come in runs
+	last4v any
+	users  map[uint32]any
+	paths  map[string]any
+	name   []byte // scratch for unix names
+}
+
+func newSocketRowBuilder(c *Collector) *socketRowBuilder {
+	return &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: selfNetns(c),
+		addrs4: map[[4]byte]any{}, addrs6: map[[16]byte]any{}, users: map[uint32]any{}, paths: map[string]any{}}
+}
+
+// addr returns the text of an inet_diag address (16 bytes, of which AF_INET
+// uses the first 4), boxed once per distinct address.
+func (b *socketRowBuilder) addr(family uint8, raw []byte) any {
+	if family == unix.AF_INET {
+		k := [4]byte(raw[:4])
+		if k == b.last4 && b.last4v != nil {
+			return b.last4v
+		}
+		v, ok := b.addrs4[k]
+		if !ok {
+			v = any(netip.AddrFrom4(k).String())
+			b.addrs4[k] = v
+		}
+		b.last4, b.last4v = k, v
+		return v
+	}
+	k := [16]byte(raw[:16])
+	if v, ok := b.addrs6[k]; ok {
+		return v
+	}
+	v := any(netip.AddrFrom16(k).String())
+	b.addrs6[k] = v
+	return v
+}
+
+// user returns uid's name from etc/passwd (nil when it has none), boxed once.
+func (b *socketRowBuilder) user(uid uint32) any {
+	if v, ok := b.users[uid]; ok {
+		return v
+	}
+	v := userName(b.c, int64(uid))
+	b.users[uid] = v
+	return v
+}
+
+// unixPath renders a UNIX_DIAG_NAME value as /proc/net/unix prints it:
+// a path without its terminating NUL, an abstract name with '@' for each
+// NUL. Paths repeat (every accepted socket carries its listener's), so
+// each is boxed once.
+func (b *socketRowBuilder) unixPath(raw []byte) any {
+	if len(raw) == 0 {
+		return nil
+	}
+	b.name = b.name[:0]
+	if raw[0] == 0 {
+		b.name = append(b.name, '@')
+		raw = raw[1:]
+	} else if raw[len(raw)-1] == 0 {
+		raw = raw[:len(raw)-1]
+	}
+	for _, ch := range raw {
+		if ch == 0 {
+			ch = '@'
+		}
+		b.name = append(b.name, ch)
+	}
+	if v, ok := b.paths[string(b.name)]; ok {
+		return v
+	}
+	s := string(b.name)
+	v := any(s)
+	b.paths[s] = v
+	return v
+}
+
+// inetRow decodes one inet_diag_msg of protocol p.
+func (b *socketRowBuilder) inetRow(p *protoFile, m inetDiagMsg) Row {
+	r := b.alloc.next()
+	r[sockProtoCol], r[sockFamily], r[sockType] = p.boxed[0], p.boxed[1], p.boxed[2]
+	r[sockLocalAddr] = b.addr(m.family(), m.src())
+	r[sockLocalPort] = int64(m.sport())
+	r[sockRemoteAddr] = b.addr(m.family(), m.dst())
+	r[sockRemotePort] = int64(m.dport())
+	st := m.state()
+	switch {
+	case p.sockType != "stream":
+		r[sockState] = inetDiagDgramState(st)
+	case st == kernelClose:
+		r[sockState] = boxedBoundInact // the only TCP sockets in CLOSE a dump shows
+	case int(st) < len(boxedTCPStates) && boxedTCPStates[st] != nil:
+		r[sockState] = boxedTCPStates[st]
+	default:
+		r[sockState] = hexCode(st)
+	}
+	r[sockRecvQ] = int64(m.rqueue())
+	r[sockSendQ] = int64(m.wqueue())
+	if st == kernelListen && p.sockType == "stream" {
+		r[sockBacklog] = int64(m.wqueue())
+	}
+	uid := m.uid()
+	r[sockUID] = int64(uid)
+	r[sockUser] = b.user(uid)
+	r[sockInode] = int64(m.inode())
+	r[sockNetns] = b.netns
+	if t := m.timer(); int(t) < len(boxedTimerNames) {
+		r[sockTimer] = boxedTimerNames[t]
+	} else {
+		r[sockTimer] = hexCode(t)
+	}
+	r[sockTimerMs] = int64(m.expiresMs())
+	r[sockRetransmits] = int64(m.retrans())
+	r[sockCookie] = int64(m.cookie())
+	if ifindex := m.ifindex(); ifindex != 0 {
+		r[sockInterface] = interfaceName(b.c, ifindex)
+	}
+	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
+		switch typ {
+		case inetDiagAttrMark:
+			if mark, ok := diagU32(v); ok {
+				r[sockFwmark] = int64(mark)
+			}
+		case inetDiagAttrV6only:
+			if len(v) >= 1 {
+				r[sockV6only] = boolValue(v[0] != 0)
+			}
+		}
+	})
+	return r
+}
+
+func inetDiagDgramState(st uint8) any {
+	switch st {
+	case kernelClose:
+		return boxedUnconn
+	case kernelEstablished:
+		return boxedEstab
+	}
+	return hexCode(st)
+}
+
+func boolValue(b bool) any {
+	if b {
+		return boxedOne
+	}
+	return boxedZero
+}
+
+// unixRow decodes one unix_diag_msg (with name, peer, queue lengths and uid).
+func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) Row {
+	r := b.alloc.next()
+	r[sockProtoCol], r[sockFamily] = p.boxed[0], p.boxed[1]
+	if t, ok := boxedUnixTypes[m.typ()]; ok {
+		r[sockType] = t
+	} else {
+		r[sockType] = strconv.Itoa(int(m.typ()))
+	}
+	st := m.state()
+	if s, ok := boxedUnixStates[st]; ok {
+		r[sockState] = s
+	} else {
+		r[sockState] = hexCode(st)
+	}
+	r[sockInode] = int64(m.inode())
+	r[sockNetns] = b.netns
+	r[sockCookie] = int64(m.cookie())
+	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
+		switch typ {
+		case unixDiagAttrName:
+			r[sockPath] = b.unixPath(v)
+		case unixDiagAttrPeer:
+			if peer, ok := diagU32(v); ok {
+				r[sockPeerInode] = int64(peer)
+			}
+		case unixDiagAttrRqlen:
+			if len(v) >= 8 {
+				rq, wq := binary.NativeEndian.Uint32(v), binary.NativeEndian.Uint32(v[4:])
+				r[sockRecvQ], r[sockSendQ] = int64(rq), int64(wq)
+				if st == kernelListen {
+					r[sockBacklog] = int64(wq)
+				}
+			}
+		case unixDiagAttrUID:
+			if uid, ok := diagU32(v); ok {
+				r[sockUID] = int64(uid)
+				r[sockUser] = b.user(uid)
+			}
+		}
+	})
+	return r
+}
+
+// packetRow decodes one packet_diag_msg (with its info and uid).
+func (b *socketRowBuilder) packetRow(p *protoFile, m packetDiagMsg) Row {
+	r := b.alloc.next()
+	r[sockProtoCol], r[sockFamily] = p.boxed[0], p.boxed[1]
+	if t, ok := boxedUnixTypes[m.typ()]; ok {
+		r[sockType] = t
+	} else {
+		r[sockType] = strconv.Itoa(int(m.typ()))
+	}
+	r[sockLocalPort] = int64(m.protocol())
+	r[sockState] = boxedUnconn
+	r[sockInode] = int64(m.inode())
+	r[sockNetns] = b.netns
+	r[sockCookie] = int64(m.cookie())
+	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
+		switch typ {
+		case packetDiagAttrInfo:
+			if ifindex, ok := diagU32(v); ok && ifindex != 0 {
+				r[sockInterface] = interfaceName(b.c, ifindex)
+			}
+		case packetDiagAttrUID:
+			if uid, ok := diagU32(v); ok {
+				r[sockUID] = int64(uid)
+				r[sockUser] = b.user(uid)
+			}
+		}
+	})
+	return r
+}
+
+// diagRequestFor encodes the dump that lists p's sockets in the states of
+// mask, asking for extra in addition to what the sockets columns need
+// (the meminfo extension, for the meminfo group).
+func diagRequestFor(dst []byte, p *protoFile, mask uint32, meminfo bool) (req []byte, ext uint32) {
+	switch p.diag {
+	case diagInet:
+		var e uint8
+		if meminfo {
+			e = inetDiagExtSkmeminfo
+		}
+		return inetDiagRequest(dst, p.afamily, p.protocol, e, mask), uint32(e)
+	case diagUnix:
+		show := uint32(unixShowName | unixShowPeer | unixShowRqlen | unixShowUID)
+		if meminfo {
+			show = unixShowMeminfo
+		}
+		return unixDiagRequest(dst, mask, show), show
+	default:
+		show := uint32(packetShowInfo)
+		if meminfo {
+			show = packetShowMeminfo
+		}
+		return packetDiagRequest(dst, show), show
+	}
+}
+
+// diagSockets dumps the sockets of p in the state named state ("" for
+// all) and appends their rows to rows.
+func diagSockets(d *diagConn, b *socketRowBuilder, p *protoFile, state string, rows []Row) ([]Row, error) {
+	mask := diagStateMask(p, state)
+	if mask == 0 {
+		return rows, nil
+	}
+	req, ext := diagRequestFor(nil, p, mask, false)
+	before := len(rows)
+	err := d.dump(req, func(payload []byte) error {
+		switch p.diag {
+		case diagInet:
+			if m := inetDiagMsg(payload); m.valid() {
+				rows = append(rows, b.inetRow(p, m))
+			}
+		case diagUnix:
+			if m := unixDiagMsg(payload); m.valid() {
+				rows = append(rows, b.unixRow(p, m))
+			}
+		case diagPacket:
+			if m := packetDiagMsg(payload); m.valid() {
+				rows = append(rows, b.packetRow(p, m))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rows[:before], err
+	}
+	if on := b.c.src.OnDiag; on != nil {
+		on(DiagDump{Family: p.afamily, Protocol: p.protocol, States: mask, Ext: ext, Rows: len(rows) - before})
+	}
+	return rows, nil
+}
+
+// interfaceName returns the name of an interface index, from the
+// statement's one rtnetlink link dump (shared with routes, addresses...);
+// an index without a name is kept as its number.
+func interfaceName(c *Collector, ifindex uint32) any {
+	names, _ := memoize(c, "sockets-ifnames", func() (map[uint32]any, error) {
+		m := map[uint32]any{}
+		byIndex, err := rtnlLinkNames(c)
+		if err != nil {
+			return m, nil
+		}
+		for index, name := range byIndex {
+			m[index] = name
+		}
+		return m, nil
+	})
+	if v, ok := names[ifindex]; ok {
+		return v
+	}
+	return strconv.FormatUint(uint64(ifindex), 10)
+}
+
+// fillSocketMeminfo fills rmem, wmem and drops of sockets listed over
+// netlink, with a second dump of each protocol present asking for the
+// kernel's skmeminfo only (the first dump leaves it out, since it costs
+// every statement that does not read these columns). Rows read from /proc
+// already hold what /proc has.
+func fillSocketMeminfo(c *Collector, _ []int, rows []Row) error {
+	served, _ := memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
+	if !c.src.Live || len(served) == 0 {
+		return nil
+	}
+	// The states present, per protocol, bound each dump.
+	masks := map[string]uint32{}
+	for _, r := range rows {
+		proto, _ := r[sockProtoCol].(string)
+		if !served[proto] {
+			continue
+		}
+		p := protoByName(proto)
+		state, _ := r[sockState].(string)
+		masks[proto] |= diagStateMask(p, state)
+	}
+	if len(masks) == 0 {
+		return nil
+	}
+	d, err := openDiag()
+	if err != nil {
+		return nil // the collection already warned, or it would have used /proc
+	}
+	defer d.Close()
+	type meminfo struct{ rmem, wmem, drops int64 }
+	byCookie := map[int64]meminfo{}
+	for _, p := range allProtos {
+		mask := masks[p.proto]
+		if mask == 0 {
+			continue
+		}
+		req, _ := diagRequestFor(nil, &p, mask, true)
+		err := d.dump(req, func(payload []byte) error {
+			var cookie int64
+			var attrs []byte
+			var want uint16
+			switch p.diag {
+			case diagInet:
+				m := inetDiagMsg(payload)
+				if !m.valid() {
+					return nil
+				}
+				cookie, attrs, want = int64(m.cookie()), m.attrs(), inetDiagAttrSkmeminfo
+			case diagUnix:
+				m := unixDiagMsg(payload)
+				if !m.valid() {
+					return nil
+				}
+				cookie, attrs, want = int64(m.cookie()), m.attrs(), unixDiagAttrMeminfo
+			case diagPacket:
+				m := packetDiagMsg(payload)
+				if !m.valid() {
+					return nil
+				}
+				cookie, attrs, want = int64(m.cookie()), m.attrs(), packetDiagAttrMeminfo
+			}
+			diagAttrs(attrs, func(typ uint16, v []byte) {
+				if typ != want || len(v) < 4*(skmemDrops+1) {
+					return
+				}
+				get := func(i int) int64 { return int64(binary.NativeEndian.Uint32(v[4*i:])) }
+				byCookie[cookie] = meminfo{get(skmemRmemAlloc), get(skmemWmemAlloc), get(skmemDrops)}
+			})
+			return nil
+		})
+		if err != nil && !errors.Is(err, errDiagRefused) {
+			return err
+		}
+	}
+	for _, r := range rows {
+		cookie, ok := r[sockCookie].(int64)
+		if !ok {
+			continue
+		}
+		if mi, ok := byCookie[cookie]; ok {
+			r[sockRmem], r[sockWmem], r[sockDrops] = mi.rmem, mi.wmem, mi.drops
+		}
+	}
+	return nil
+}

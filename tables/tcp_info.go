@@ -1,0 +1,292 @@
+package tables
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// TCPInfo is the kernel's struct tcp_info of every TCP socket of this
+// network namespace, what `ss -ti` prints: round-trip times, congestion
+// window, retransmissions, byte and segment counters, rates. It asks
+// inet_diag for tcp and tcp6 sockets with INET_DIAG_INFO and
+// INET_DIAG_CONG, a dump of its own, made only when a statement reads this
+// table. /proc has no tcp_info, so a --root tree gives no rows. Join it to
+// sockets on inode (or cookie, which orphaned sockets keep).
+var TCPInfo = &Dataset{
+	Name:    "tcp_info",
+	Doc:     "one row per TCP socket with the kernel's tcp_info: rtt, cwnd, retransmissions, bytes, rates (ss -ti)",
+	Sources: []string{"netlink inet_diag INET_DIAG_INFO and INET_DIAG_CONG (live only; no rows from a --root tree)"},
+	Columns: []Column{
+		{Name: "inode", Type: Integer, Doc: "socket inode; joins sockets.inode (0 for an orphaned socket: join on cookie)"},
+		{Name: "cookie", Type: Integer, Doc: "the kernel's socket cookie; joins sockets.cookie"},
+		{Name: "proto", Type: Text, Doc: "tcp or tcp6"},
+		{Name: "state", Type: Text, Doc: "TCP state, as sockets.state names it"},
+		{Name: "rtt_us", Type: Integer, Doc: "smoothed round-trip time in microseconds"},
+		{Name: "rttvar_us", Type: Integer, Doc: "round-trip time variation in microseconds"},
+		{Name: "min_rtt_us", Type: Integer, Doc: "lowest round-trip time seen recently, in microseconds"},
+		{Name: "rto_us", Type: Integer, Doc: "retransmission timeout in microseconds"},
+		{Name: "ato_us", Type: Integer, Doc: "delayed-ack timeout in microseconds"},
+		{Name: "cwnd", Type: Integer, Doc: "congestion window in segments"},
+		{Name: "ssthresh", Type: Integer, Doc: "slow-start threshold in segments; NULL while still in initial slow start"},
+		{Name: "mss", Type: Integer, Doc: "sending maximum segment size in bytes"},
+		{Name: "rcv_mss", Type: Integer, Doc: "receiving maximum segment size estimate in bytes"},
+		{Name: "advmss", Type: Integer, Doc: "maximum segment size advertised to the peer in bytes"},
+		{Name: "pmtu", Type: Integer, Doc: "path MTU in bytes"},
+		{Name: "retrans", Type: Integer, Doc: "segments retransmitted and not yet acknowledged"},
+		{Name: "total_retrans", Type: Integer, Doc: "segments retransmitted over the connection's life"},
+		{Name: "lost", Type: Integer, Doc: "segments presumed lost"},
+		{Name: "unacked", Type: Integer, Doc: "segments sent and not yet acknowledged (a listener: its accept queue)"},
+		{Name: "sacked", Type: Integer, Doc: "segments selectively acknowledged (a listener: its backlog)"},
+		{Name: "reordering", Type: Integer, Doc: "reordering degree the sender tolerates, in segments"},
+		{Name: "bytes_sent", Type: Integer, Doc: "bytes sent, retransmissions included"},
+		{Name: "bytes_acked", Type: Integer, Doc: "bytes acknowledged by the peer"},
+		{Name: "bytes_received", Type: Integer, Doc: "bytes received and acknowledged"},
+		{Name: "bytes_retrans", Type: Integer, Doc: "bytes retransmitted"},
+		{Name: "segs_out", Type: Integer, Doc: "segments sent"},
+		{Name: "segs_in", Type: Integer, Doc: "segments received"},
+		{Name: "data_segs_out", Type: Integer, Doc: "segments with data sent"},
+		{Name: "data_segs_in", Type: Integer, Doc: "segments with data received"},
+		{Name: "delivered", Type: Integer, Doc: "segments delivered to the peer, retransmissions included"},
+		{Name: "delivery_rate", Type: Integer, Doc: "most recent delivery rate in bytes per second"},
+		{Name: "delivery_rate_app_limited", Type: Integer, Doc: "1 when the delivery rate was limited by the application, not the network"},
+		{Name: "pacing_rate", Type: Integer, Doc: "pacing rate in bytes per second"},
+		{Name: "notsent_bytes", Type: Integer, Doc: "bytes queued by the application and not yet sent"},
+		{Name: "snd_wnd", Type: Integer, Doc: "send window the peer advertised, in bytes"},
+		{Name: "rcv_wnd", Type: Integer, Doc: "receive window advertised to the peer, in bytes; NULL before Linux 6.2"},
+		{Name: "rcv_space", Type: Integer, Doc: "receive buffer space the autotuning aims at, in bytes"},
+		{Name: "rcv_rtt_us", Type: Integer, Doc: "round-trip time estimated by the receiver, in microseconds"},
+		{Name: "last_send_ms", Type: Integer, Doc: "milliseconds since data was last sent"},
+		{Name: "last_recv_ms", Type: Integer, Doc: "milliseconds since data was last received"},
+		{Name: "last_ack_ms", Type: Integer, Doc: "milliseconds since an acknowledgement was last received"},
+		{Name: "busy_time_us", Type: Integer, Doc: "microseconds with data in flight"},
+		{Name: "rwnd_limited_us", Type: Integer, Doc: "microseconds limited by the peer's receive window"},
+		{Name: "sndbuf_limited_us", Type: Integer, Doc: "microseconds limited by the send buffer"},
+		{Name: "options", Type: Text, Doc: "TCP options in use, as ss -i prints them: ts sack wscale ecn ecnseen fastopen"},
+		{Name: "snd_wscale", Type: Integer, Doc: "window scale the peer uses for its window (when wscale is on)"},
+		{Name: "rcv_wscale", Type: Integer, Doc: "window scale this side uses for its window (when wscale is on)"},
+		{Name: "congestion", Type: Text, Doc: "congestion control algorithm (cubic, bbr, reno, ...)"},
+	},
+	Collect:       collectTCPInfo,
+	EstimatedRows: 1000,
+}
+
+// Positions of the first tcp_info columns; the rest follow tcpInfoFields.
+const (
+	tiInode = iota
+	tiCookie
+	tiProto
+	tiState
+	tiFirstField // rtt_us
+)
+
+// tcpInfoField reads one field of struct tcp_info for one column. Offsets
+// come from x/sys/unix's copy of the uapi struct; a kernel older than a
+// field sends a shorter struct, and the column is NULL.
+type tcpInfoField struct {
+	column string
+	off    uintptr
+	size   uintptr // 1 (a flag bit), 4 or 8
+}
+
+var tcpi unix.TCPInfo
+
+// tcpInfoFields lists the fields read, in column order from rtt_us.
+var tcpInfoFields = []tcpInfoField{
+	{"rtt_us", unsafe.Offsetof(tcpi.Rtt), 4},
+	{"rttvar_us", unsafe.Offsetof(tcpi.Rttvar), 4},
+	{"min_rtt_us", unsafe.Offsetof(tcpi.Min_rtt), 4},
+	{"rto_us", unsafe.Offsetof(tcpi.Rto), 4},
+	{"ato_us", unsafe.Offsetof(tcpi.Ato), 4},
+	{"cwnd", unsafe.Offsetof(tcpi.Snd_cwnd), 4},
+	{"ssthresh", unsafe.Offsetof(tcpi.Snd_ssthresh), 4},
+	{"mss", unsafe.Offsetof(tcpi.Snd_mss), 4},
+	{"rcv_mss", unsafe.Offsetof(tcpi.Rcv_mss), 4},
+	{"advmss", unsafe.Offsetof(tcpi.Advmss), 4},
+	{"pmtu", unsafe.Offsetof(tcpi.Pmtu), 4},
+	{"retrans", unsafe.Offsetof(tcpi.Retrans), 4},
+	{"total_retrans", unsafe.Offsetof(tcpi.Total_retrans), 4},
+	{"lost", unsafe.Offsetof(tcpi.Lost), 4},
+	{"unacked", unsafe.Offsetof(tcpi.Unacked), 4},
+	{"sacked", unsafe.Offsetof(tcpi.Sacked), 4},
+	{"reordering", unsafe.Offsetof(tcpi.Reordering), 4},
+	{"bytes_sent", unsafe.Offsetof(tcpi.Bytes_sent), 8},
+	{"bytes_acked", unsafe.Offsetof(tcpi.Bytes_acked), 8},
+	{"bytes_received", unsafe.Offsetof(tcpi.Bytes_received), 8},
+	{"bytes_retrans", unsafe.Offsetof(tcpi.Bytes_retrans), 8},
+	{"segs_out", unsafe.Offsetof(tcpi.Segs_out), 4},
+	{"segs_in", unsafe.Offsetof(tcpi.Segs_in), 4},
+	{"data_segs_out", unsafe.Offsetof(tcpi.Data_segs_out), 4},
+	{"data_segs_in", unsafe.Offsetof(tcpi.Data_segs_in), 4},
+	{"delivered", unsafe.Offsetof(tcpi.Delivered), 4},
+	{"delivery_rate", unsafe.Offsetof(tcpi.Delivery_rate), 8},
+	{"delivery_rate_app_limited", tcpInfoFlagsOff, 1},
+	{"pacing_rate", unsafe.Offsetof(tcpi.Pacing_rate), 8},
+	{"notsent_bytes", unsafe.Offsetof(tcpi.Notsent_bytes), 4},
+	{"snd_wnd", unsafe.Offsetof(tcpi.Snd_wnd), 4},
+	{"rcv_wnd", unsafe.Offsetof(tcpi.Rcv_wnd), 4},
+	{"rcv_space", unsafe.Offsetof(tcpi.Rcv_space), 4},
+	{"rcv_rtt_us", unsafe.Offsetof(tcpi.Rcv_rtt), 4},
+	{"last_send_ms", unsafe.Offsetof(tcpi.Last_data_sent), 4},
+	{"last_recv_ms", unsafe.Offsetof(tcpi.Last_data_recv), 4},
+	{"last_ack_ms", unsafe.Offsetof(tcpi.Last_ack_recv), 4},
+	{"busy_time_us", unsafe.Offsetof(tcpi.Busy_time), 8},
+	{"rwnd_limited_us", unsafe.Offsetof(tcpi.Rwnd_limited), 8},
+	{"sndbuf_limited_us", unsafe.Offsetof(tcpi.Sndbuf_limited), 8},
+}
+
+// The bytes x/sys/unix leaves unnamed: after tcpi_options come the window
+// scales (two 4-bit fields, the sender's low) and a byte whose lowest bit
+// is tcpi_delivery_rate_app_limited.
+const (
+	tcpInfoWscaleOff = 6
+	tcpInfoFlagsOff  = 7
+)
+
+// tcpInfiniteSsthresh is TCP_INFINITE_SSTHRESH: no threshold set yet.
+const tcpInfiniteSsthresh = 0x7fffffff
+
+// tcpOptionNames are the tcpi_options bits, as ss -i names them.
+var tcpOptionNames = []struct {
+	bit  uint8
+	name string
+}{{0x1, "ts"}, {0x2, "sack"}, {0x4, "wscale"}, {0x8, "ecn"}, {0x10, "ecnseen"}, {0x20, "fastopen"}}
+
+// tcpInfoColumns counts the columns: the identity, the fields, then
+// options, the two window scales and the congestion algorithm.
+var tcpInfoColumns = tiFirstField + len(tcpInfoFields) + 4
+
+// collectTCPInfo dumps the tcp and tcp6 sockets with their tcp_info.
+func collectTCPInfo(c *Collector) ([]Row, error) {
+	if !c.src.Live {
+		return nil, nil // /proc has no tcp_info
+	}
+	if c.src.refuseDiag {
+		c.Notice("netlink sock_diag refused: tcp_info has no rows")
+		return nil, nil
+	}
+	d, err := openDiag()
+	if err != nil {
+		c.Notice(fmt.Sprintf("%v: tcp_info has no rows", err))
+		return nil, nil
+	}
+	defer d.Close()
+	b := &tcpInfoBuilder{alloc: rowAlloc{cols: tcpInfoColumns}, cong: map[string]any{}, options: map[uint8]any{}}
+	var rows []Row
+	// TIME_WAIT and request sockets carry no tcp_info: not asked for.
+	states := uint32(tcpAllStates &^ (1<<6 | 1<<3 | 1<<12))
+	for _, proto := range []string{"tcp", "tcp6"} {
+		p := protoByName(proto)
+		req := inetDiagRequest(nil, p.afamily, p.protocol, inetDiagExtInfo|inetDiagExtCong, states)
+		before := len(rows)
+		err := d.dump(req, func(payload []byte) error {
+			if m := inetDiagMsg(payload); m.valid() {
+				if r := b.row(p, m); r != nil {
+					rows = append(rows, r)
+				}
+			}
+			return nil
+		})
+		if errors.Is(err, errDiagRefused) {
+			c.Notice(fmt.Sprintf("%v: tcp_info has no %s rows", err, proto))
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if on := c.src.OnDiag; on != nil {
+			on(DiagDump{Family: p.afamily, Protocol: p.protocol, States: states, Ext: inetDiagExtInfo | inetDiagExtCong, Rows: len(rows) - before})
+		}
+	}
+	return rows, nil
+}
+
+// tcpInfoBuilder decodes replies into tcp_info rows, boxing the repeated
+// words once.
+type tcpInfoBuilder struct {
+	alloc   rowAlloc
+	cong    map[string]any
+	options map[uint8]any
+}
+
+// row decodes one reply; nil when it carries no tcp_info.
+func (b *tcpInfoBuilder) row(p *protoFile, m inetDiagMsg) Row {
+	var info, cong []byte
+	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
+		switch typ {
+		case inetDiagAttrInfo:
+			info = v
+		case inetDiagAttrCong:
+			cong = v
+		}
+	})
+	if len(info) < tcpInfoFlagsOff+1 {
+		return nil
+	}
+	r := b.alloc.next()
+	r[tiInode] = int64(m.inode())
+	r[tiCookie] = int64(m.cookie())
+	r[tiProto] = p.boxed[0]
+	st := m.state()
+	switch {
+	case st == kernelClose:
+		r[tiState] = boxedBoundInact
+	case int(st) < len(boxedTCPStates) && boxedTCPStates[st] != nil:
+		r[tiState] = boxedTCPStates[st]
+	default:
+		r[tiState] = hexCode(st)
+	}
+	for i, f := range tcpInfoFields {
+		if uintptr(len(info)) < f.off+f.size {
+			continue
+		}
+		var v int64
+		switch f.size {
+		case 1:
+			v = int64(info[f.off] & 1)
+		case 4:
+			v = int64(binary.NativeEndian.Uint32(info[f.off:]))
+		case 8:
+			v = int64(binary.NativeEndian.Uint64(info[f.off:]))
+		}
+		if f.column == "ssthresh" && v >= tcpInfiniteSsthresh {
+			continue
+		}
+		r[tiFirstField+i] = v
+	}
+	opts := info[unsafe.Offsetof(tcpi.Options)]
+	r[tiFirstField+len(tcpInfoFields)] = b.optionText(opts)
+	if opts&0x4 != 0 {
+		r[tiFirstField+len(tcpInfoFields)+1] = int64(info[tcpInfoWscaleOff] & 0xf)
+		r[tiFirstField+len(tcpInfoFields)+2] = int64(info[tcpInfoWscaleOff] >> 4)
+	}
+	if len(cong) > 0 {
+		name := strings.TrimRight(string(cong), "\x00")
+		v, ok := b.cong[name]
+		if !ok {
+			v = name
+			b.cong[name] = v
+		}
+		r[tiFirstField+len(tcpInfoFields)+3] = v
+	}
+	return r
+}
+
+func (b *tcpInfoBuilder) optionText(opts uint8) any {
+	if v, ok := b.options[opts]; ok {
+		return v
+	}
+	var words []string
+	for _, o := range tcpOptionNames {
+		if opts&o.bit != 0 {
+			words = append(words, o.name)
+		}
+	}
+	v := any(strings.Join(words, " "))
+	b.options[opts] = v
+	return v
+}
