@@ -354,7 +354,10 @@ func inetRows(c *Collector, p protoFile, data []byte) ([]Row, error) {
 	return rows, nil
 }
 
-var unixTypes = map[uint16]string{1: "stream", 2: "dgram", 3: "raw", 5: "seqpacket"}
+// socketTypes names the kernel socket types (SOCK_STREAM ...) that unix
+// and packet sockets report, from /proc and from sock_diag alike.
+var socketTypes = map[uint16]string{1: "stream", 2: "dgram", 3: "raw", 5: "seqpacket"}
+
 var unixStates = [...]string{1: "UNCONNECTED", 2: "CONNECTING", 3: "CONNECTED", 4: "DISCONNECTING"}
 
 // unixAcceptCon is __SO_ACCEPTCON, the flag of a listening unix socket.
@@ -370,7 +373,7 @@ func unixRows(data []byte) ([]Row, error) {
 	for i, l := range lines {
 		r := alloc.next()
 		r[sockProtoCol], r[sockFamily] = "unix", "unix"
-		if t, ok := unixTypes[l.Type]; ok {
+		if t, ok := socketTypes[l.Type]; ok {
 			r[sockType] = t
 		} else {
 			r[sockType] = fmt.Sprintf("%04X", l.Type)
@@ -392,8 +395,6 @@ func unixRows(data []byte) ([]Row, error) {
 	return rows, nil
 }
 
-var packetTypes = map[uint16]string{1: "stream", 2: "dgram", 3: "raw", 5: "seqpacket"}
-
 func packetRows(c *Collector, data []byte) ([]Row, error) {
 	lines, err := parsePacketSockets(data)
 	if err != nil {
@@ -404,7 +405,7 @@ func packetRows(c *Collector, data []byte) ([]Row, error) {
 	for i, l := range lines {
 		r := alloc.next()
 		r[sockProtoCol], r[sockFamily] = "packet", "packet"
-		if t, ok := packetTypes[l.Type]; ok {
+		if t, ok := socketTypes[l.Type]; ok {
 			r[sockType] = t
 		} else {
 			r[sockType] = fmt.Sprint(l.Type)
@@ -462,13 +463,4 @@ func fillSocketOwners(c *Collector, _ []int, rows []Row) error {
 		}
 	}
 	return nil
-}
-
-// protoNames lists the proto values, for docs and completion.
-func protoNames() string {
-	names := make([]string, len(allProtos))
-	for i, p := range allProtos {
-		names[i] = p.proto
-	}
-	return strings.Join(names, " ")
 }

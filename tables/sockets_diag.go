@@ -133,13 +133,19 @@ func (a *rowAlloc) next() Row {
 // boxed values shared by every collection: assigning a string to an
 // interface allocates, so the words rows repeat are boxed once.
 var (
-	boxedTCPStates      = boxAll(tcpStates[:])
-	boxedTimerNames     = boxAll(timerNames[:])
-	boxedUnconn     any = "UNCONN"
-	boxedEstab      any = "ESTABLISHED"
-	boxedBoundInact any = "BOUND_INACTIVE"
-	boxedUnixTypes      = map[uint8]any{1: "stream", 2: "dgram", 3: "raw", 5: "seqpacket"}
-	boxedUnixStates     = func() map[uint8]any {
+	boxedTCPStates       = boxAll(tcpStates[:])
+	boxedTimerNames      = boxAll(timerNames[:])
+	boxedUnconn      any = "UNCONN"
+	boxedEstab       any = "ESTABLISHED"
+	boxedBoundInact  any = "BOUND_INACTIVE"
+	boxedSocketTypes     = func() map[uint8]any {
+		m := make(map[uint8]any, len(socketTypes))
+		for code, name := range socketTypes {
+			m[uint8(code)] = name
+		}
+		return m
+	}()
+	boxedUnixStates = func() map[uint8]any {
 		m := map[uint8]any{}
 		for code, name := range unixDiagStates {
 			m[code] = name
@@ -320,7 +326,7 @@ func boolValue(b bool) any {
 func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) Row {
 	r := b.alloc.next()
 	r[sockProtoCol], r[sockFamily] = p.boxed[0], p.boxed[1]
-	if t, ok := boxedUnixTypes[m.typ()]; ok {
+	if t, ok := boxedSocketTypes[m.typ()]; ok {
 		r[sockType] = t
 	} else {
 		r[sockType] = strconv.Itoa(int(m.typ()))
@@ -364,7 +370,7 @@ func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) Row {
 func (b *socketRowBuilder) packetRow(p *protoFile, m packetDiagMsg) Row {
 	r := b.alloc.next()
 	r[sockProtoCol], r[sockFamily] = p.boxed[0], p.boxed[1]
-	if t, ok := boxedUnixTypes[m.typ()]; ok {
+	if t, ok := boxedSocketTypes[m.typ()]; ok {
 		r[sockType] = t
 	} else {
 		r[sockType] = strconv.Itoa(int(m.typ()))
