@@ -68,12 +68,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		defer cancel()
 	}
 	var outErr error
-	warnings, err := s.eng.Statement(ctx, func(conn *sql.Conn) error {
-		rows, err := conn.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
+	warnings, err := s.eng.Statement(ctx, query, args, func(rows *sql.Rows) error {
 		cols, err := rows.Columns()
 		if err != nil {
 			return err

@@ -55,9 +55,17 @@ type Key struct {
 	// Collect returns the rows whose Column equals value. The value has been
 	// converted by the column's affinity (int64 for INTEGER, string for TEXT).
 	Collect func(c *Collector, value any) ([]Row, error)
+	// Stable says a row's value in Column never changes while the thing it
+	// describes lives (a pid, a socket's protocol), so reads narrowed on
+	// different values never share or trade a row, and may be made one
+	// after another in a statement (a join looking up pid after pid). A
+	// key such as a socket's state is not stable: a statement narrows on it
+	// only when every value is known before the first row (ARCHITECTURE.md,
+	// "one moment").
+	Stable bool
 }
 
-// KeyValue is one equality on a key column, as NarrowBy receives it.
+// KeyValue is one equality on a key column, as Narrow receives it.
 type KeyValue struct {
 	Column string
 	Value  any // converted by the column's affinity, as for Key.Collect
@@ -74,10 +82,13 @@ type Dataset struct {
 	Collect func(c *Collector) ([]Row, error)
 	// Keys lists the columns whose equality narrows the collection.
 	Keys []Key
-	// NarrowBy, when set, collects the rows matching equality on several
-	// key columns at once (`state = 'LISTEN' AND proto = 'tcp'`); a scan
-	// then passes every key column it has an equality for, not only one.
-	NarrowBy func(c *Collector, eq []KeyValue) ([]Row, error)
+	// Narrow, when set, collects in one read the rows matching any of the
+	// conjunctions of equalities on key columns it is given (`(state =
+	// 'LISTEN' AND proto = 'tcp') OR (state = 'UNCONN' AND proto = 'udp')`).
+	// Rows beyond them are allowed: SQLite re-checks every row. Required
+	// when a dataset has more than one key; without it a conjunction names
+	// one key, read through that key's Collect.
+	Narrow func(c *Collector, any [][]KeyValue) ([]Row, error)
 	// Fill computes the columns of one group for the given rows, in place.
 	Fill map[string]func(c *Collector, columns []int, rows []Row) error
 	// Prefetch, when set for a group, is called before a collection whose
@@ -200,8 +211,11 @@ func (d *Dataset) Validate() error {
 			return fmt.Errorf("dataset %s: key %s is a filled column", d.Name, k.Column)
 		}
 	}
-	if d.NarrowBy != nil && len(d.Keys) < 2 {
-		return fmt.Errorf("dataset %s: NarrowBy needs at least two keys", d.Name)
+	if d.Narrow == nil && len(d.Keys) > 1 {
+		return fmt.Errorf("dataset %s: %d keys need a Narrow that reads them together", d.Name, len(d.Keys))
+	}
+	if len(d.groups()) > maxGroups {
+		return fmt.Errorf("dataset %s: more than %d column groups", d.Name, maxGroups)
 	}
 	for g := range d.Fill {
 		if !containsString(d.groups(), g) {

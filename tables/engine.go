@@ -44,17 +44,20 @@ type Stats struct {
 	Fills       map[string]int // column-group fills, by "dataset.group"
 	Scans       map[string]int // cursor Filter calls, by dataset
 	RowsVisited map[string]int // rows a cursor handed to SQLite, by dataset
+	// Replanned counts scans the statement's plan did not foresee, which
+	// made a narrowed dataset fall back to a whole read, by dataset.
+	Replanned map[string]int
 }
 
 func newStats() Stats {
 	return Stats{Collections: map[string]int{}, Narrowed: map[string]int{}, Fills: map[string]int{},
-		Scans: map[string]int{}, RowsVisited: map[string]int{}}
+		Scans: map[string]int{}, RowsVisited: map[string]int{}, Replanned: map[string]int{}}
 }
 
 func (s Stats) clone() Stats {
 	c := newStats()
 	for _, pair := range [][2]map[string]int{{c.Collections, s.Collections}, {c.Narrowed, s.Narrowed},
-		{c.Fills, s.Fills}, {c.Scans, s.Scans}, {c.RowsVisited, s.RowsVisited}} {
+		{c.Fills, s.Fills}, {c.Scans, s.Scans}, {c.RowsVisited, s.RowsVisited}, {c.Replanned, s.Replanned}} {
 		for k, v := range pair[1] {
 			pair[0][k] = v
 		}
@@ -78,6 +81,17 @@ type Engine struct {
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
 	denied     string      // why the authorizer refused the current statement
+
+	// seen is what the engine learned of each dataset's size from earlier
+	// collections, for the planner's estimates (by dataset name).
+	seen map[string]*seenStats
+}
+
+// seenStats is a dataset's row count and distinct values per column set
+// ("3,5"), as last collected whole.
+type seenStats struct {
+	rows     int
+	distinct map[string]int
 }
 
 // Open creates an engine reading from src and declaring datasets (tables.All
@@ -85,6 +99,9 @@ type Engine struct {
 func Open(ctx context.Context, src *Source, datasets []*Dataset) (*Engine, error) {
 	if datasets == nil {
 		datasets = All
+	}
+	if len(datasets) >= idxNumDatasetMask {
+		return nil, fmt.Errorf("open engine: %d datasets, at most %d", len(datasets), idxNumDatasetMask-1)
 	}
 	for _, d := range datasets {
 		if err := d.Validate(); err != nil {
@@ -94,7 +111,8 @@ func Open(ctx context.Context, src *Source, datasets []*Dataset) (*Engine, error
 	if err := register(); err != nil {
 		return nil, fmt.Errorf("register sqlite module: %w", err)
 	}
-	e := &Engine{id: fmt.Sprint(nextEngineID.Add(1)), src: src, datasets: datasets, stats: newStats()}
+	e := &Engine{id: fmt.Sprint(nextEngineID.Add(1)), src: src, datasets: datasets, stats: newStats(),
+		seen: map[string]*seenStats{}}
 	db, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		return nil, err
@@ -223,11 +241,13 @@ func (e *Engine) Refresh() {
 	e.snap = nil
 }
 
-// Statement runs fn as one statement: every dataset it reads is collected
-// at most once, however often SQLite scans it, and is collected afresh by
-// the next statement. It returns the warnings counted (one line each) and
-// fn's error.
-func (e *Engine) Statement(ctx context.Context, fn func(conn *sql.Conn) error) ([]string, error) {
+// Statement runs query as one statement and hands its rows to each: every
+// dataset it reads is read at one moment, however often SQLite scans it,
+// and afresh by the next statement. Before the first row the engine asks
+// SQLite for the statement's program and decides from every reference how
+// each dataset is read (plan.go). It returns the warnings counted (one
+// line each) and the statement's error.
+func (e *Engine) Statement(ctx context.Context, query string, args []any, each func(rows *sql.Rows) error) ([]string, error) {
 	running.Lock()
 	running.engine = e
 	defer func() {
@@ -235,15 +255,33 @@ func (e *Engine) Statement(ctx context.Context, fn func(conn *sql.Conn) error) (
 		running.Unlock()
 	}()
 	e.mu.Lock()
-	if e.snap == nil || !e.keepSnap {
+	fresh := e.snap == nil || !e.keepSnap
+	if fresh {
 		e.snap = newSnapshot(ctx, e.src)
 	}
 	snap := e.snap
 	snap.col.ctx = ctx
 	e.denied = ""
+	keep := e.keepSnap
 	e.mu.Unlock()
 
-	err := fn(e.conn)
+	// A kept snapshot serves statements not yet written: it is read whole.
+	if fresh && !keep {
+		snap.plans = e.planStatement(ctx, query, args)
+		e.denied = ""
+	}
+
+	err := func() error {
+		rows, err := e.conn.QueryContext(ctx, query, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		if err := each(rows); err != nil {
+			return err
+		}
+		return rows.Err()
+	}()
 	if err != nil && e.denied != "" && (strings.Contains(err.Error(), "not authorized") || strings.Contains(err.Error(), "authorization denied")) {
 		err = fmt.Errorf("%w: %s", ErrRefused, e.denied)
 	}
@@ -261,12 +299,8 @@ func (e *Engine) Statement(ctx context.Context, fn func(conn *sql.Conn) error) (
 // Query runs one statement and returns every row, for tests and small
 // callers; Statement streams.
 func (e *Engine) Query(ctx context.Context, query string, args ...any) (columns []string, rows [][]any, warnings []string, err error) {
-	warnings, err = e.Statement(ctx, func(conn *sql.Conn) error {
-		r, err := conn.QueryContext(ctx, query, args...)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
+	warnings, err = e.Statement(ctx, query, args, func(r *sql.Rows) error {
+		var err error
 		columns, err = r.Columns()
 		if err != nil {
 			return err
@@ -282,9 +316,73 @@ func (e *Engine) Query(ctx context.Context, query string, args ...any) (columns 
 			}
 			rows = append(rows, vals)
 		}
-		return r.Err()
+		return nil
 	})
 	return columns, rows, warnings, err
+}
+
+// learnRows records a whole collection's size for later estimates.
+func (e *Engine) learnRows(d *Dataset, rows int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.seen[d.Name]
+	if s == nil {
+		s = &seenStats{distinct: map[string]int{}}
+		e.seen[d.Name] = s
+	}
+	s.rows = rows
+}
+
+// learnDistinct records how many distinct values a column set had.
+func (e *Engine) learnDistinct(d *Dataset, columns string, rows, distinct int) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if s := e.seen[d.Name]; s != nil && s.rows == rows {
+		s.distinct[columns] = max(distinct, 1)
+	}
+}
+
+// defaultSelectivity is how many times an equality on a column whose
+// distinct values were never counted is assumed to divide the rows.
+const defaultSelectivity = 10
+
+// estimate tells the planner what a scan with equality on columns costs
+// and returns: the whole dataset without columns, else the rows expected
+// per distinct value of the column set (a hash lookup). Sizes come from
+// the last whole collection, or the declaration's typical size.
+func (e *Engine) estimate(d *Dataset, columns []int) (cost float64, rows int64) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := float64(max(d.EstimatedRows, 1))
+	s := e.seen[d.Name]
+	if s != nil {
+		n = float64(max(s.rows, 1))
+	}
+	if len(columns) == 0 {
+		return n, int64(n)
+	}
+	divisor := 1.0
+	if d, ok := s.distinctOf(columnList(columns)); ok {
+		divisor = float64(d)
+	} else {
+		for _, c := range columns {
+			if d, ok := s.distinctOf(columnList([]int{c})); ok {
+				divisor *= float64(d)
+			} else {
+				divisor *= defaultSelectivity
+			}
+		}
+	}
+	est := max(n/min(divisor, n), 1)
+	return 1 + est, int64(est)
+}
+
+func (s *seenStats) distinctOf(columns string) (int, bool) {
+	if s == nil {
+		return 0, false
+	}
+	d, ok := s.distinct[columns]
+	return d, ok
 }
 
 // CleanError strips the driver's decoration from an SQLite error

@@ -45,7 +45,7 @@ func (s *synthetic) dataset() *Dataset {
 			}
 			return rows, nil
 		},
-		Keys: []Key{{Column: "id", Collect: func(c *Collector, v any) ([]Row, error) {
+		Keys: []Key{{Column: "id", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
 			s.narrowed = append(s.narrowed, v)
 			id := int(v.(int64))
 			if id < 0 || id >= s.n {
@@ -195,22 +195,23 @@ func TestEngineNarrowingKey(t *testing.T) {
 	}
 	s.narrowed = nil
 	d = delta(e, func() { rows = query(t, e, "SELECT id FROM alpha WHERE id IN (1, 2, 3, 2) ORDER BY id") })
-	if len(rows) != 3 || d.Collections["alpha"] != 0 {
-		t.Errorf("IN: %d rows, %d collections; want 3 rows, no whole collection", len(rows), d.Collections["alpha"])
+	if len(rows) != 3 || d.Collections["alpha"] != 0 || d.Narrowed["alpha"] != 1 {
+		t.Errorf("IN: %d rows, %d collections, %d narrowed reads; want 3 rows from one narrowed read", len(rows), d.Collections["alpha"], d.Narrowed["alpha"])
 	}
 	if diff := cmp.Diff([]any{int64(1), int64(2), int64(3)}, s.narrowed); diff != "" {
 		t.Errorf("narrowed keys (-want +got):\n%s", diff)
 	}
-	// Looking up more keys than narrowLimit in one statement collects whole once.
+	// One reference that cannot narrow (a.id < 500) makes the statement
+	// read alpha whole, once, and the key lookups are served from it.
 	d = delta(e, func() {
 		rows = query(t, e, "SELECT count(*) FROM alpha a JOIN alpha b ON b.id = a.id WHERE a.id < 500")
 	})
 	if rows[0][0] != int64(500) {
 		t.Errorf("join count = %v, want 500", rows[0][0])
 	}
-	if d.Narrowed["alpha"] > narrowLimit || d.Collections["alpha"] != 1 {
-		t.Errorf("join on the key: narrowed %d, collections %d; want at most %d narrowed, then one collection",
-			d.Narrowed["alpha"], d.Collections["alpha"], narrowLimit)
+	if d.Narrowed["alpha"] != 0 || d.Collections["alpha"] != 1 {
+		t.Errorf("join on the key: narrowed %d, collections %d; want none narrowed and one collection",
+			d.Narrowed["alpha"], d.Collections["alpha"])
 	}
 }
 
@@ -319,8 +320,8 @@ func TestEngineReadOutsideStatementIsAnError(t *testing.T) {
 	}
 }
 
-// twoKeys is a dataset narrowing on id and on kind ("even"/"odd") at once,
-// recording every narrowed read it is asked for.
+// twoKeys is a dataset narrowing on id (stable) and on kind ("even"/"odd",
+// not stable) at once, recording every narrowed read it is asked for.
 type twoKeys struct {
 	n        int
 	single   []any
@@ -370,7 +371,7 @@ func (s *twoKeys) dataset() *Dataset {
 		},
 		Collect: func(*Collector) ([]Row, error) { return where(nil), nil },
 		Keys: []Key{
-			{Column: "id", Collect: func(c *Collector, v any) ([]Row, error) {
+			{Column: "id", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
 				s.single = append(s.single, v)
 				return where([]KeyValue{{Column: "id", Value: v}}), nil
 			}},
@@ -379,9 +380,13 @@ func (s *twoKeys) dataset() *Dataset {
 				return where([]KeyValue{{Column: "kind", Value: v}}), nil
 			}},
 		},
-		NarrowBy: func(c *Collector, eq []KeyValue) ([]Row, error) {
-			s.combined = append(s.combined, eq)
-			return where(eq), nil
+		Narrow: func(c *Collector, any [][]KeyValue) ([]Row, error) {
+			s.combined = append(s.combined, any...)
+			var rows []Row
+			for _, eq := range any {
+				rows = append(rows, where(eq)...)
+			}
+			return rows, nil
 		},
 		Fill: map[string]func(*Collector, []int, []Row) error{"extra": func(c *Collector, cols []int, rows []Row) error {
 			for _, r := range rows {
@@ -394,10 +399,11 @@ func (s *twoKeys) dataset() *Dataset {
 	}
 }
 
-// With NarrowBy, equality on two key columns reaches the dataset as one
-// narrowed read carrying both values; IN lists arrive one combination at a
-// time; a single key still goes through its Key.Collect.
-func TestEngineNarrowByTwoKeys(t *testing.T) {
+// Equality on two key columns with constant values (IN lists of constants
+// too) reaches the dataset as one Narrow read carrying every combination;
+// values known only while running, on a key that is not stable, make the
+// statement read whole.
+func TestEngineNarrowTwoKeys(t *testing.T) {
 	s := &twoKeys{n: 100}
 	e, err := Open(context.Background(), RootSource(t.TempDir()), []*Dataset{s.dataset()})
 	if err != nil {
@@ -432,17 +438,34 @@ func TestEngineNarrowByTwoKeys(t *testing.T) {
 	if diff := cmp.Diff([][]any{{int64(3)}, {int64(4)}}, rows); diff != "" {
 		t.Errorf("IN rows (-want +got):\n%s", diff)
 	}
-	if len(s.combined) != 4 || d.Narrowed["pairs"] != 4 || d.Collections["pairs"] != 0 {
-		t.Errorf("IN × IN: %d combined reads, %d narrowed, %d collections; want 4, 4, 0", len(s.combined), d.Narrowed["pairs"], d.Collections["pairs"])
+	if len(s.combined) != 4 || len(s.single) != 0 || d.Narrowed["pairs"] != 1 || d.Collections["pairs"] != 0 {
+		t.Errorf("IN × IN: %d conjunctions, %d narrowed, %d collections; want one read of 4 conjunctions", len(s.combined), d.Narrowed["pairs"], d.Collections["pairs"])
+	}
+	// Values known only while running (a subquery) on a key that is not
+	// stable make the statement read whole.
+	s.combined, s.single = nil, nil
+	d = delta(e, func() {
+		rows = query(t, e, "SELECT count(*) FROM pairs WHERE kind IN (SELECT 'even' UNION SELECT 'odd') AND id IN (3, 4)")
+	})
+	if rows[0][0] != int64(2) || len(s.combined)+len(s.single) != 0 || d.Collections["pairs"] != 1 {
+		t.Errorf("IN (subquery): count %v, reads %v %v, %d collections; want 2 from one whole collection", rows[0][0], s.combined, s.single, d.Collections["pairs"])
 	}
 
+	// An OR of constant conjunctions is one read of their union.
 	s.combined, s.single = nil, nil
-	rows = query(t, e, "SELECT count(*) FROM pairs WHERE kind = 'even' AND bucket = 0")
-	if diff := cmp.Diff([][]any{{int64(8)}}, rows); diff != "" { // 0, 14, 28, ..., 98
-		t.Errorf("kind and a non-key (-want +got):\n%s", diff)
+	d = delta(e, func() {
+		rows = query(t, e, "SELECT count(*) FROM pairs WHERE (kind = 'even' AND bucket = 0) OR (kind = 'odd' AND id = 3)")
+	})
+	if diff := cmp.Diff([][]any{{int64(9)}}, rows); diff != "" { // 0, 14, 28, ..., 98 and 3
+		t.Errorf("OR of two keys (-want +got):\n%s", diff)
 	}
-	if len(s.combined) != 0 || !cmp.Equal(s.single, []any{"even"}) {
-		t.Errorf("one key: combined %v single %v; want only Key.Collect(even)", s.combined, s.single)
+	want = [][]KeyValue{{{Column: "kind", Value: "even"}}, {{Column: "id", Value: int64(3)}, {Column: "kind", Value: "odd"}}}
+	sortKV(want)
+	sortKV(s.combined)
+	slices.SortFunc(s.combined, func(a, b []KeyValue) int { return len(a) - len(b) })
+	if diff := cmp.Diff(want, s.combined); diff != "" || len(s.single) != 0 || d.Narrowed["pairs"] != 1 || d.Collections["pairs"] != 0 {
+		t.Errorf("OR: one Narrow read of both conjunctions wanted; combined (-want +got):\n%s single %v, narrowed %d, collections %d",
+			diff, s.single, d.Narrowed["pairs"], d.Collections["pairs"])
 	}
 
 	plan := query(t, e, "EXPLAIN QUERY PLAN SELECT * FROM pairs WHERE id = 1 AND kind = 'odd'")
@@ -451,17 +474,26 @@ func TestEngineNarrowByTwoKeys(t *testing.T) {
 	}
 
 	// A value no row can have (text for an INTEGER key) ends the scan
-	// without a read; one collected whole serves the rest of the statement.
-	s.combined = nil
+	// without a read.
+	s.combined, s.single = nil, nil
 	rows = query(t, e, "SELECT id FROM pairs WHERE id = 'x' AND kind = 'odd'")
-	if len(rows) != 0 || len(s.combined) != 0 {
-		t.Errorf("id = 'x': rows %v, reads %v; want none", rows, s.combined)
+	if len(rows) != 0 || len(s.combined)+len(s.single) != 0 {
+		t.Errorf("id = 'x': rows %v, reads %v %v; want none", rows, s.combined, s.single)
 	}
 	d = delta(e, func() {
 		rows = query(t, e, "SELECT count(*) FROM pairs a JOIN pairs b ON b.id = a.id AND b.kind = a.kind WHERE a.bucket = 1")
 	})
-	if rows[0][0] != int64(15) || d.Narrowed["pairs"] > narrowLimit || d.Collections["pairs"] < 1 {
-		t.Errorf("join on both keys: count %v, narrowed %d, collections %d", rows[0][0], d.Narrowed["pairs"], d.Collections["pairs"])
+	if rows[0][0] != int64(15) || d.Narrowed["pairs"] != 0 || d.Collections["pairs"] != 1 {
+		t.Errorf("join on both keys: count %v, narrowed %d, collections %d; want 15 from one collection", rows[0][0], d.Narrowed["pairs"], d.Collections["pairs"])
+	}
+	// A join whose inner side narrows on the stable key alone reads value
+	// by value, each once.
+	s.combined, s.single = nil, nil
+	d = delta(e, func() {
+		rows = query(t, e, "SELECT count(*) FROM (SELECT 3 AS x UNION ALL SELECT 5 UNION ALL SELECT 3) v JOIN pairs p ON p.id = v.x")
+	})
+	if rows[0][0] != int64(3) || d.Collections["pairs"] != 0 || !cmp.Equal(s.single, []any{int64(3), int64(5)}) {
+		t.Errorf("join on the stable key: count %v, collections %d, reads %v; want 3, 0, [3 5]", rows[0][0], d.Collections["pairs"], s.single)
 	}
 }
 
@@ -484,15 +516,15 @@ func TestEnginePrefetchBeforeCollectingFilledRows(t *testing.T) {
 	}
 }
 
-func TestValidateNarrowByAndPrefetch(t *testing.T) {
+func TestValidateNarrowAndPrefetch(t *testing.T) {
 	d := (&twoKeys{n: 1}).dataset()
 	if err := d.Validate(); err != nil {
 		t.Fatalf("a good declaration fails: %v", err)
 	}
-	one := (&twoKeys{n: 1}).dataset()
-	one.Keys = one.Keys[:1]
-	if err := one.Validate(); err == nil {
-		t.Error("NarrowBy with one key was accepted")
+	two := (&twoKeys{n: 1}).dataset()
+	two.Narrow = nil
+	if err := two.Validate(); err == nil {
+		t.Error("two keys without a Narrow were accepted")
 	}
 	bad := (&twoKeys{n: 1}).dataset()
 	bad.Prefetch = map[string]func(*Collector){"nothing": func(*Collector) {}}

@@ -21,7 +21,7 @@ var ProcessSockets = &Dataset{
 		}
 		return o.rows(c), nil
 	},
-	Keys: []Key{{Column: "pid", Collect: func(c *Collector, v any) ([]Row, error) {
+	Keys: []Key{{Column: "pid", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
 		o, err := ownersOf(c, v.(int64))
 		if err != nil {
 			return nil, err

@@ -32,7 +32,7 @@ var Processes = &Dataset{
 		{Name: "cgroup", Type: Text, Doc: "cgroup v2 path (the 0:: line of /proc/PID/cgroup), else the first hierarchy's path"},
 	},
 	Collect: collectProcesses,
-	Keys: []Key{{Column: "pid", Collect: func(c *Collector, v any) ([]Row, error) {
+	Keys: []Key{{Column: "pid", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
 		pid := v.(int64)
 		if ok, err := isProcess(c, pid); err != nil || !ok {
 			return nil, err

@@ -3,62 +3,116 @@ package tables
 import (
 	"context"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"sync"
 )
 
-// narrowLimit is how many distinct narrowed reads of one dataset a
-// statement makes before collecting it whole instead: a join that looks up
-// every process by pid is cheaper as one walk of /proc.
-const narrowLimit = 32
-
-// snapshot is one statement's state: each dataset collected at most once,
-// narrowed reads cached by key, hash indexes built on first use.
+// snapshot is one statement's state (or, with .snapshot on, several
+// statements'): each dataset read at one moment, in the mode the
+// statement's plan chose, with hash indexes built on first use.
 type snapshot struct {
 	col    *Collector
 	tables map[string]*tableState
+	// plans holds the read decided for each dataset (by index in
+	// Engine.datasets) before the statement's first row; a dataset without
+	// a plan is read whole.
+	plans map[int]*datasetPlan
 }
 
 func newSnapshot(ctx context.Context, src *Source) *snapshot {
 	return &snapshot{col: newCollector(ctx, src), tables: map[string]*tableState{}}
 }
 
-func (s *snapshot) table(d *Dataset) *tableState {
+func (s *snapshot) table(d *Dataset, index int) *tableState {
 	ts := s.tables[d.Name]
 	if ts == nil {
-		ts = &tableState{ds: d}
+		ts = &tableState{ds: d, plan: s.plans[index]}
+		if ts.plan == nil {
+			ts.plan = &datasetPlan{mode: readWhole}
+		}
 		s.tables[d.Name] = ts
 	}
 	return ts
 }
 
-// rowSet is a list of rows with the column groups already filled in them.
+// rowSet is rows read together, with the column groups already filled in
+// them. Its rows' rowids are base, base+1, ...: unique in the snapshot and
+// the same in every scan that serves them.
 type rowSet struct {
-	rows   []Row
-	filled map[string]bool
+	rows    []Row
+	base    int64
+	filled  map[string]bool
+	indexes map[string]*hashIndex // by the columns' positions, "3,5"
+}
+
+// maxIndexColumns bounds the columns of one hash index; a lookup offered
+// more uses the first ones and SQLite checks the rest.
+const maxIndexColumns = 8
+
+// indexKey is the values of a row in an index's columns, as lookupKey
+// converts them; arrays of interfaces compare element by element.
+type indexKey [maxIndexColumns]any
+
+type hashIndex struct {
+	positions map[indexKey][]int32
 }
 
 type tableState struct {
-	ds       *Dataset
-	whole    *rowSet                 // nil until collected whole
-	index    map[int]map[any][]int32 // column -> key -> positions in whole
-	narrowed map[narrowKey]*rowSet   // key columns and values -> rows
-	nNarrow  int
+	ds        *Dataset
+	plan      *datasetPlan
+	all       *rowSet         // readWhole, readUnion: the one read
+	byValue   map[any]*rowSet // readPerValue: one read per key value
+	nextRowid int64
 }
 
-// maxNarrowKeys is how many key columns one narrowed scan may combine.
-const maxNarrowKeys = 4
-
-// narrowKey names one narrowed read: equality on n key columns.
-type narrowKey struct {
-	n    int
-	cols [maxNarrowKeys]int
-	vals [maxNarrowKeys]any // converted by lookupKey: int64, float64 or string
+func (ts *tableState) newRowSet(rows []Row) *rowSet {
+	rs := &rowSet{rows: rows, base: ts.nextRowid, filled: map[string]bool{}}
+	ts.nextRowid += int64(len(rows))
+	return rs
 }
 
-// collectWhole collects the dataset once per statement.
+// read returns the rows a scan is served from, reading them if this
+// statement has not yet: the whole dataset, the union of the plan's key
+// values, or the rows of one value of a stable key. eq holds the scan's
+// equalities on key columns. A scan the plan did not foresee (it should
+// not happen) switches the dataset to a whole read and is counted.
+func (ts *tableState) read(e *Engine, col *Collector, eq []KeyValue) (*rowSet, error) {
+	switch ts.plan.mode {
+	case readUnion:
+		if ts.plan.inUnion[conjunctionKey(eq)] {
+			if ts.all == nil {
+				rows, err := ts.narrow(e, col, ts.plan.union)
+				if err != nil {
+					return nil, err
+				}
+				ts.all = ts.newRowSet(rows)
+			}
+			return ts.all, nil
+		}
+		ts.replan(e)
+	case readPerValue:
+		name := ts.ds.Columns[ts.plan.column].Name
+		for _, kv := range eq {
+			if kv.Column == name {
+				return ts.readValue(e, col, kv.Value)
+			}
+		}
+		ts.replan(e)
+	}
+	return ts.collectWhole(e, col)
+}
+
+func (ts *tableState) replan(e *Engine) {
+	e.count(func(s *Stats) map[string]int { return s.Replanned }, ts.ds.Name, 1)
+	ts.plan = &datasetPlan{mode: readWhole}
+	ts.all, ts.byValue = nil, nil
+}
+
+// collectWhole collects the dataset once.
 func (ts *tableState) collectWhole(e *Engine, col *Collector) (*rowSet, error) {
-	if ts.whole != nil {
-		return ts.whole, nil
+	if ts.all != nil {
+		return ts.all, nil
 	}
 	if err := col.Err(); err != nil {
 		return nil, err
@@ -70,43 +124,64 @@ func (ts *tableState) collectWhole(e *Engine, col *Collector) (*rowSet, error) {
 		return nil, err
 	}
 	e.count(func(s *Stats) map[string]int { return s.Collections }, ts.ds.Name, 1)
-	ts.whole = &rowSet{rows: rows, filled: map[string]bool{}}
-	return ts.whole, nil
+	e.learnRows(ts.ds, len(rows))
+	ts.all = ts.newRowSet(rows)
+	return ts.all, nil
 }
 
-// collectNarrowed returns the rows whose key columns equal the values of
-// nk, reading only what those keys need, at most once per key: one key
-// through its Key.Collect, several through the dataset's NarrowBy.
-func (ts *tableState) collectNarrowed(e *Engine, col *Collector, nk narrowKey) (*rowSet, error) {
-	if rs := ts.narrowed[nk]; rs != nil {
+// narrow reads the rows matching any of the conjunctions in one read.
+func (ts *tableState) narrow(e *Engine, col *Collector, union [][]KeyValue) ([]Row, error) {
+	if err := col.Err(); err != nil {
+		return nil, err
+	}
+	resume := pauseGC()
+	defer resume()
+	e.count(func(s *Stats) map[string]int { return s.Narrowed }, ts.ds.Name, 1)
+	if ts.ds.Narrow != nil {
+		return ts.ds.Narrow(col, union)
+	}
+	var rows []Row
+	for _, conj := range union {
+		// Validate allows a dataset without Narrow one key only.
+		got, err := ts.ds.key(ts.ds.ColumnIndex(conj[0].Column)).Collect(col, conj[0].Value)
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, got...)
+	}
+	return rows, nil
+}
+
+// readValue reads the rows of one value of the plan's stable key, once per
+// statement. Only rows whose key really equals the value are kept, so the
+// row sets of two values never share a row.
+func (ts *tableState) readValue(e *Engine, col *Collector, value any) (*rowSet, error) {
+	if rs := ts.byValue[value]; rs != nil {
 		return rs, nil
 	}
 	if err := col.Err(); err != nil {
 		return nil, err
 	}
-	var rows []Row
-	var err error
+	column := ts.plan.column
 	resume := pauseGC()
-	defer resume()
-	if nk.n == 1 {
-		rows, err = ts.ds.key(nk.cols[0]).Collect(col, nk.vals[0])
-	} else {
-		eq := make([]KeyValue, nk.n)
-		for i := range eq {
-			eq[i] = KeyValue{Column: ts.ds.Columns[nk.cols[i]].Name, Value: nk.vals[i]}
-		}
-		rows, err = ts.ds.NarrowBy(col, eq)
-	}
+	rows, err := ts.ds.key(column).Collect(col, value)
+	resume()
 	if err != nil {
 		return nil, err
 	}
 	e.count(func(s *Stats) map[string]int { return s.Narrowed }, ts.ds.Name, 1)
-	if ts.narrowed == nil {
-		ts.narrowed = map[narrowKey]*rowSet{}
+	typ := ts.ds.Columns[column].Type
+	kept := rows[:0]
+	for _, r := range rows {
+		if k, ok := rowKey(typ, r[column]); ok && k == value {
+			kept = append(kept, r)
+		}
 	}
-	rs := &rowSet{rows: rows, filled: map[string]bool{}}
-	ts.narrowed[nk] = rs
-	ts.nNarrow++
+	if ts.byValue == nil {
+		ts.byValue = map[any]*rowSet{}
+	}
+	rs := ts.newRowSet(kept)
+	ts.byValue[value] = rs
 	return rs, nil
 }
 
@@ -134,24 +209,47 @@ func (ts *tableState) fill(e *Engine, col *Collector, rs *rowSet, groups []strin
 	return nil
 }
 
-// lookup returns the positions in whole of the rows whose column matches
-// key, building the column's hash index on first use.
-func (ts *tableState) lookup(column int, key any) []int32 {
-	if ts.index == nil {
-		ts.index = map[int]map[any][]int32{}
+// lookup returns the positions of the rows whose columns match key,
+// building the hash index over those columns on first use. The order of
+// columns is canonical (BestIndex sorts them), so `a = x AND b = y` and
+// `b = y AND a = x` share one index.
+func (ts *tableState) lookup(e *Engine, rs *rowSet, columns []int, key indexKey) []int32 {
+	if rs.indexes == nil {
+		rs.indexes = map[string]*hashIndex{}
 	}
-	idx := ts.index[column]
+	name := columnList(columns)
+	idx := rs.indexes[name]
 	if idx == nil {
-		idx = map[any][]int32{}
-		t := ts.ds.Columns[column].Type
-		for i, row := range ts.whole.rows {
-			if k, ok := rowKey(t, row[column]); ok {
-				idx[k] = append(idx[k], int32(i))
+		idx = &hashIndex{positions: map[indexKey][]int32{}}
+	rows:
+		for i, row := range rs.rows {
+			var k indexKey
+			for n, c := range columns {
+				v, ok := rowKey(ts.ds.Columns[c].Type, row[c])
+				if !ok {
+					continue rows // NULL equals nothing
+				}
+				k[n] = v
 			}
+			idx.positions[k] = append(idx.positions[k], int32(i))
 		}
-		ts.index[column] = idx
+		rs.indexes[name] = idx
+		if rs == ts.all && ts.plan.mode == readWhole {
+			e.learnDistinct(ts.ds, name, len(rs.rows), len(idx.positions))
+		}
 	}
-	return idx[key]
+	return idx.positions[key]
+}
+
+func columnList(columns []int) string {
+	var b strings.Builder
+	for i, c := range columns {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(c))
+	}
+	return b.String()
 }
 
 // gcPause counts the collections running with the garbage collector paused.

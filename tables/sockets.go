@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -55,21 +56,23 @@ var Sockets = &Dataset{
 		{Name: "v6only", Type: Integer, Doc: "1 when a tcp6/udp6 listener or unbound socket takes IPv6 only (IPV6_V6ONLY), 0 when it also takes IPv4; NULL otherwise and from /proc"},
 		{Name: "backlog", Type: Integer, Doc: "a listener's accept-queue limit (its listen() backlog capped by net.core.somaxconn); NULL for other sockets and from /proc"},
 	},
-	Collect: func(c *Collector) ([]Row, error) { return collectSockets(c, allProtos, "") },
+	Collect: func(c *Collector) ([]Row, error) { return collectSockets(c, wantAll(allProtos)) },
 	Keys: []Key{
-		{Column: "proto", Collect: func(c *Collector, v any) ([]Row, error) {
-			return socketsWhere(c, []KeyValue{{Column: "proto", Value: v}})
+		// A socket's protocol and family never change: a join may read
+		// them value by value.
+		{Column: "proto", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+			return socketsWhere(c, [][]KeyValue{{{Column: "proto", Value: v}}})
 		}},
-		{Column: "family", Collect: func(c *Collector, v any) ([]Row, error) {
-			return socketsWhere(c, []KeyValue{{Column: "family", Value: v}})
+		{Column: "family", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+			return socketsWhere(c, [][]KeyValue{{{Column: "family", Value: v}}})
 		}},
 		// The kernel filters on state: WHERE state = 'LISTEN' never walks
 		// the established connections.
 		{Column: "state", Collect: func(c *Collector, v any) ([]Row, error) {
-			return socketsWhere(c, []KeyValue{{Column: "state", Value: v}})
+			return socketsWhere(c, [][]KeyValue{{{Column: "state", Value: v}}})
 		}},
 	},
-	NarrowBy: socketsWhere,
+	Narrow: socketsWhere,
 	Fill: map[string]func(*Collector, []int, []Row) error{
 		"owners":  fillSocketOwners,
 		"meminfo": fillSocketMeminfo,
@@ -178,38 +181,75 @@ func protosWhere(keep func(protoFile) bool) []protoFile {
 	return out
 }
 
-// socketsWhere collects the sockets matching equality on proto, family and
-// state (the key columns; values as lookupKey folded them), asking the
-// kernel for exactly those where netlink serves the protocol.
-func socketsWhere(c *Collector, eq []KeyValue) ([]Row, error) {
-	var proto, family, state string
-	for _, kv := range eq {
-		v, _ := kv.Value.(string)
-		switch kv.Column {
-		case "proto":
-			proto = v
-		case "family":
-			family = v
-		case "state":
-			state = strings.ToUpper(v)
-			if state == "" {
-				return nil, nil // no socket has an empty state
-			}
-		}
-	}
-	protos := protosWhere(func(p protoFile) bool {
-		return (proto == "" || p.proto == proto) && (family == "" || p.family == family)
-	})
-	return collectSockets(c, protos, state)
+// protoWant is one protocol to list and the states wanted of it (nil for
+// every state).
+type protoWant struct {
+	p      protoFile
+	states []string
 }
 
-// collectSockets lists the sockets of the given protocols, only those in
-// state when it is not "". On the live system the protocols with a diag
-// module come from netlink, the state filter going into the request; the
-// others, and all of them with --root or when netlink is refused, come from
-// their /proc/net files (a file this kernel lacks gives no rows; one that
-// does not parse is an error naming it).
-func collectSockets(c *Collector, protos []protoFile, state string) ([]Row, error) {
+func wantAll(protos []protoFile) []protoWant {
+	out := make([]protoWant, len(protos))
+	for i, p := range protos {
+		out[i] = protoWant{p: p}
+	}
+	return out
+}
+
+// socketsWhere collects in one pass the sockets matching any of the
+// conjunctions of equalities on proto, family and state (values as
+// lookupKey folded them), asking the kernel for exactly those protocols
+// and states where netlink serves the protocol.
+func socketsWhere(c *Collector, any [][]KeyValue) ([]Row, error) {
+	var wants []protoWant
+	for _, p := range allProtos {
+		want := protoWant{p: p}
+		matched, allStates := false, false
+		for _, conj := range any {
+			proto, family, state := "", "", ""
+			for _, kv := range conj {
+				v, _ := kv.Value.(string)
+				switch kv.Column {
+				case "proto":
+					proto = v
+				case "family":
+					family = v
+				case "state":
+					state = strings.ToUpper(v)
+				}
+			}
+			if (proto != "" && p.proto != proto) || (family != "" && p.family != family) {
+				continue
+			}
+			hasState := slices.ContainsFunc(conj, func(kv KeyValue) bool { return kv.Column == "state" })
+			switch {
+			case hasState && state == "":
+				continue // no socket has an empty state
+			case !hasState:
+				allStates = true
+			case !slices.Contains(want.states, state):
+				want.states = append(want.states, state)
+			}
+			matched = true
+		}
+		if !matched {
+			continue
+		}
+		if allStates {
+			want.states = nil
+		}
+		wants = append(wants, want)
+	}
+	return collectSockets(c, wants)
+}
+
+// collectSockets lists the sockets of the given protocols in the states
+// wanted of each. On the live system the protocols with a diag module come
+// from netlink, the states going into the request; the others, and all of
+// them with --root or when netlink is refused, come from their /proc/net
+// files (a file this kernel lacks gives no rows; one that does not parse
+// is an error naming it).
+func collectSockets(c *Collector, wants []protoWant) ([]Row, error) {
 	var rows []Row
 	netns := selfNetns(c)
 	var diag *diagConn
@@ -222,8 +262,8 @@ func collectSockets(c *Collector, protos []protoFile, state string) ([]Row, erro
 			}
 		}()
 	}
-	for i := range protos {
-		p := &protos[i]
+	for i := range wants {
+		p, states := &wants[i].p, wants[i].states
 		if err := c.Err(); err != nil {
 			return nil, err
 		}
@@ -238,7 +278,7 @@ func collectSockets(c *Collector, protos []protoFile, state string) ([]Row, erro
 			}
 			if diagErr == nil {
 				var err error
-				rows, err = diagSockets(diag, builder, p, state, rows)
+				rows, err = diagSockets(diag, builder, p, diagStatesMask(p, states), rows)
 				if err == nil {
 					served, _ := memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
 					served[p.proto] = true
@@ -258,7 +298,7 @@ func collectSockets(c *Collector, protos []protoFile, state string) ([]Row, erro
 			return nil, err
 		}
 		for _, r := range got {
-			if state != "" && r[sockState] != state {
+			if states != nil && !slices.Contains(states, r[sockState].(string)) {
 				continue
 			}
 			r[sockNetns] = netns
@@ -266,6 +306,19 @@ func collectSockets(c *Collector, protos []protoFile, state string) ([]Row, erro
 		}
 	}
 	return rows, nil
+}
+
+// diagStatesMask is the kernel state bits a dump of p must ask for to find
+// the sockets in any of states (nil for all).
+func diagStatesMask(p *protoFile, states []string) uint32 {
+	if states == nil {
+		return diagStateMask(p, "")
+	}
+	var mask uint32
+	for _, st := range states {
+		mask |= diagStateMask(p, st)
+	}
+	return mask
 }
 
 // procSockets reads the /proc/net file of one protocol.

@@ -422,10 +422,9 @@ func diagRequestFor(dst []byte, p *protoFile, mask uint32, meminfo bool) (req []
 	}
 }
 
-// diagSockets dumps the sockets of p in the state named state ("" for
-// all) and appends their rows to rows.
-func diagSockets(d *diagConn, b *socketRowBuilder, p *protoFile, state string, rows []Row) ([]Row, error) {
-	mask := diagStateMask(p, state)
+// diagSockets dumps the sockets of p in the kernel states of mask
+// (diagStatesMask) and appends their rows to rows.
+func diagSockets(d *diagConn, b *socketRowBuilder, p *protoFile, mask uint32, rows []Row) ([]Row, error) {
 	if mask == 0 {
 		return rows, nil
 	}

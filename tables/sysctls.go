@@ -23,7 +23,7 @@ var Sysctls = &Dataset{
 		{Name: "value", Type: Text, Doc: "the file's text without its final newline, tabs between values turned into single spaces (ip_local_port_range: 32768 60999)"},
 	},
 	Collect: collectSysctls,
-	Keys: []Key{{Column: "name", Collect: func(c *Collector, v any) ([]Row, error) {
+	Keys: []Key{{Column: "name", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
 		name, _ := v.(string)
 		rel, ok := sysctlPath(name)
 		if !ok {

@@ -2,7 +2,9 @@ package tables
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"modernc.org/sqlite/vtab"
 )
@@ -37,21 +39,38 @@ func connect(ctx vtab.Context, args []string) (vtab.Table, error) {
 	if err := ctx.Declare(fmt.Sprintf("CREATE TABLE %s (%s)", d.Name, strings.Join(cols, ", "))); err != nil {
 		return nil, err
 	}
-	return &table{e: e, ds: d, groups: d.groups()}, nil
+	return &table{e: e, ds: d, index: slices.Index(e.datasets, d), groups: d.groups()}, nil
 }
 
 type table struct {
 	e      *Engine
 	ds     *Dataset
+	index  int      // the dataset's position in e.datasets
 	groups []string // column groups; bit i of idxNum asks for groups[i]
+
+	mu     sync.Mutex
+	parsed map[string][]int // idxStr -> columns, parsed once
 }
 
-// BestIndex picks one equality constraint to serve as a lookup (a
-// narrowing key column first, else any column via the statement's hash
-// index) and asks for the column groups the statement uses. A dataset with
-// NarrowBy gets one equality per key column instead, so `state = 'LISTEN'
-// AND proto = 'tcp'` narrows on both. idxStr names the constraints used
-// ("pid=", "state=,proto="), so EXPLAIN QUERY PLAN shows the pushdown.
+// idxNum holds the dataset's position plus one in its low byte, so the
+// statement planner can tell from EXPLAIN which dataset each scan reads
+// (plan.go), and above it one bit per column group the scan fills.
+const (
+	idxNumDatasetBits = 8
+	idxNumDatasetMask = 1<<idxNumDatasetBits - 1
+	// maxGroups keeps idxNum within the 32 bits SQLite gives it.
+	maxGroups = 31 - idxNumDatasetBits
+)
+
+// BestIndex offers one lookup that uses every usable equality constraint,
+// one per column, whatever order the statement wrote them in: the columns
+// are put in a canonical order (non-key columns, then key columns, each by
+// position), so `a.x = b.x AND a.y = b.y` and its reverse get the same plan
+// and the same hash index. Key columns come last so that their constant
+// values are the last loads before the scan in SQLite's program, where the
+// planner reads them. idxStr names the columns ("local_port=,state="), so
+// EXPLAIN QUERY PLAN shows the pushdown; costs come from the rows and
+// distinct values the engine has seen.
 func (t *table) BestIndex(info *vtab.IndexInfo) error {
 	var mask int64
 	for gi, g := range t.groups {
@@ -61,59 +80,78 @@ func (t *table) BestIndex(info *vtab.IndexInfo) error {
 			}
 		}
 	}
-	chosen := -1
-	var keyed []int     // with NarrowBy: one usable equality per key column
-	var keyedCols int64 // the columns in keyed (at most 62 columns)
+	byColumn := map[int]int{} // column -> the constraint used for it
+	var keys, others []int
 	for i, c := range info.Constraints {
 		info.Constraints[i].ArgIndex = -1
 		if !c.Usable || c.Op != vtab.OpEQ || c.Column < 0 || c.Column >= len(t.ds.Columns) {
 			continue
 		}
-		isKey := t.ds.key(c.Column) != nil
-		if isKey && t.ds.NarrowBy != nil && keyedCols&(1<<c.Column) == 0 && len(keyed) < maxNarrowKeys {
-			keyed = append(keyed, i)
-			keyedCols |= 1 << c.Column
+		if _, seen := byColumn[c.Column]; seen {
+			continue
 		}
-		if chosen < 0 || (isKey && t.ds.key(info.Constraints[chosen].Column) == nil) {
-			chosen = i
+		byColumn[c.Column] = i
+		if t.ds.key(c.Column) != nil {
+			keys = append(keys, c.Column)
+		} else {
+			others = append(others, c.Column)
 		}
 	}
-	rows := max(t.ds.EstimatedRows, 100)
-	if chosen < 0 {
-		info.EstimatedCost = float64(rows)
-		info.EstimatedRows = rows
-		info.IdxNum = mask
-		return nil
+	slices.Sort(keys)
+	slices.Sort(others)
+	if len(keys)+len(others) > maxIndexColumns {
+		others = others[:max(0, maxIndexColumns-len(keys))]
+		keys = keys[:min(len(keys), maxIndexColumns)]
 	}
-	used := []int{chosen}
-	if len(keyed) > 1 {
-		used = keyed
-	}
-	names := make([]string, len(used))
-	for n, i := range used {
-		c := &info.Constraints[i]
+	columns := append(others, keys...)
+	names := make([]string, len(columns))
+	for n, column := range columns {
+		c := &info.Constraints[byColumn[column]]
 		c.ArgIndex = n
 		c.Omit = false // SQLite re-checks: text lookups return a superset
-		col := t.ds.Columns[c.Column]
+		col := t.ds.Columns[column]
 		if col.Group != "" {
 			mask |= 1 << indexOf(t.groups, col.Group)
 		}
 		names[n] = col.Name + "="
 	}
-	info.IdxNum = mask
+	info.IdxNum = mask<<idxNumDatasetBits | int64(t.index+1)
 	info.IdxStr = strings.Join(names, ",")
-	switch {
-	case len(used) > 1:
-		info.EstimatedCost = 5 - float64(len(used))/2 // cheaper than one key alone
-		info.EstimatedRows = 2
-	case t.ds.key(info.Constraints[chosen].Column) != nil:
-		info.EstimatedCost = 5
-		info.EstimatedRows = 2
-	default:
-		info.EstimatedCost = 10
-		info.EstimatedRows = max(rows/50, 2)
-	}
+	info.EstimatedCost, info.EstimatedRows = t.e.estimate(t.ds, columns)
 	return nil
+}
+
+// columns parses an idxStr BestIndex wrote back into column positions.
+func (t *table) columns(idxStr string) ([]int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if cols, ok := t.parsed[idxStr]; ok {
+		return cols, nil
+	}
+	cols, err := parseIdxStr(t.ds, idxStr)
+	if err != nil {
+		return nil, err
+	}
+	if t.parsed == nil {
+		t.parsed = map[string][]int{}
+	}
+	t.parsed[idxStr] = cols
+	return cols, nil
+}
+
+func parseIdxStr(d *Dataset, idxStr string) ([]int, error) {
+	if idxStr == "" {
+		return nil, nil
+	}
+	var cols []int
+	for _, name := range strings.Split(idxStr, ",") {
+		column := d.ColumnIndex(strings.TrimSuffix(name, "="))
+		if column < 0 || !strings.HasSuffix(name, "=") || len(cols) >= maxIndexColumns {
+			return nil, fmt.Errorf("netsql: bad plan %q for %s", idxStr, d.Name)
+		}
+		cols = append(cols, column)
+	}
+	return cols, nil
 }
 
 func usesColumn(used uint64, col int) bool {
@@ -141,13 +179,14 @@ func (t *table) Destroy() error             { return nil }
 type cursor struct {
 	t    *table
 	rows []Row
+	base int64   // rowid of rows[0]
 	pos  []int32 // when set, the scan visits rows[pos[i]]
 	i, n int
 }
 
 func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 	c.flush()
-	c.rows, c.pos, c.i, c.n = nil, nil, 0, 0
+	c.rows, c.pos, c.base, c.i, c.n = nil, nil, 0, 0, 0
 	t := c.t
 	t.e.count(func(s *Stats) map[string]int { return s.Scans }, t.ds.Name, 1)
 	snap, err := t.e.current()
@@ -155,71 +194,67 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 		return err
 	}
 	col := snap.col
-	ts := snap.table(t.ds)
+	ts := snap.table(t.ds, t.index)
 	var groups []string
 	for gi, g := range t.groups {
-		if idxNum&(1<<gi) != 0 {
+		if idxNum>>idxNumDatasetBits&(1<<gi) != 0 {
 			groups = append(groups, g)
 			if prefetch := t.ds.Prefetch[g]; prefetch != nil {
 				prefetch(col)
 			}
 		}
 	}
-
-	if idxStr == "" {
-		rs, err := ts.collectWhole(t.e, col)
-		if err != nil {
-			return err
-		}
-		if err := ts.fill(t.e, col, rs, groups); err != nil {
-			return err
-		}
-		c.rows, c.n = rs.rows, len(rs.rows)
-		return nil
+	columns, err := t.columns(idxStr)
+	if err != nil {
+		return err
 	}
-
-	names := strings.Split(idxStr, ",")
-	if len(names) != len(vals) || len(names) > maxNarrowKeys {
-		return fmt.Errorf("netsql: bad plan %q for %s", idxStr, t.ds.Name)
+	if len(columns) != len(vals) {
+		return fmt.Errorf("netsql: bad plan %q for %s: %d values", idxStr, t.ds.Name, len(vals))
 	}
-	var nk narrowKey
-	for i, name := range names {
-		column := t.ds.ColumnIndex(strings.TrimSuffix(name, "="))
-		if column < 0 || (len(names) > 1 && t.ds.key(column) == nil) {
-			return fmt.Errorf("netsql: bad plan %q for %s", idxStr, t.ds.Name)
-		}
-		key, ok := lookupKey(t.ds.Columns[column].Type, vals[i])
+	var eq []KeyValue
+	var indexed []int
+	var key indexKey
+	for i, column := range columns {
+		decl := t.ds.Columns[column]
+		isKey := t.ds.key(column) != nil
+		v, ok := lookupKey(decl.Type, vals[i])
 		if !ok {
-			return nil // nothing of this column can equal the value
+			return nil // no value of this column can equal it
 		}
-		nk.cols[i], nk.vals[i] = column, key
+		if decl.Type == Text && !isKey && isNumber(vals[i]) {
+			// Compared with a numeric column, SQLite turns the text into a
+			// number ('0443' = 443): an index on the text would miss rows.
+			continue
+		}
+		if isKey {
+			eq = append(eq, KeyValue{Column: decl.Name, Value: v})
+		}
+		key[len(indexed)] = v
+		indexed = append(indexed, column)
 	}
-	nk.n = len(names)
-	column, key := nk.cols[0], nk.vals[0]
-	if t.ds.key(column) != nil && ts.whole == nil && ts.nNarrow < narrowLimit {
-		rs, err := ts.collectNarrowed(t.e, col, nk)
-		if err != nil {
-			return err
-		}
-		if err := ts.fill(t.e, col, rs, groups); err != nil {
-			return err
-		}
-		c.rows, c.n = rs.rows, len(rs.rows)
-		return nil
-	}
-	rs, err := ts.collectWhole(t.e, col)
+	rs, err := ts.read(t.e, col, eq)
 	if err != nil {
 		return err
 	}
 	if err := ts.fill(t.e, col, rs, groups); err != nil {
 		return err
 	}
-	// Served from the whole snapshot: the first constraint's index; SQLite
-	// re-checks the others.
-	c.rows = rs.rows
-	c.pos = ts.lookup(column, key)
+	c.rows, c.base = rs.rows, rs.base
+	if len(indexed) == 0 {
+		c.n = len(rs.rows)
+		return nil
+	}
+	c.pos = ts.lookup(t.e, rs, indexed, key)
 	c.n = len(c.pos)
 	return nil
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int64, float64:
+		return true
+	}
+	return false
 }
 
 func (c *cursor) Next() error {
@@ -242,11 +277,15 @@ func (c *cursor) Column(col int) (vtab.Value, error) {
 	return row[col], nil
 }
 
+// Rowid is the row's identity in the statement's snapshot: its row set's
+// base plus its position there, the same in every scan that serves it, so
+// SQLite's OR (one scan per term, duplicates dropped by rowid) neither
+// loses nor repeats a row.
 func (c *cursor) Rowid() (int64, error) {
 	if c.pos != nil {
-		return int64(c.pos[c.i]), nil
+		return c.base + int64(c.pos[c.i]), nil
 	}
-	return int64(c.i), nil
+	return c.base + int64(c.i), nil
 }
 
 // flush adds the rows this cursor handed out to the engine's counters.

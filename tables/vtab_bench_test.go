@@ -37,12 +37,7 @@ func BenchmarkVtabScan(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var count int
-		_, err := e.Statement(ctx, func(conn *sql.Conn) error {
-			r, err := conn.QueryContext(ctx, "SELECT proto, recv_q, send_q, local_addr, local_port, remote_addr, remote_port, state FROM conns")
-			if err != nil {
-				return err
-			}
-			defer r.Close()
+		_, err := e.Statement(ctx, "SELECT proto, recv_q, send_q, local_addr, local_port, remote_addr, remote_port, state FROM conns", nil, func(r *sql.Rows) error {
 			vals := make([]any, 8)
 			ptrs := make([]any, 8)
 			for i := range vals {

@@ -1,0 +1,360 @@
+package tables
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// readMode is how a statement reads one dataset, decided before its first
+// row from every reference the statement makes to it (ARCHITECTURE.md, "one
+// moment"). Whatever the mode, a dataset is read at one moment per
+// statement and every scan is served from that read.
+type readMode int
+
+const (
+	// readWhole collects the dataset once; every scan is served from it.
+	// The safe default: any reference that cannot narrow, and anything the
+	// plan does not understand, leads here.
+	readWhole readMode = iota
+	// readUnion makes one narrowed read of the union of the key values
+	// every reference names, all of them constants known before the first
+	// row (`state = 'LISTEN' OR state = 'UNCONN'`).
+	readUnion
+	// readPerValue reads each distinct value of one stable key once, as
+	// scans ask for it (a join looking up processes by pid). Stable keys
+	// never share a row between two values, so the reads cannot disagree.
+	readPerValue
+)
+
+// datasetPlan is the decided read of one dataset in one statement.
+type datasetPlan struct {
+	mode    readMode
+	column  int             // readPerValue: the key column
+	union   [][]KeyValue    // readUnion: the conjunctions of key equalities to read
+	inUnion map[string]bool // readUnion: conjunctionKey of each member of union
+}
+
+// scanSite is one place in a statement's program that scans a dataset (an
+// OP_VFilter): which columns its lookup uses and, where the program loads
+// them as constants, the values of its key columns.
+type scanSite struct {
+	dataset int      // index into Engine.datasets
+	columns []int    // the lookup's columns, in argument order
+	consts  [][]any  // per column: its constant values (one, or an IN list's), when known
+	known   []bool   // per column: whether consts holds its values
+	idxStr  string   // as BestIndex wrote it
+	raw     []string // for errors and tests
+}
+
+// vdbeOp is one row of EXPLAIN: an instruction of SQLite's program.
+type vdbeOp struct {
+	opcode     string
+	p1, p2, p3 int64
+	p4         sql.NullString
+}
+
+// planStatement asks SQLite for the program of query (EXPLAIN prepares it
+// without running it, calling BestIndex as the real run will) and decides
+// how each dataset is read. A statement EXPLAIN cannot prepare, or a
+// program this code does not understand, reads everything whole.
+func (e *Engine) planStatement(ctx context.Context, query string, args []any) map[int]*datasetPlan {
+	ops, err := e.explain(ctx, query, args)
+	if err != nil {
+		return nil
+	}
+	sites, ok := scanSites(ops, e.datasets)
+	if !ok {
+		return nil
+	}
+	return decidePlans(sites, e.datasets)
+}
+
+func (e *Engine) explain(ctx context.Context, query string, args []any) ([]vdbeOp, error) {
+	trimmed := strings.TrimSpace(query)
+	if len(trimmed) >= 7 && strings.EqualFold(trimmed[:7], "explain") {
+		return nil, fmt.Errorf("already an EXPLAIN") // it reads no dataset
+	}
+	rows, err := e.conn.QueryContext(ctx, "EXPLAIN "+query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ops []vdbeOp
+	for rows.Next() {
+		var addr, p5 int64
+		var op vdbeOp
+		var comment sql.NullString
+		if err := rows.Scan(&addr, &op.opcode, &op.p1, &op.p2, &op.p3, &op.p4, &p5, &comment); err != nil {
+			return nil, err
+		}
+		ops = append(ops, op)
+	}
+	return ops, rows.Err()
+}
+
+// scanSites finds every OP_VFilter of the program. Before each, SQLite
+// loads idxNum into register p3, the argument count into p3+1 and the
+// arguments into p3+2..., the last argument's code ending right before
+// the two counts. BestIndex puts the key columns last, so their values can
+// be read off backwards: a constant load (String8, Integer, Int64, Real,
+// Null), or a constant IN list (an ephemeral table filled with constants,
+// then read in a loop). Reading stops at the first argument of any other
+// shape; ok is false when a VFilter itself does not have the shape.
+func scanSites(ops []vdbeOp, datasets []*Dataset) (sites []scanSite, ok bool) {
+	for i, op := range ops {
+		if op.opcode != "VFilter" {
+			continue
+		}
+		if i < 2 || ops[i-2].opcode != "Integer" || ops[i-2].p2 != op.p3 ||
+			ops[i-1].opcode != "Integer" || ops[i-1].p2 != op.p3+1 {
+			return nil, false
+		}
+		idxNum, argc := ops[i-2].p1, ops[i-1].p1
+		ds := int(idxNum&idxNumDatasetMask) - 1
+		if ds < 0 || ds >= len(datasets) {
+			// Not one of ours: another module's table in the schema.
+			continue
+		}
+		site := scanSite{dataset: ds, idxStr: op.p4.String}
+		columns, err := parseIdxStr(datasets[ds], op.p4.String)
+		if err != nil || len(columns) != int(argc) {
+			return nil, false
+		}
+		site.columns = columns
+		site.consts = make([][]any, len(columns))
+		site.known = make([]bool, len(columns))
+		k := i - 3
+		for j := len(columns) - 1; j >= 0 && k >= 0; j-- {
+			reg := op.p3 + 2 + int64(j)
+			if v, isConst := constantLoad(ops, k, reg); isConst {
+				site.consts[j], site.known[j] = []any{v}, true
+				k--
+				continue
+			}
+			values, start, isList := constantInList(ops, k, reg)
+			if !isList {
+				break
+			}
+			site.consts[j], site.known[j] = values, true
+			k = start - 1
+		}
+		sites = append(sites, site)
+	}
+	return sites, true
+}
+
+// constantInList recognises the code of `column IN (constants)` that ends
+// at op k and loads register reg: a subroutine run once that fills an
+// ephemeral index with constant records, then a loop over it:
+//
+//	BeginSubrtn; Once; OpenEphemeral c; (load r; MakeRecord r 1 q; IdxInsert c q r)...;
+//	NullRow c; Return; Rewind c; Column c 0 reg; IsNull reg
+//
+// It returns the values and the position of BeginSubrtn.
+func constantInList(ops []vdbeOp, k int, reg int64) (values []any, start int, ok bool) {
+	if k < 5 || ops[k].opcode != "IsNull" || ops[k].p1 != reg {
+		return nil, 0, false
+	}
+	column, rewind := ops[k-1], ops[k-2]
+	if column.opcode != "Column" || column.p2 != 0 || column.p3 != reg ||
+		rewind.opcode != "Rewind" || rewind.p1 != column.p1 {
+		return nil, 0, false
+	}
+	cursor := column.p1
+	j := k - 3
+	if ops[j].opcode != "Return" || ops[j-1].opcode != "NullRow" || ops[j-1].p1 != cursor {
+		return nil, 0, false
+	}
+	for j -= 2; j >= 2 && ops[j].opcode == "IdxInsert"; j -= 3 {
+		insert, record, load := ops[j], ops[j-1], ops[j-2]
+		if insert.p1 != cursor || record.opcode != "MakeRecord" || record.p2 != 1 ||
+			record.p3 != insert.p2 || insert.p3 != record.p1 {
+			return nil, 0, false
+		}
+		v, isConst := constantValue(load, record.p1)
+		if !isConst {
+			return nil, 0, false
+		}
+		values = append(values, v)
+	}
+	if j < 2 || ops[j].opcode != "OpenEphemeral" || ops[j].p1 != cursor ||
+		ops[j-1].opcode != "Once" || ops[j-2].opcode != "BeginSubrtn" {
+		return nil, 0, false
+	}
+	// Nothing else may write into the list.
+	for n, op := range ops {
+		if op.p1 == cursor && n != j && (op.opcode == "Insert" || op.opcode == "IdxInsert" || op.opcode == "OpenEphemeral" ||
+			op.opcode == "OpenDup" || op.opcode == "SorterInsert") && (n > k || n < j) {
+			return nil, 0, false
+		}
+	}
+	slices.Reverse(values) // read backwards
+	return values, j - 2, len(values) > 0
+}
+
+// constantLoad reports the value op k loads into register reg when it is a
+// constant load into exactly that register, following one Copy or SCopy
+// from a register that a single constant load in the program sets.
+func constantLoad(ops []vdbeOp, k int, reg int64) (any, bool) {
+	op := ops[k]
+	if (op.opcode == "Copy" || op.opcode == "SCopy") && op.p2 == reg && (op.opcode == "SCopy" || op.p3 == 0) {
+		var value any
+		found := 0
+		for j := range ops {
+			if writesRegister(ops[j], op.p1) {
+				found++
+				v, ok := constantValue(ops[j], op.p1)
+				if !ok {
+					return nil, false
+				}
+				value = v
+			}
+		}
+		return value, found == 1
+	}
+	return constantValue(op, reg)
+}
+
+// writesRegister tells whether op is a constant load or copy into reg; the
+// only writers constantLoad needs to count.
+func writesRegister(op vdbeOp, reg int64) bool {
+	switch op.opcode {
+	case "String8", "Integer", "Int64", "Real", "Copy", "SCopy", "Variable":
+		return op.p2 == reg
+	case "Null":
+		return reg >= op.p2 && reg <= max(op.p2, op.p3)
+	}
+	return false
+}
+
+func constantValue(op vdbeOp, reg int64) (any, bool) {
+	switch op.opcode {
+	case "String8":
+		if op.p2 == reg && op.p4.Valid {
+			return op.p4.String, true
+		}
+	case "Integer":
+		if op.p2 == reg {
+			return op.p1, true
+		}
+	case "Int64":
+		if op.p2 == reg {
+			n, err := strconv.ParseInt(op.p4.String, 10, 64)
+			return n, err == nil
+		}
+	case "Real":
+		if op.p2 == reg {
+			f, err := strconv.ParseFloat(op.p4.String, 64)
+			return f, err == nil
+		}
+	case "Null":
+		if op.p2 == reg && op.p3 == 0 {
+			return nil, true
+		}
+	}
+	return nil, false
+}
+
+// decidePlans picks each dataset's read from its scan sites. A dataset no
+// site names is read whole if it is read at all.
+func decidePlans(sites []scanSite, datasets []*Dataset) map[int]*datasetPlan {
+	byDataset := map[int][]scanSite{}
+	for _, s := range sites {
+		byDataset[s.dataset] = append(byDataset[s.dataset], s)
+	}
+	plans := map[int]*datasetPlan{}
+	for ds, list := range byDataset {
+		plans[ds] = decideOne(datasets[ds], list)
+	}
+	return plans
+}
+
+// maxUnion bounds the conjunctions one union read may combine (IN lists
+// multiply); past it the dataset is read whole.
+const maxUnion = 256
+
+func decideOne(d *Dataset, sites []scanSite) *datasetPlan {
+	whole := &datasetPlan{mode: readWhole}
+	var union [][]KeyValue
+	allConst := true
+	perValue := -1
+	for n, s := range sites {
+		var keyCols []int
+		conjs := [][]KeyValue{nil} // the cross product of the key columns' values
+		for j, col := range s.columns {
+			if d.key(col) == nil {
+				continue
+			}
+			keyCols = append(keyCols, col)
+			if !s.known[j] {
+				allConst = false
+				continue
+			}
+			var next [][]KeyValue
+			for _, raw := range s.consts[j] {
+				// A value no row can hold (NULL, text for a number) adds no
+				// conjunction.
+				if v, ok := lookupKey(d.Columns[col].Type, raw); ok {
+					for _, conj := range conjs {
+						next = append(next, append(slices.Clip(conj), KeyValue{Column: d.Columns[col].Name, Value: v}))
+					}
+				}
+			}
+			conjs = next
+		}
+		if len(keyCols) == 0 {
+			return whole // this reference cannot narrow: collect whole
+		}
+		if allConst {
+			union = append(union, conjs...)
+			if len(union) > maxUnion {
+				allConst = false
+			}
+		}
+		switch {
+		case len(keyCols) != 1 || !d.key(keyCols[0]).Stable:
+			perValue = -2
+		case n == 0:
+			perValue = keyCols[0]
+		case perValue != keyCols[0]:
+			perValue = -2
+		}
+	}
+	if allConst {
+		p := &datasetPlan{mode: readUnion, union: dedupeConjunctions(union), inUnion: map[string]bool{}}
+		for _, conj := range p.union {
+			p.inUnion[conjunctionKey(conj)] = true
+		}
+		return p
+	}
+	if perValue >= 0 {
+		return &datasetPlan{mode: readPerValue, column: perValue}
+	}
+	return whole
+}
+
+// conjunctionKey is a canonical text for a conjunction of key equalities.
+func conjunctionKey(conj []KeyValue) string {
+	parts := make([]string, len(conj))
+	for i, kv := range conj {
+		parts[i] = fmt.Sprintf("%s=%T:%v", kv.Column, kv.Value, kv.Value)
+	}
+	slices.Sort(parts)
+	return strings.Join(slices.Compact(parts), "\x00")
+}
+
+func dedupeConjunctions(list [][]KeyValue) [][]KeyValue {
+	seen := map[string]bool{}
+	var out [][]KeyValue
+	for _, conj := range list {
+		if k := conjunctionKey(conj); !seen[k] {
+			seen[k] = true
+			out = append(out, conj)
+		}
+	}
+	return out
+}
