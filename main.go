@@ -25,7 +25,7 @@ import (
 
 const version = "0.1.0"
 
-// Exit codes (DESIGN.md).
+// Exit codes (ARCHITECTURE.md, "Parts").
 const (
 	exitOK          = 0
 	exitFailed      = 1 // a statement failed or timed out

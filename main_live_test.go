@@ -138,7 +138,7 @@ func TestLiveOutputClosedPipe(t *testing.T) {
 }
 
 // TestLiveSignals interrupts and terminates a runaway statement: the exit
-// codes are 130 for SIGINT and 143 for SIGTERM (DESIGN.md).
+// codes are 130 for SIGINT and 143 for SIGTERM (ARCHITECTURE.md, "Parts").
 func TestLiveSignals(t *testing.T) {
 	t.Parallel()
 	bin := tablestest.Netsql(t)

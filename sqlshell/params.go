@@ -10,7 +10,8 @@ import (
 
 // SetParam binds :name (also @name and $name) to value in later
 // statements. A value that is an integer binds as an INTEGER, else as TEXT;
-// lookups convert either way (DESIGN.md), so `local_port = :port` matches.
+// lookups convert either way (ARCHITECTURE.md, "Lookups and costs"), so
+// `local_port = :port` matches.
 func (s *Shell) SetParam(name, value string) {
 	if s.params == nil {
 		s.params = map[string]string{}

@@ -1,6 +1,17 @@
 // Package tables holds netsql's datasets, the registry that lists them, the
 // readers of /proc and /sys they collect from, and the SQLite glue that
 // serves each dataset as a virtual table.
+//
+// One moment: within a statement each dataset is read once, at one moment,
+// and every scan of it — narrowed or not, in a subquery, a CTE, a self-join,
+// each term of an OR — is served from that read. How it is read is decided
+// before the first row from every reference the statement makes (plan.go):
+// narrowed at the source only when all of them narrow, else whole.
+//
+// Rowids: within one snapshot every row of a dataset has one rowid, unique
+// and the same in every scan that serves it. SQLite answers an OR with one
+// scan per term and drops duplicates by rowid, so a rowid that depended on
+// the scan would lose or repeat rows.
 package tables
 
 import (
@@ -61,7 +72,7 @@ type Key struct {
 	// after another in a statement (a join looking up pid after pid). A
 	// key such as a socket's state is not stable: a statement narrows on it
 	// only when every value is known before the first row (ARCHITECTURE.md,
-	// "one moment").
+	// "One moment").
 	Stable bool
 }
 
@@ -142,10 +153,10 @@ func containsString(list []string, s string) bool {
 
 var snakeCase = regexp.MustCompile(`^[a-z][a-z0-9]*(_[a-z0-9]+)*$`)
 
-// sqlKeywords are words that must not name a column (DESIGN.md: never an
-// SQL keyword). The list covers the reserved words people trip over; KEY
-// is left out on purpose: SQLite takes it as a plain name, and DESIGN.md
-// names snmp's nstat-style counter name `key`.
+// sqlKeywords are words that must not name a column (ARCHITECTURE.md,
+// "Naming"). The list covers the reserved words people trip over; KEY is
+// left out on purpose: SQLite takes it as a plain name, and snmp's
+// nstat-style counter name is the column `key`.
 var sqlKeywords = map[string]bool{
 	"abort": true, "action": true, "add": true, "after": true, "all": true, "alter": true, "analyze": true,
 	"and": true, "as": true, "asc": true, "attach": true, "before": true, "begin": true, "between": true,

@@ -24,8 +24,8 @@ var (
 )
 
 // register installs the virtual-table module once per process; modules
-// reach only connections opened afterwards (go-deps.md), so every engine
-// calls it before opening its database.
+// reach only connections opened afterwards (ARCHITECTURE.md, "The
+// engine"), so every engine calls it before opening its database.
 func register() error {
 	registerOnce.Do(func() {
 		registerErr = vtab.RegisterModule(nil, moduleName, module{})

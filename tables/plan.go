@@ -10,7 +10,7 @@ import (
 )
 
 // readMode is how a statement reads one dataset, decided before its first
-// row from every reference the statement makes to it (ARCHITECTURE.md, "one
+// row from every reference the statement makes to it (ARCHITECTURE.md, "One
 // moment"). Whatever the mode, a dataset is read at one moment per
 // statement and every scan is served from that read.
 type readMode int

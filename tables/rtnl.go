@@ -118,7 +118,7 @@ func ifName(names map[uint32]string, index uint32) any {
 	return nil
 }
 
-// familyName is the DESIGN.md family word of an AF_ number.
+// familyName is the family word of an AF_ number (ARCHITECTURE.md, "Naming").
 func familyName(family int) string {
 	switch family {
 	case unix.AF_INET:
