@@ -7,6 +7,8 @@
 #   all TCP sockets      netsql                     vs ss -tan
 #   listeners only       netsql                     vs ss -tln
 #   routes               SELECT * FROM routes, against the same at N = 0
+#   peer join            netsql, the ON terms in two orders
+#   routes self-join     over 100,000 routes in a namespace, two ON orders, vs ip route
 #   lsof -nP -iTCP       for reference
 # and writes the medians, the ratios netsql/peer and the peak RSS
 # (/usr/bin/time -v) to BENCHMARKS.md with a description of the machine.
@@ -67,6 +69,11 @@ q_owners="SELECT proto, recv_q, send_q, local_addr, local_port, remote_addr, rem
 q_plain="SELECT proto, recv_q, send_q, local_addr, local_port, remote_addr, remote_port, state FROM sockets WHERE proto IN ('tcp', 'tcp6')"
 q_listen="SELECT proto, recv_q, send_q, local_addr, local_port, remote_addr, remote_port, state FROM sockets WHERE state = 'LISTEN' AND proto IN ('tcp', 'tcp6')"
 q_routes="SELECT * FROM routes"
+# The peer join, its ON terms in two orders: each socket with the one at the
+# other end of its connection. Many sockets share an address and a port, so
+# a lookup on any one column alone would be quadratic.
+q_peer1="SELECT count(*) FROM sockets a JOIN sockets b ON a.remote_addr = b.local_addr AND a.remote_port = b.local_port AND b.remote_port = a.local_port"
+q_peer2="SELECT count(*) FROM sockets a JOIN sockets b ON b.remote_port = a.local_port AND a.remote_port = b.local_port AND a.remote_addr = b.local_addr"
 
 # The commands, by name.
 declare -A cmd
@@ -79,7 +86,9 @@ cmd[netsql_listen]="$netsql -o tsv \"$q_listen\""
 cmd[ss_tln]="ss -tln"
 cmd[netsql_routes]="$netsql -o tsv \"$q_routes\""
 cmd[lsof]="timeout 120 lsof -nP -iTCP"
-order=(netsql_owners ss_tanp netstat_tanp netsql_plain ss_tan netsql_listen ss_tln netsql_routes lsof)
+cmd[netsql_peer1]="$netsql -o tsv \"$q_peer1\""
+cmd[netsql_peer2]="$netsql -o tsv \"$q_peer2\""
+order=(netsql_owners ss_tanp netstat_tanp netsql_plain ss_tan netsql_listen ss_tln netsql_routes netsql_peer1 netsql_peer2 lsof)
 
 routes_ok=1
 if ! "$netsql" "SELECT 1 FROM routes LIMIT 1" >/dev/null 2>&1; then
@@ -159,6 +168,29 @@ done
 # TIME_WAIT sockets of connload's addresses (127.0.0.10 and up): should be none.
 timewait=$(ss -Htan state time-wait | awk '{ for (i = 3; i <= 4; i++) { split($i, a, ":"); split(a[1], o, "."); if (a[1] ~ /^127\.0\.0\./ && o[4] >= 10) { n++; break } } } END { print n + 0 }')
 
+# A routes self-join over 100,000 blackhole routes in a namespace of its
+# own (no device, no traffic), its ON terms in two orders, against
+# `ip route show table all` in the same namespace.
+routes_n=100000
+routes_ns="netsql-bench-routes-$$"
+ip netns del "$routes_ns" 2>/dev/null || true
+ip netns add "$routes_ns"
+trap 'stop_load; ip netns del "$routes_ns" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+awk -v n="$routes_n" 'BEGIN { for (i = 0; i < n; i++) printf "route add blackhole 10.%d.%d.0/24 metric %d\n", int(i / 256) % 256, i % 256, 1 + int(i / 65536) }' >"$tmp/routes.batch"
+ip -n "$routes_ns" -batch "$tmp/routes.batch"
+q_rself1="SELECT count(*) FROM routes a JOIN routes b ON a.destination = b.destination AND a.metric = b.metric AND a.table_id = b.table_id"
+q_rself2="SELECT count(*) FROM routes a JOIN routes b ON a.table_id = b.table_id AND a.metric = b.metric AND a.destination = b.destination"
+cmd[routes_self1]="ip netns exec $routes_ns $netsql -o tsv \"$q_rself1\""
+cmd[routes_self2]="ip netns exec $routes_ns $netsql -o tsv \"$q_rself2\""
+cmd[ip_routes]="ip -n $routes_ns route show table all"
+routes_count=$(ip netns exec "$routes_ns" "$netsql" --no-header "$q_rself1")
+for ((round = 1; round <= runs; round++)); do
+	for name in routes_self1 routes_self2 ip_routes; do
+		once "$name" >>"$tmp/res.routes.$name"
+	done
+done
+ip netns del "$routes_ns"
+
 # stat N NAME: "median_ms median_rss_mb"
 stat() {
 	local f=$tmp/res.$1.$2
@@ -202,9 +234,25 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 			read -r b br < <(stat 0 netsql_routes)
 			echo "| $label | \`SELECT * FROM routes\` | $a | same at N=0 | $b | $(ratio "$a" "$b") | $ar | $br |"
 		fi
+		row "peer join, ON in one order" netsql_peer1 "ss -tan" ss_tan
+		row "peer join, ON in another order" netsql_peer2 "ss -tan" ss_tan
 		read -r b br < <(stat "$n" lsof)
 		echo "| $label | reference | | \`lsof -nP -iTCP\` | $b | | | $br |"
 	done
+	echo
+	echo "The peer join is \`$q_peer1\`, and the same with its ON terms in the order"
+	echo "\`b.remote_port = a.local_port AND a.remote_port = b.local_port AND a.remote_addr = b.local_addr\`;"
+	echo "\`ss -tan\` lists the same sockets, for scale."
+	echo
+	echo "Routes self-join over $routes_n blackhole routes in a namespace of its own ($routes_count rows joined):"
+	echo
+	echo "| measure | netsql ms | peer | peer ms | netsql/peer | netsql RSS MB |"
+	echo "| --- | --- | --- | --- | --- | --- |"
+	read -r b br < <(stat routes ip_routes)
+	read -r a ar < <(stat routes routes_self1)
+	echo "| ON destination, metric, table_id | $a | \`ip route show table all\` | $b | $(ratio "$a" "$b") | $ar |"
+	read -r a ar < <(stat routes routes_self2)
+	echo "| ON table_id, metric, destination | $a | \`ip route show table all\` | $b | $(ratio "$a" "$b") | $ar |"
 	echo
 	if ((!routes_ok)); then
 		echo "The routes table did not exist in this build: its line was skipped."
@@ -223,7 +271,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 	}
 	read -r a _ < <(stat "$big" netsql_owners)
 	read -r b _ < <(stat "$big" ss_tanp)
-	target "sockets with owners at $((2 * big)) sockets, vs \`ss -tanp\`" 0.15 "$(ratio "$a" "$b")"
+	target "sockets with owners at $((2 * big)) sockets, vs \`ss -tanp\`" 0.10 "$(ratio "$a" "$b")"
 	read -r a _ < <(stat "$small" netsql_owners)
 	read -r b _ < <(stat "$small" ss_tanp)
 	target "sockets with owners at $((2 * small)) sockets, vs \`ss -tanp\`" 1.0 "$(ratio "$a" "$b")"
@@ -233,6 +281,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 	read -r a _ < <(stat "$big" netsql_listen)
 	read -r b _ < <(stat "$big" ss_tln)
 	target "listeners only at $((2 * big)), vs \`ss -tln\`" 1.0 "$(ratio "$a" "$b")"
+	mid=$(echo $sizes | awk '{ print (NF >= 2 ? $(NF - 1) : $NF) }')
+	read -r a _ < <(stat "$mid" netsql_owners)
+	read -r b _ < <(stat "$mid" ss_tanp)
+	target "sockets with owners at $((2 * mid)) sockets, vs \`ss -tanp\`" 0.35 "$(ratio "$a" "$b")"
+	read -r a _ < <(stat "$mid" netsql_plain)
+	read -r b _ < <(stat "$mid" ss_tan)
+	target "all TCP sockets at $((2 * mid)), vs \`ss -tan\`" 1.0 "$(ratio "$a" "$b")"
+	read -r a _ < <(stat "$mid" netsql_peer1)
+	read -r b _ < <(stat "$mid" netsql_peer2)
+	target "peer join at $((2 * mid)): one ON order against the other" 1.2 "$(ratio "$b" "$a")"
+	echo "| peer join at $((2 * mid)) sockets, either ON order | < 2000 ms | $(stat "$mid" netsql_peer1 | cut -d' ' -f1) and $(stat "$mid" netsql_peer2 | cut -d' ' -f1) ms |"
 	if ((routes_ok)); then
 		read -r a _ < <(stat "$big" netsql_routes)
 		read -r b _ < <(stat 0 netsql_routes)
