@@ -65,6 +65,7 @@ type Key struct {
 	Column string
 	// Collect returns the rows whose Column equals value. The value has been
 	// converted by the column's affinity (int64 for INTEGER, string for TEXT).
+	// Needed when the key is Stable or the dataset has no Narrow.
 	Collect func(c *Collector, value any) ([]Row, error)
 	// Stable says a row's value in Column never changes while the thing it
 	// describes lives (a pid, a socket's protocol), so reads narrowed on
@@ -215,7 +216,7 @@ func (d *Dataset) Validate() error {
 	}
 	for _, k := range d.Keys {
 		i := d.ColumnIndex(k.Column)
-		if i < 0 || k.Collect == nil {
+		if i < 0 || (k.Collect == nil && (k.Stable || d.Narrow == nil)) {
 			return fmt.Errorf("dataset %s: key %q is not a column with a Collect", d.Name, k.Column)
 		}
 		if d.Columns[i].Group != "" {

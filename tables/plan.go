@@ -42,12 +42,10 @@ type datasetPlan struct {
 // OP_VFilter): which columns its lookup uses and, where the program loads
 // them as constants, the values of its key columns.
 type scanSite struct {
-	dataset int      // index into Engine.datasets
-	columns []int    // the lookup's columns, in argument order
-	consts  [][]any  // per column: its constant values (one, or an IN list's), when known
-	known   []bool   // per column: whether consts holds its values
-	idxStr  string   // as BestIndex wrote it
-	raw     []string // for errors and tests
+	dataset int     // index into Engine.datasets
+	columns []int   // the lookup's columns, in argument order
+	consts  [][]any // per column: its constant values (one, or an IN list's), when known
+	known   []bool  // per column: whether consts holds its values
 }
 
 // vdbeOp is one row of EXPLAIN: an instruction of SQLite's program.
@@ -119,7 +117,7 @@ func scanSites(ops []vdbeOp, datasets []*Dataset) (sites []scanSite, ok bool) {
 			// Not one of ours: another module's table in the schema.
 			continue
 		}
-		site := scanSite{dataset: ds, idxStr: op.p4.String}
+		site := scanSite{dataset: ds}
 		columns, err := parseIdxStr(datasets[ds], op.p4.String)
 		if err != nil || len(columns) != int(argc) {
 			return nil, false

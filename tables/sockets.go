@@ -67,10 +67,9 @@ var Sockets = &Dataset{
 			return socketsWhere(c, [][]KeyValue{{{Column: "family", Value: v}}})
 		}},
 		// The kernel filters on state: WHERE state = 'LISTEN' never walks
-		// the established connections.
-		{Column: "state", Collect: func(c *Collector, v any) ([]Row, error) {
-			return socketsWhere(c, [][]KeyValue{{{Column: "state", Value: v}}})
-		}},
+		// the established connections. A socket's state changes, so it is
+		// read only through Narrow, with values known before the first row.
+		{Column: "state"},
 	},
 	Narrow: socketsWhere,
 	Fill: map[string]func(*Collector, []int, []Row) error{
