@@ -1,3 +1,5 @@
+//go:build live
+
 package main
 
 import (
@@ -19,13 +21,6 @@ import (
 
 	"netsql/tables/tablestest"
 )
-
-// TestMain removes the netsql binary the live tests built.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	tablestest.RemoveBuilt()
-	os.Exit(code)
-}
 
 // TestLiveREADMEFirstCommand runs the README's first command, the one a
 // newcomer tries, on this machine and finds a listener the test opened.

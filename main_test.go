@@ -205,3 +205,10 @@ func TestREADMEFirstCommands(t *testing.T) {
 		t.Errorf("README's first commands are %q; want `go run . ...` then `go test ./...`", commands)
 	}
 }
+
+// TestMain removes the netsql binary the live tests built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	tablestest.RemoveBuilt()
+	os.Exit(code)
+}

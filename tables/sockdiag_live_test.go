@@ -1,3 +1,5 @@
+//go:build live
+
 package tables
 
 import (
@@ -544,5 +546,19 @@ func TestLiveNetlinkRefusedFallsBackToProc(t *testing.T) {
 	// tcp, tcp6, udp, udp6, unix, packet: UDP-Lite falls back quietly.
 	if len(warnings) != 1 || !strings.Contains(warnings[0], "warning: 6 "+WarnNetlinkRefused) {
 		t.Errorf("warnings %q, want one line counting 6 protocols", warnings)
+	}
+}
+
+func TestInterfaceNameFromIndex(t *testing.T) {
+	c := newCollector(context.Background(), LiveSource())
+	lo, err := net.InterfaceByIndex(1)
+	if err != nil {
+		t.Fatalf("interface 1: %v", err)
+	}
+	if got := interfaceName(c, 1); got != lo.Name {
+		t.Errorf("interfaceName(1) = %v, want %s", got, lo.Name)
+	}
+	if got := interfaceName(c, 1<<30); got != "1073741824" {
+		t.Errorf("an unknown index gave %v, want its number", got)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"net"
 	"net/netip"
 	"runtime"
 	"syscall"
@@ -205,20 +204,6 @@ func TestUnixAndPacketDiagRows(t *testing.T) {
 	want := []any{"packet", "packet", "raw", int64(3), "UNCONN", int64(0), "root", int64(1020), int64(11), interfaceName(b.c, 1)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("packet (-want +got):\n%s", diff)
-	}
-}
-
-func TestInterfaceNameFromIndex(t *testing.T) {
-	c := newCollector(context.Background(), LiveSource())
-	lo, err := net.InterfaceByIndex(1)
-	if err != nil {
-		t.Fatalf("interface 1: %v", err)
-	}
-	if got := interfaceName(c, 1); got != lo.Name {
-		t.Errorf("interfaceName(1) = %v, want %s", got, lo.Name)
-	}
-	if got := interfaceName(c, 1<<30); got != "1073741824" {
-		t.Errorf("an unknown index gave %v, want its number", got)
 	}
 }
 

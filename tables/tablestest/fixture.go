@@ -47,7 +47,7 @@ func Dir() string {
 // extra (path -> target), and returns the copy's path.
 func Root(t testing.TB, extra map[string]string) string {
 	t.Helper()
-	dst := t.TempDir()
+	dst := fastTempDir(t)
 	src := Dir()
 	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
 		if err != nil {
@@ -90,4 +90,17 @@ func Symlink(t testing.TB, target, path string) {
 	if err := os.Symlink(target, path); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// fastTempDir is a temporary directory in memory (/dev/shm) where there is
+// one: the fixture tree is 175 files, and creating them on this machine's
+// disk took 130 ms a test, in tmpfs 10 ms. Elsewhere it is t.TempDir().
+func fastTempDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/dev/shm", "netsql-test-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
 }
