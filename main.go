@@ -289,7 +289,6 @@ func openShell(ctx context.Context, o *options, src *tables.Source, stdout, stde
 	eng.SetAllowWrite(o.allowWrite)
 	sh := sqlshell.New(eng, format, stdout, stderr)
 	sh.Timeout = o.timeout
-	sh.AllowWrite = o.allowWrite
 	for _, p := range o.params {
 		name, value, _ := sqlshell.ParseParam(p)
 		sh.SetParam(name, value)

@@ -81,7 +81,7 @@ var promptOrigin = origin{interactive: true}
 // RunInput runs text as a script: SQL statements and, on lines of their
 // own, dot-commands, in order, stopping at the first that fails. name
 // (a file, "stdin") locates errors. Dot-commands that write files are
-// refused unless AllowWrite is set.
+// refused unless the engine allows writing (--allow-write).
 func (s *Shell) RunInput(ctx context.Context, name, text string) error {
 	ss := newSession(s)
 	defer ss.closeOutput()
@@ -347,7 +347,7 @@ type dotCommand struct {
 	name   string
 	usage  string // the arguments, for .help
 	help   string
-	writes bool // writes a file: refused outside the prompt unless AllowWrite
+	writes bool // writes a file: refused outside the prompt unless --allow-write
 	run    func(ss *session, ctx context.Context, from origin, args []string) error
 	// complete lists candidates for the argument after args.
 	complete func(c *completer, args []string, current string) []candidate
@@ -443,7 +443,7 @@ func (ss *session) dot(ctx context.Context, from origin, line string) error {
 		}
 		return fmt.Errorf("unknown command %s (.help lists them)", args[0])
 	}
-	if cmd.writes && !from.interactive && !ss.sh.AllowWrite {
+	if cmd.writes && !from.interactive && !ss.sh.allowWrite() {
 		return fmt.Errorf("refused: %s writes a file; run with --allow-write to allow it", cmd.name)
 	}
 	return cmd.run(ss, ctx, from, args[1:])
@@ -870,7 +870,7 @@ func (ss *session) dotShow(_ context.Context, _ origin, args []string) error {
 		{"output", output},
 		{"timer", onOff[ss.timer]},
 		{"snapshot", onOff[ss.snapshot]},
-		{"allow-write", onOff[ss.sh.AllowWrite]},
+		{"allow-write", onOff[ss.sh.allowWrite()]},
 		{"params", fmt.Sprint(len(ss.sh.Params()))},
 		{"history", history},
 	}

@@ -158,7 +158,7 @@ func TestDotWritesRefusedOutsideThePrompt(t *testing.T) {
 	out.Reset()
 
 	// --allow-write lets scripts write.
-	sh.AllowWrite = true
+	sh.eng.SetAllowWrite(true)
 	if err := sh.RunInput(t.Context(), "stdin", ".once "+target+"\nSELECT 'to file';\nSELECT 'to stdout';\n"); err != nil {
 		t.Fatal(err)
 	}

@@ -30,11 +30,13 @@ type Shell struct {
 	params map[string]string // :name bindings (--param, .param set)
 	// Timeout stops each statement after this long (--timeout); 0 means none.
 	Timeout time.Duration
-	// AllowWrite lets dot-commands that write files (.output, .once) run
-	// from files, scripts and saved queries too (--allow-write); typed at
-	// the prompt they always may.
-	AllowWrite bool
 }
+
+// allowWrite tells whether dot-commands that write files (.output, .once)
+// may run from files, scripts and saved queries too (--allow-write, which
+// the engine holds for statements as well); typed at the prompt they
+// always may.
+func (s *Shell) allowWrite() bool { return s.eng.AllowWrite() }
 
 // New returns a shell printing results to stdout and diagnostics to stderr.
 func New(eng *tables.Engine, f Format, stdout, stderr io.Writer) *Shell {

@@ -29,9 +29,6 @@ func newCollector(ctx context.Context, src *Source) *Collector {
 	return &Collector{src: src, ctx: ctx, memo: map[string]any{}, warnings: map[string]map[int64]bool{}}
 }
 
-// Source returns where the datasets read from.
-func (c *Collector) Source() *Source { return c.src }
-
 // Err returns a non-nil error once the statement was cancelled; long
 // collections check it between units of work.
 func (c *Collector) Err() error { return c.ctx.Err() }

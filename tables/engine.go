@@ -213,9 +213,6 @@ func (e *Engine) Conn() *sql.Conn { return e.conn }
 // Datasets returns the datasets this engine declares.
 func (e *Engine) Datasets() []*Dataset { return e.datasets }
 
-// Source returns where the engine reads from.
-func (e *Engine) Source() *Source { return e.src }
-
 // Stats returns a copy of the engine's counters.
 func (e *Engine) Stats() Stats {
 	e.mu.Lock()
@@ -282,7 +279,10 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 		}
 		return rows.Err()
 	}()
-	if err != nil && e.denied != "" && (strings.Contains(err.Error(), "not authorized") || strings.Contains(err.Error(), "authorization denied")) {
+	// The authorizer runs while the statement is prepared, and a denial
+	// always fails the prepare: an error with a denial recorded is that
+	// refusal, whatever words SQLite put in its message.
+	if err != nil && e.denied != "" {
 		err = fmt.Errorf("%w: %s", ErrRefused, e.denied)
 	}
 
