@@ -7,6 +7,23 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// addressColumns declares the columns of Addresses; the positions below are
+// looked up by name in it.
+var addressColumns = []Column{
+	{Name: "interface", Type: Text, Doc: "interface name (joins interfaces.name)"},
+	{Name: "ifindex", Type: Integer, Doc: "interface index"},
+	{Name: "family", Type: Text, Doc: "inet or inet6"},
+	{Name: "address", Type: Text, Doc: "the address (the local end of a point-to-point link)"},
+	{Name: "prefix_len", Type: Integer, Doc: "prefix length of the address's network"},
+	{Name: "scope", Type: Text, Doc: "address scope: global, site, link, host, nowhere"},
+	{Name: "broadcast", Type: Text, Doc: "IPv4 broadcast address; NULL when unset and for IPv6"},
+	{Name: "peer", Type: Text, Doc: "remote address of a point-to-point link; NULL otherwise"},
+	{Name: "flags", Type: Text, Doc: "address flags as ip prints them, comma-separated: permanent, secondary (temporary for IPv6), tentative, deprecated, nodad, dadfailed, optimistic, noprefixroute, mngtmpaddr, ...; from /proc/net/if_inet6 only the low 8 bits"},
+	{Name: "label", Type: Text, Doc: "IPv4 address label (eth0, eth0:1, ...); NULL for IPv6"},
+	{Name: "valid_lft_s", Type: Integer, Doc: "seconds until the address becomes invalid; NULL when forever or from /proc"},
+	{Name: "preferred_lft_s", Type: Integer, Doc: "seconds until the address becomes deprecated; NULL when forever or from /proc"},
+}
+
 // Addresses is every IPv4 and IPv6 address on the interfaces of this
 // namespace, as `ip addr` shows them. Live it dumps RTM_GETADDR (full
 // IFA_FLAGS, labels, lifetimes); from a --root tree, or when netlink is
@@ -16,20 +33,7 @@ var Addresses = &Dataset{
 	Name:    "addresses",
 	Doc:     "one row per IPv4 and IPv6 address of an interface of this namespace (ip addr); from files IPv6 only",
 	Sources: []string{"rtnetlink RTM_GETADDR", "/proc/net/if_inet6 (IPv6 only: IPv4 addresses need netlink)"},
-	Columns: []Column{
-		{Name: "interface", Type: Text, Doc: "interface name (joins interfaces.name)"},
-		{Name: "ifindex", Type: Integer, Doc: "interface index"},
-		{Name: "family", Type: Text, Doc: "inet or inet6"},
-		{Name: "address", Type: Text, Doc: "the address (the local end of a point-to-point link)"},
-		{Name: "prefix_len", Type: Integer, Doc: "prefix length of the address's network"},
-		{Name: "scope", Type: Text, Doc: "address scope: global, site, link, host, nowhere"},
-		{Name: "broadcast", Type: Text, Doc: "IPv4 broadcast address; NULL when unset and for IPv6"},
-		{Name: "peer", Type: Text, Doc: "remote address of a point-to-point link; NULL otherwise"},
-		{Name: "flags", Type: Text, Doc: "address flags as ip prints them, comma-separated: permanent, secondary (temporary for IPv6), tentative, deprecated, nodad, dadfailed, optimistic, noprefixroute, mngtmpaddr, ...; from /proc/net/if_inet6 only the low 8 bits"},
-		{Name: "label", Type: Text, Doc: "IPv4 address label (eth0, eth0:1, ...); NULL for IPv6"},
-		{Name: "valid_lft_s", Type: Integer, Doc: "seconds until the address becomes invalid; NULL when forever or from /proc"},
-		{Name: "preferred_lft_s", Type: Integer, Doc: "seconds until the address becomes deprecated; NULL when forever or from /proc"},
-	},
+	Columns: addressColumns,
 	Collect: func(c *Collector) ([]Row, error) {
 		return fromNetlinkOrFiles(c, "addresses", "/proc/net/if_inet6 (IPv6 only; IPv4 addresses need netlink and are missing)",
 			addressesFromNetlink, addressesFromFiles)
@@ -37,20 +41,22 @@ var Addresses = &Dataset{
 	EstimatedRows: 10,
 }
 
-const (
-	addrInterface = iota
-	addrIfindex
-	addrFamily
-	addrAddress
-	addrPrefixLen
-	addrScope
-	addrBroadcast
-	addrPeer
-	addrFlags
-	addrLabel
-	addrValidLft
-	addrPreferredLft
-	addrColumns
+// Positions of Addresses's columns, by name: a column moved in the list moves
+// its position with it.
+var (
+	addrInterface    = columnIndex(addressColumns, "interface")
+	addrIfindex      = columnIndex(addressColumns, "ifindex")
+	addrFamily       = columnIndex(addressColumns, "family")
+	addrAddress      = columnIndex(addressColumns, "address")
+	addrPrefixLen    = columnIndex(addressColumns, "prefix_len")
+	addrScope        = columnIndex(addressColumns, "scope")
+	addrBroadcast    = columnIndex(addressColumns, "broadcast")
+	addrPeer         = columnIndex(addressColumns, "peer")
+	addrFlags        = columnIndex(addressColumns, "flags")
+	addrLabel        = columnIndex(addressColumns, "label")
+	addrValidLft     = columnIndex(addressColumns, "valid_lft_s")
+	addrPreferredLft = columnIndex(addressColumns, "preferred_lft_s")
+	addrColumns      = len(addressColumns)
 )
 
 // addressFlagNames are the IFA_F_* bits by the words ip prints; bit 0x01

@@ -39,7 +39,7 @@ func TestColumnConstantsMatchDeclarations(t *testing.T) {
 		"pid": sockPID, "process": sockProcess, "path": sockPath, "wmem": sockWmem, "user": sockUser, "netns": sockNetns,
 		"drops": sockDrops, "rmem": sockRmem, "peer_inode": sockPeerInode, "cookie": sockCookie,
 		"interface": sockInterface, "fwmark": sockFwmark, "v6only": sockV6only, "backlog": sockBacklog})
-	check(TCPInfo, tcpInfoColumns, map[string]int{"inode": tiInode, "cookie": tiCookie, "proto": tiProto,
+	check(TCPInfo, tiColumns, map[string]int{"inode": tiInode, "cookie": tiCookie, "proto": tiProto,
 		"state": tiState, "rtt_us": tiFirstField})
 	check(Processes, procColumns, map[string]int{"pid": procPID, "name": procName, "netns": procNetns, "cgroup": procCgroup})
 }

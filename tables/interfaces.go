@@ -11,6 +11,25 @@ import (
 	"github.com/jsimonetti/rtnetlink/v2"
 )
 
+// interfaceColumns declares the columns of Interfaces; the positions below are
+// looked up by name in it.
+var interfaceColumns = append([]Column{
+	{Name: "name", Type: Text, Doc: "interface name"},
+	{Name: "ifindex", Type: Integer, Doc: "interface index"},
+	{Name: "kind", Type: Text, Doc: "link kind: veth, bridge, vlan, bond, dummy, tun, wireguard, ...; NULL for a physical device or loopback (from /sys: the uevent DEVTYPE, NULL for veth and others)"},
+	{Name: "master", Type: Text, Doc: "name of the bridge, bond or VRF this interface is enslaved to; NULL when none"},
+	{Name: "link_type", Type: Text, Doc: "link-layer type as ip names it: ether, loopback, none, ipip, sit, gre, ...; else the ARPHRD number"},
+	{Name: "mtu", Type: Integer, Doc: "MTU in bytes"},
+	{Name: "mac", Type: Text, Doc: "link-layer address, colon-separated hex; NULL when the interface has none"},
+	{Name: "flags", Type: Text, Doc: "interface flags as the kernel names them: UP,BROADCAST,RUNNING,MULTICAST,LOWER_UP, ...; from /sys RUNNING, LOWER_UP and DORMANT are derived from operstate and carrier"},
+	{Name: "operstate", Type: Text, Doc: "RFC 2863 operational state: UP, DOWN, LOWERLAYERDOWN, DORMANT, TESTING, NOTPRESENT, UNKNOWN"},
+	{Name: "carrier", Type: Integer, Doc: "1 when the link has carrier, 0 when not; NULL from /sys while the interface is down"},
+	{Name: "speed_mbps", Type: Integer, Doc: "link speed in Mbit/s from /sys; NULL where the kernel refuses it (lo, down links) or does not know it"},
+	{Name: "duplex", Type: Text, Doc: "full, half or unknown from /sys; NULL where the kernel refuses it"},
+	{Name: "qdisc", Type: Text, Doc: "root queueing discipline (noqueue, fq_codel, mq, ...); NULL from /sys"},
+	{Name: "txqueuelen", Type: Integer, Doc: "transmit queue length in packets"},
+}, interfaceCounterColumns()...)
+
 // Interfaces is every network interface of this namespace with its kernel
 // statistics, as `ip -s -d link` and `netstat -i` show them. Live it dumps
 // RTM_GETLINK (64-bit counters, kind, master, carrier, qdisc) and reads
@@ -22,44 +41,31 @@ var Interfaces = &Dataset{
 	Doc:  "one row per network interface of this namespace, with its kernel statistics (netstat -i, ip -s -d link)",
 	Sources: []string{"rtnetlink RTM_GETLINK", "/proc/net/dev", "/sys/class/net/NAME/{ifindex,mtu,address,flags,operstate,carrier,speed,duplex,tx_queue_len,type,uevent,master}",
 		"/sys/class/net/NAME/statistics/*"},
-	Columns: append([]Column{
-		{Name: "name", Type: Text, Doc: "interface name"},
-		{Name: "ifindex", Type: Integer, Doc: "interface index"},
-		{Name: "kind", Type: Text, Doc: "link kind: veth, bridge, vlan, bond, dummy, tun, wireguard, ...; NULL for a physical device or loopback (from /sys: the uevent DEVTYPE, NULL for veth and others)"},
-		{Name: "master", Type: Text, Doc: "name of the bridge, bond or VRF this interface is enslaved to; NULL when none"},
-		{Name: "link_type", Type: Text, Doc: "link-layer type as ip names it: ether, loopback, none, ipip, sit, gre, ...; else the ARPHRD number"},
-		{Name: "mtu", Type: Integer, Doc: "MTU in bytes"},
-		{Name: "mac", Type: Text, Doc: "link-layer address, colon-separated hex; NULL when the interface has none"},
-		{Name: "flags", Type: Text, Doc: "interface flags as the kernel names them: UP,BROADCAST,RUNNING,MULTICAST,LOWER_UP, ...; from /sys RUNNING, LOWER_UP and DORMANT are derived from operstate and carrier"},
-		{Name: "operstate", Type: Text, Doc: "RFC 2863 operational state: UP, DOWN, LOWERLAYERDOWN, DORMANT, TESTING, NOTPRESENT, UNKNOWN"},
-		{Name: "carrier", Type: Integer, Doc: "1 when the link has carrier, 0 when not; NULL from /sys while the interface is down"},
-		{Name: "speed_mbps", Type: Integer, Doc: "link speed in Mbit/s from /sys; NULL where the kernel refuses it (lo, down links) or does not know it"},
-		{Name: "duplex", Type: Text, Doc: "full, half or unknown from /sys; NULL where the kernel refuses it"},
-		{Name: "qdisc", Type: Text, Doc: "root queueing discipline (noqueue, fq_codel, mq, ...); NULL from /sys"},
-		{Name: "txqueuelen", Type: Integer, Doc: "transmit queue length in packets"},
-	}, interfaceCounterColumns()...),
+	Columns: interfaceColumns,
 	Collect: func(c *Collector) ([]Row, error) {
 		return fromNetlinkOrFiles(c, "interfaces", "/proc/net/dev and /sys/class/net", interfacesFromNetlink, interfacesFromFiles)
 	},
 	EstimatedRows: 10,
 }
 
-const (
-	ifcName = iota
-	ifcIndex
-	ifcKind
-	ifcMaster
-	ifcLinkType
-	ifcMTU
-	ifcMAC
-	ifcFlags
-	ifcOperstate
-	ifcCarrier
-	ifcSpeed
-	ifcDuplex
-	ifcQdisc
-	ifcTxqueuelen
-	ifcCounters // the first counter column
+// Positions of Interfaces's columns, by name: a column moved in the list moves
+// its position with it.
+var (
+	ifcName       = columnIndex(interfaceColumns, "name")
+	ifcIndex      = columnIndex(interfaceColumns, "ifindex")
+	ifcKind       = columnIndex(interfaceColumns, "kind")
+	ifcMaster     = columnIndex(interfaceColumns, "master")
+	ifcLinkType   = columnIndex(interfaceColumns, "link_type")
+	ifcMTU        = columnIndex(interfaceColumns, "mtu")
+	ifcMAC        = columnIndex(interfaceColumns, "mac")
+	ifcFlags      = columnIndex(interfaceColumns, "flags")
+	ifcOperstate  = columnIndex(interfaceColumns, "operstate")
+	ifcCarrier    = columnIndex(interfaceColumns, "carrier")
+	ifcSpeed      = columnIndex(interfaceColumns, "speed_mbps")
+	ifcDuplex     = columnIndex(interfaceColumns, "duplex")
+	ifcQdisc      = columnIndex(interfaceColumns, "qdisc")
+	ifcTxqueuelen = columnIndex(interfaceColumns, "txqueuelen")
+	ifcCounters   = columnIndex(interfaceColumns, interfaceCounters[0].name) // the first counter column
 )
 
 // interfaceCounter is one statistics column: its sysfs name (the column's

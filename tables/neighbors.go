@@ -5,6 +5,18 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// neighborColumns declares the columns of Neighbors; the positions below are
+// looked up by name in it.
+var neighborColumns = []Column{
+	{Name: "family", Type: Text, Doc: "inet (ARP) or inet6 (NDP)"},
+	{Name: "address", Type: Text, Doc: "the neighbour's IP address"},
+	{Name: "mac", Type: Text, Doc: "the neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
+	{Name: "interface", Type: Text, Doc: "interface name (joins interfaces.name)"},
+	{Name: "ifindex", Type: Integer, Doc: "interface index"},
+	{Name: "state", Type: Text, Doc: "NUD state: REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, NOARP, PERMANENT or NONE; from /proc/net/arp only PERMANENT, VALID (resolved: one of REACHABLE, STALE, DELAY, PROBE, NOARP) or INCOMPLETE (also FAILED)"},
+	{Name: "flags", Type: Text, Doc: "entry flags as ip prints them: router (an IPv6 router), proxy, extern_learn, offload, ...; empty when none"},
+}
+
 // Neighbors is the ARP (IPv4) and NDP (IPv6) cache of this namespace, every
 // state included, as `ip neigh show nud all` lists it. Live it dumps
 // RTM_GETNEIGH; from a --root tree, or when netlink is refused, it reads
@@ -14,30 +26,24 @@ var Neighbors = &Dataset{
 	Name:    "neighbors",
 	Doc:     "one row per ARP or NDP neighbour cache entry of this namespace, every state (arp -n, ip neigh show nud all)",
 	Sources: []string{"rtnetlink RTM_GETNEIGH", "/proc/net/arp (IPv4 only)"},
-	Columns: []Column{
-		{Name: "family", Type: Text, Doc: "inet (ARP) or inet6 (NDP)"},
-		{Name: "address", Type: Text, Doc: "the neighbour's IP address"},
-		{Name: "mac", Type: Text, Doc: "the neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
-		{Name: "interface", Type: Text, Doc: "interface name (joins interfaces.name)"},
-		{Name: "ifindex", Type: Integer, Doc: "interface index"},
-		{Name: "state", Type: Text, Doc: "NUD state: REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, NOARP, PERMANENT or NONE; from /proc/net/arp only PERMANENT, VALID (resolved: one of REACHABLE, STALE, DELAY, PROBE, NOARP) or INCOMPLETE (also FAILED)"},
-		{Name: "flags", Type: Text, Doc: "entry flags as ip prints them: router (an IPv6 router), proxy, extern_learn, offload, ...; empty when none"},
-	},
+	Columns: neighborColumns,
 	Collect: func(c *Collector) ([]Row, error) {
 		return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
 	},
 	EstimatedRows: 10,
 }
 
-const (
-	nbFamily = iota
-	nbAddress
-	nbMAC
-	nbInterface
-	nbIfindex
-	nbState
-	nbFlags
-	nbColumns
+// Positions of Neighbors's columns, by name: a column moved in the list moves
+// its position with it.
+var (
+	nbFamily    = columnIndex(neighborColumns, "family")
+	nbAddress   = columnIndex(neighborColumns, "address")
+	nbMAC       = columnIndex(neighborColumns, "mac")
+	nbInterface = columnIndex(neighborColumns, "interface")
+	nbIfindex   = columnIndex(neighborColumns, "ifindex")
+	nbState     = columnIndex(neighborColumns, "state")
+	nbFlags     = columnIndex(neighborColumns, "flags")
+	nbColumns   = len(neighborColumns)
 )
 
 // neighborStates are the NUD_* bits of ndm_state.

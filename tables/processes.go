@@ -9,6 +9,24 @@ import (
 	"github.com/prometheus/procfs"
 )
 
+// processColumns declares the columns of Processes; the positions below are
+// looked up by name in it.
+var processColumns = []Column{
+	{Name: "pid", Type: Integer, Doc: "process id"},
+	{Name: "ppid", Type: Integer, Doc: "parent process id"},
+	{Name: "name", Type: Text, Doc: "the kernel's command name (comm, at most 15 bytes), as ps and ss -p show"},
+	{Name: "cmdline", Type: Text, Doc: "command line, arguments separated by spaces; empty for kernel threads"},
+	{Name: "exe", Type: Text, Doc: "path of the executable; NULL when not readable (other users' processes without root) or a kernel thread"},
+	{Name: "state", Type: Text, Doc: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle"},
+	{Name: "uid", Type: Integer, Doc: "real user id"},
+	{Name: "euid", Type: Integer, Doc: "effective user id"},
+	{Name: "user", Type: Text, Doc: "name of the real user id from etc/passwd; NULL when it has none"},
+	{Name: "threads", Type: Integer, Doc: "number of threads"},
+	{Name: "start_time", Type: Integer, Doc: "start time in Unix seconds"},
+	{Name: "netns", Type: Integer, Doc: "inode of the process's network namespace (/proc/PID/ns/net); NULL when not readable"},
+	{Name: "cgroup", Type: Text, Doc: "cgroup v2 path (the 0:: line of /proc/PID/cgroup), else the first hierarchy's path"},
+}
+
 // Processes is every process netsql can read, in any namespace: what `ps`
 // shows that an investigation of sockets needs. It reads
 // /proc/PID/{stat,status,cmdline,exe,ns/net,cgroup} and /proc/stat (boot time).
@@ -16,21 +34,7 @@ var Processes = &Dataset{
 	Name:    "processes",
 	Doc:     "one row per process, in any network namespace (ps)",
 	Sources: []string{"/proc/PID/stat", "/proc/PID/status", "/proc/PID/cmdline", "/proc/PID/exe", "/proc/PID/ns/net", "/proc/PID/cgroup", "/proc/stat", "/etc/passwd"},
-	Columns: []Column{
-		{Name: "pid", Type: Integer, Doc: "process id"},
-		{Name: "ppid", Type: Integer, Doc: "parent process id"},
-		{Name: "name", Type: Text, Doc: "the kernel's command name (comm, at most 15 bytes), as ps and ss -p show"},
-		{Name: "cmdline", Type: Text, Doc: "command line, arguments separated by spaces; empty for kernel threads"},
-		{Name: "exe", Type: Text, Doc: "path of the executable; NULL when not readable (other users' processes without root) or a kernel thread"},
-		{Name: "state", Type: Text, Doc: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle"},
-		{Name: "uid", Type: Integer, Doc: "real user id"},
-		{Name: "euid", Type: Integer, Doc: "effective user id"},
-		{Name: "user", Type: Text, Doc: "name of the real user id from etc/passwd; NULL when it has none"},
-		{Name: "threads", Type: Integer, Doc: "number of threads"},
-		{Name: "start_time", Type: Integer, Doc: "start time in Unix seconds"},
-		{Name: "netns", Type: Integer, Doc: "inode of the process's network namespace (/proc/PID/ns/net); NULL when not readable"},
-		{Name: "cgroup", Type: Text, Doc: "cgroup v2 path (the 0:: line of /proc/PID/cgroup), else the first hierarchy's path"},
-	},
+	Columns: processColumns,
 	Collect: collectProcesses,
 	Keys: []Key{{Column: "pid", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
 		pid := v.(int64)
@@ -46,21 +50,23 @@ var Processes = &Dataset{
 	EstimatedRows: 300,
 }
 
-const (
-	procPID = iota
-	procPPID
-	procName
-	procCmdline
-	procExe
-	procState
-	procUID
-	procEUID
-	procUser
-	procThreads
-	procStartTime
-	procNetns
-	procCgroup
-	procColumns
+// Positions of Processes's columns, by name: a column moved in the list moves
+// its position with it.
+var (
+	procPID       = columnIndex(processColumns, "pid")
+	procPPID      = columnIndex(processColumns, "ppid")
+	procName      = columnIndex(processColumns, "name")
+	procCmdline   = columnIndex(processColumns, "cmdline")
+	procExe       = columnIndex(processColumns, "exe")
+	procState     = columnIndex(processColumns, "state")
+	procUID       = columnIndex(processColumns, "uid")
+	procEUID      = columnIndex(processColumns, "euid")
+	procUser      = columnIndex(processColumns, "user")
+	procThreads   = columnIndex(processColumns, "threads")
+	procStartTime = columnIndex(processColumns, "start_time")
+	procNetns     = columnIndex(processColumns, "netns")
+	procCgroup    = columnIndex(processColumns, "cgroup")
+	procColumns   = len(processColumns)
 )
 
 func collectProcesses(c *Collector) ([]Row, error) {

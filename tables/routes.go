@@ -14,6 +14,27 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// routeColumns declares the columns of Routes; the positions below are
+// looked up by name in it.
+var routeColumns = []Column{
+	{Name: "family", Type: Text, Doc: "inet or inet6"},
+	{Name: "table_id", Type: Integer, Doc: "routing table number (255 local, 254 main, 253 default); NULL from /proc/net/ipv6_route, which names none"},
+	{Name: "table_name", Type: Text, Doc: "routing table name: local, main, default, a name from iproute2's rt_tables files, else the number"},
+	{Name: "destination", Type: Text, Doc: "destination prefix in CIDR form (0.0.0.0/0 or ::/0 for the default route)"},
+	{Name: "gateway", Type: Text, Doc: "next-hop router address; NULL for a directly connected route"},
+	{Name: "interface", Type: Text, Doc: "outgoing interface name (joins interfaces.name); NULL when the route has none (blackhole, unreachable)"},
+	{Name: "ifindex", Type: Integer, Doc: "outgoing interface index; NULL when the route has none"},
+	{Name: "metric", Type: Integer, Doc: "route priority (metric); lower is preferred"},
+	{Name: "flags", Type: Text, Doc: "netstat -r's flag letters: U up, G gateway, H host, ! reject, n no next hop (IPv6), A addrconf, D default, e expires, ..."},
+	{Name: "type", Type: Text, Doc: "route type: unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat; NULL from /proc where the file does not tell (reject or device-less routes)"},
+	{Name: "protocol", Type: Text, Doc: "who installed the route: kernel, boot, static, dhcp, ra, redirect, bird, zebra, bgp, ospf, ...; NULL from /proc"},
+	{Name: "scope", Type: Text, Doc: "route scope: global, site, link, host, nowhere; NULL from /proc"},
+	{Name: "prefsrc", Type: Text, Doc: "preferred source address for traffic on this route; NULL when unset or from /proc"},
+	{Name: "mtu", Type: Integer, Doc: "path MTU set on the route (mtu metric); NULL when unset or from /proc"},
+	{Name: "weight", Type: Integer, Doc: "weight of this next hop in a multipath route; NULL for a single next hop"},
+	{Name: "nexthop_flags", Type: Text, Doc: "flags of the next hop as ip prints them: dead, onlink, linkdown, offload, trap, unresolved; NULL from /proc"},
+}
+
 // Routes is every route of this network namespace, IPv4 and IPv6, of every
 // routing table, one row per next hop, as `ip route show table all` lists
 // them. Live it dumps RTM_GETROUTE; from a --root tree, or when netlink is
@@ -25,48 +46,33 @@ var Routes = &Dataset{
 	Doc:  "one row per route and next hop, IPv4 and IPv6, every routing table (netstat -r, ip route show table all)",
 	Sources: []string{"rtnetlink RTM_GETROUTE", "/proc/net/route", "/proc/net/ipv6_route",
 		"/etc/iproute2/rt_tables", "/etc/iproute2/rt_tables.d/*.conf", "/usr/share/iproute2/rt_tables (live only)"},
-	Columns: []Column{
-		{Name: "family", Type: Text, Doc: "inet or inet6"},
-		{Name: "table_id", Type: Integer, Doc: "routing table number (255 local, 254 main, 253 default); NULL from /proc/net/ipv6_route, which names none"},
-		{Name: "table_name", Type: Text, Doc: "routing table name: local, main, default, a name from iproute2's rt_tables files, else the number"},
-		{Name: "destination", Type: Text, Doc: "destination prefix in CIDR form (0.0.0.0/0 or ::/0 for the default route)"},
-		{Name: "gateway", Type: Text, Doc: "next-hop router address; NULL for a directly connected route"},
-		{Name: "interface", Type: Text, Doc: "outgoing interface name (joins interfaces.name); NULL when the route has none (blackhole, unreachable)"},
-		{Name: "ifindex", Type: Integer, Doc: "outgoing interface index; NULL when the route has none"},
-		{Name: "metric", Type: Integer, Doc: "route priority (metric); lower is preferred"},
-		{Name: "flags", Type: Text, Doc: "netstat -r's flag letters: U up, G gateway, H host, ! reject, n no next hop (IPv6), A addrconf, D default, e expires, ..."},
-		{Name: "type", Type: Text, Doc: "route type: unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat; NULL from /proc where the file does not tell (reject or device-less routes)"},
-		{Name: "protocol", Type: Text, Doc: "who installed the route: kernel, boot, static, dhcp, ra, redirect, bird, zebra, bgp, ospf, ...; NULL from /proc"},
-		{Name: "scope", Type: Text, Doc: "route scope: global, site, link, host, nowhere; NULL from /proc"},
-		{Name: "prefsrc", Type: Text, Doc: "preferred source address for traffic on this route; NULL when unset or from /proc"},
-		{Name: "mtu", Type: Integer, Doc: "path MTU set on the route (mtu metric); NULL when unset or from /proc"},
-		{Name: "weight", Type: Integer, Doc: "weight of this next hop in a multipath route; NULL for a single next hop"},
-		{Name: "nexthop_flags", Type: Text, Doc: "flags of the next hop as ip prints them: dead, onlink, linkdown, offload, trap, unresolved; NULL from /proc"},
-	},
+	Columns: routeColumns,
 	Collect: func(c *Collector) ([]Row, error) {
 		return fromNetlinkOrFiles(c, "routes", "/proc/net/route and /proc/net/ipv6_route", routesFromNetlink, routesFromFiles)
 	},
 	EstimatedRows: 30,
 }
 
-const (
-	rtFamily = iota
-	rtTableID
-	rtTableName
-	rtDestination
-	rtGateway
-	rtInterface
-	rtIfindex
-	rtMetric
-	rtFlags
-	rtType
-	rtProtocol
-	rtScope
-	rtPrefsrc
-	rtMTU
-	rtWeight
-	rtNexthopFlags
-	rtColumns
+// Positions of Routes's columns, by name: a column moved in the list moves
+// its position with it.
+var (
+	rtFamily       = columnIndex(routeColumns, "family")
+	rtTableID      = columnIndex(routeColumns, "table_id")
+	rtTableName    = columnIndex(routeColumns, "table_name")
+	rtDestination  = columnIndex(routeColumns, "destination")
+	rtGateway      = columnIndex(routeColumns, "gateway")
+	rtInterface    = columnIndex(routeColumns, "interface")
+	rtIfindex      = columnIndex(routeColumns, "ifindex")
+	rtMetric       = columnIndex(routeColumns, "metric")
+	rtFlags        = columnIndex(routeColumns, "flags")
+	rtType         = columnIndex(routeColumns, "type")
+	rtProtocol     = columnIndex(routeColumns, "protocol")
+	rtScope        = columnIndex(routeColumns, "scope")
+	rtPrefsrc      = columnIndex(routeColumns, "prefsrc")
+	rtMTU          = columnIndex(routeColumns, "mtu")
+	rtWeight       = columnIndex(routeColumns, "weight")
+	rtNexthopFlags = columnIndex(routeColumns, "nexthop_flags")
+	rtColumns      = len(routeColumns)
 )
 
 // routeTypes are the RTN_* route types by the words ip prints.

@@ -10,6 +10,40 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// socketColumns declares the columns of Sockets; the positions below are
+// looked up by name in it.
+var socketColumns = []Column{
+	{Name: "proto", Type: Text, Doc: "netstat's Proto: tcp tcp6 udp udp6 udplite udplite6 raw raw6 icmp icmp6 unix packet netlink"},
+	{Name: "family", Type: Text, Doc: "address family: inet, inet6, unix, packet or netlink"},
+	{Name: "type", Type: Text, Doc: "socket type: stream, dgram, raw or seqpacket; NULL for netlink (not in /proc)"},
+	{Name: "local_addr", Type: Text, Doc: "local address (RFC 5952 for IPv6, IPv4-mapped kept); the protocol name (rtnl, tcpdiag, ...) for netlink, as ss names it; NULL for unix and packet"},
+	{Name: "local_port", Type: Integer, Doc: "local port; the IP protocol number for raw, the ethertype for packet, the port id for netlink"},
+	{Name: "remote_addr", Type: Text, Doc: "remote address; 0.0.0.0 or :: when unconnected; NULL for unix, packet, netlink"},
+	{Name: "remote_port", Type: Integer, Doc: "remote port; 0 when unconnected"},
+	{Name: "state", Type: Text, Doc: "TCP state (LISTEN, ESTABLISHED, TIME_WAIT, ...; BOUND_INACTIVE for a bound socket neither listening nor connecting, seen over netlink only); UNCONN or ESTABLISHED for udp, raw, icmp; LISTENING, CONNECTED, ... for unix; an unknown code as its hex number"},
+	{Name: "recv_q", Type: Integer, Doc: "bytes received not yet read (a listener: connections waiting in the accept queue); unix from netlink only; NULL for packet, netlink"},
+	{Name: "send_q", Type: Integer, Doc: "bytes sent not yet acknowledged (tcp) or queued; a listener's is its backlog over netlink (as ss shows) but 0 from /proc, so read backlog instead; unix from netlink only; NULL for packet, netlink"},
+	{Name: "uid", Type: Integer, Doc: "user id that created the socket; unix from netlink only; NULL for netlink"},
+	{Name: "user", Type: Text, Doc: "name of uid from etc/passwd"},
+	{Name: "inode", Type: Integer, Doc: "socket inode; 0 for TIME_WAIT and SYN_RECV; joins process_sockets.inode"},
+	{Name: "netns", Type: Integer, Doc: "inode of the network namespace the sockets were listed in"},
+	{Name: "pid", Type: Integer, Group: "owners", Doc: "lowest pid holding the socket; NULL when no readable process holds it (all owners: process_sockets)"},
+	{Name: "process", Type: Text, Group: "owners", Doc: "name (comm) of the process pid"},
+	{Name: "timer", Type: Text, Doc: "pending timer, in netstat's words: off, on (retransmit), keepalive, timewait, probe (zero window)"},
+	{Name: "timer_ms", Type: Integer, Doc: "milliseconds until the timer fires (1 ms resolution over netlink, 10 ms in /proc)"},
+	{Name: "retransmits", Type: Integer, Doc: "unrecovered retransmissions of the current segment (or probes)"},
+	{Name: "path", Type: Text, Doc: "unix socket path; abstract names start with @; NULL when unbound"},
+	{Name: "drops", Type: Integer, Group: "meminfo", Doc: "packets dropped before they were queued (udp, raw, icmp, netlink in /proc; every family over netlink)"},
+	{Name: "rmem", Type: Integer, Group: "meminfo", Doc: "receive memory in use in bytes (packet, netlink in /proc; every family over netlink)"},
+	{Name: "wmem", Type: Integer, Group: "meminfo", Doc: "send memory in use in bytes (netlink in /proc; every family over netlink)"},
+	{Name: "peer_inode", Type: Integer, Doc: "unix: inode of the socket at the other end; NULL when unconnected or from /proc"},
+	{Name: "cookie", Type: Integer, Doc: "the kernel's socket cookie, unique while the machine runs (ss -e sk:); NULL from /proc"},
+	{Name: "interface", Type: Text, Doc: "device the socket is bound to (SO_BINDTODEVICE; a packet socket's interface); joins interfaces.name; NULL when unbound or from /proc"},
+	{Name: "fwmark", Type: Integer, Doc: "firewall mark (SO_MARK); NULL from /proc, for TIME_WAIT and SYN_RECV, and when not root"},
+	{Name: "v6only", Type: Integer, Doc: "1 when a tcp6/udp6 listener or unbound socket takes IPv6 only (IPV6_V6ONLY), 0 when it also takes IPv4; NULL otherwise and from /proc"},
+	{Name: "backlog", Type: Integer, Doc: "a listener's accept-queue limit (its listen() backlog capped by net.core.somaxconn); NULL for other sockets and from /proc"},
+}
+
 // Sockets is every socket of this network namespace, of every family, as
 // `netstat -a` and `ss -a` list them. On the live system it asks the kernel
 // over NETLINK_SOCK_DIAG (inet_diag for tcp, tcp6, udp, udp6, udplite,
@@ -25,37 +59,7 @@ var Sockets = &Dataset{
 		"/proc/net/udp", "/proc/net/udp6", "/proc/net/udplite", "/proc/net/udplite6", "/proc/net/raw", "/proc/net/raw6",
 		"/proc/net/icmp", "/proc/net/icmp6", "/proc/net/unix", "/proc/net/packet", "/proc/net/netlink",
 		"/proc/PID/fd/* (pid, process)"},
-	Columns: []Column{
-		{Name: "proto", Type: Text, Doc: "netstat's Proto: tcp tcp6 udp udp6 udplite udplite6 raw raw6 icmp icmp6 unix packet netlink"},
-		{Name: "family", Type: Text, Doc: "address family: inet, inet6, unix, packet or netlink"},
-		{Name: "type", Type: Text, Doc: "socket type: stream, dgram, raw or seqpacket; NULL for netlink (not in /proc)"},
-		{Name: "local_addr", Type: Text, Doc: "local address (RFC 5952 for IPv6, IPv4-mapped kept); the protocol name (rtnl, tcpdiag, ...) for netlink, as ss names it; NULL for unix and packet"},
-		{Name: "local_port", Type: Integer, Doc: "local port; the IP protocol number for raw, the ethertype for packet, the port id for netlink"},
-		{Name: "remote_addr", Type: Text, Doc: "remote address; 0.0.0.0 or :: when unconnected; NULL for unix, packet, netlink"},
-		{Name: "remote_port", Type: Integer, Doc: "remote port; 0 when unconnected"},
-		{Name: "state", Type: Text, Doc: "TCP state (LISTEN, ESTABLISHED, TIME_WAIT, ...; BOUND_INACTIVE for a bound socket neither listening nor connecting, seen over netlink only); UNCONN or ESTABLISHED for udp, raw, icmp; LISTENING, CONNECTED, ... for unix; an unknown code as its hex number"},
-		{Name: "recv_q", Type: Integer, Doc: "bytes received not yet read (a listener: connections waiting in the accept queue); unix from netlink only; NULL for packet, netlink"},
-		{Name: "send_q", Type: Integer, Doc: "bytes sent not yet acknowledged (tcp) or queued; a listener's is its backlog over netlink (as ss shows) but 0 from /proc, so read backlog instead; unix from netlink only; NULL for packet, netlink"},
-		{Name: "uid", Type: Integer, Doc: "user id that created the socket; unix from netlink only; NULL for netlink"},
-		{Name: "user", Type: Text, Doc: "name of uid from etc/passwd"},
-		{Name: "inode", Type: Integer, Doc: "socket inode; 0 for TIME_WAIT and SYN_RECV; joins process_sockets.inode"},
-		{Name: "netns", Type: Integer, Doc: "inode of the network namespace the sockets were listed in"},
-		{Name: "pid", Type: Integer, Group: "owners", Doc: "lowest pid holding the socket; NULL when no readable process holds it (all owners: process_sockets)"},
-		{Name: "process", Type: Text, Group: "owners", Doc: "name (comm) of the process pid"},
-		{Name: "timer", Type: Text, Doc: "pending timer, in netstat's words: off, on (retransmit), keepalive, timewait, probe (zero window)"},
-		{Name: "timer_ms", Type: Integer, Doc: "milliseconds until the timer fires (1 ms resolution over netlink, 10 ms in /proc)"},
-		{Name: "retransmits", Type: Integer, Doc: "unrecovered retransmissions of the current segment (or probes)"},
-		{Name: "path", Type: Text, Doc: "unix socket path; abstract names start with @; NULL when unbound"},
-		{Name: "drops", Type: Integer, Group: "meminfo", Doc: "packets dropped before they were queued (udp, raw, icmp, netlink in /proc; every family over netlink)"},
-		{Name: "rmem", Type: Integer, Group: "meminfo", Doc: "receive memory in use in bytes (packet, netlink in /proc; every family over netlink)"},
-		{Name: "wmem", Type: Integer, Group: "meminfo", Doc: "send memory in use in bytes (netlink in /proc; every family over netlink)"},
-		{Name: "peer_inode", Type: Integer, Doc: "unix: inode of the socket at the other end; NULL when unconnected or from /proc"},
-		{Name: "cookie", Type: Integer, Doc: "the kernel's socket cookie, unique while the machine runs (ss -e sk:); NULL from /proc"},
-		{Name: "interface", Type: Text, Doc: "device the socket is bound to (SO_BINDTODEVICE; a packet socket's interface); joins interfaces.name; NULL when unbound or from /proc"},
-		{Name: "fwmark", Type: Integer, Doc: "firewall mark (SO_MARK); NULL from /proc, for TIME_WAIT and SYN_RECV, and when not root"},
-		{Name: "v6only", Type: Integer, Doc: "1 when a tcp6/udp6 listener or unbound socket takes IPv6 only (IPV6_V6ONLY), 0 when it also takes IPv4; NULL otherwise and from /proc"},
-		{Name: "backlog", Type: Integer, Doc: "a listener's accept-queue limit (its listen() backlog capped by net.core.somaxconn); NULL for other sockets and from /proc"},
-	},
+	Columns: socketColumns,
 	Collect: func(c *Collector) ([]Row, error) { return collectSockets(c, wantAll(allProtos)) },
 	Keys: []Key{
 		// A socket's protocol and family never change: a join may read
@@ -81,37 +85,39 @@ var Sockets = &Dataset{
 	EstimatedRows: 1000,
 }
 
-const (
-	sockProtoCol = iota
-	sockFamily
-	sockType
-	sockLocalAddr
-	sockLocalPort
-	sockRemoteAddr
-	sockRemotePort
-	sockState
-	sockRecvQ
-	sockSendQ
-	sockUID
-	sockUser
-	sockInode
-	sockNetns
-	sockPID
-	sockProcess
-	sockTimer
-	sockTimerMs
-	sockRetransmits
-	sockPath
-	sockDrops
-	sockRmem
-	sockWmem
-	sockPeerInode
-	sockCookie
-	sockInterface
-	sockFwmark
-	sockV6only
-	sockBacklog
-	sockColumns
+// Positions of Sockets's columns, by name: a column moved in the list moves
+// its position with it.
+var (
+	sockProtoCol    = columnIndex(socketColumns, "proto")
+	sockFamily      = columnIndex(socketColumns, "family")
+	sockType        = columnIndex(socketColumns, "type")
+	sockLocalAddr   = columnIndex(socketColumns, "local_addr")
+	sockLocalPort   = columnIndex(socketColumns, "local_port")
+	sockRemoteAddr  = columnIndex(socketColumns, "remote_addr")
+	sockRemotePort  = columnIndex(socketColumns, "remote_port")
+	sockState       = columnIndex(socketColumns, "state")
+	sockRecvQ       = columnIndex(socketColumns, "recv_q")
+	sockSendQ       = columnIndex(socketColumns, "send_q")
+	sockUID         = columnIndex(socketColumns, "uid")
+	sockUser        = columnIndex(socketColumns, "user")
+	sockInode       = columnIndex(socketColumns, "inode")
+	sockNetns       = columnIndex(socketColumns, "netns")
+	sockPID         = columnIndex(socketColumns, "pid")
+	sockProcess     = columnIndex(socketColumns, "process")
+	sockTimer       = columnIndex(socketColumns, "timer")
+	sockTimerMs     = columnIndex(socketColumns, "timer_ms")
+	sockRetransmits = columnIndex(socketColumns, "retransmits")
+	sockPath        = columnIndex(socketColumns, "path")
+	sockDrops       = columnIndex(socketColumns, "drops")
+	sockRmem        = columnIndex(socketColumns, "rmem")
+	sockWmem        = columnIndex(socketColumns, "wmem")
+	sockPeerInode   = columnIndex(socketColumns, "peer_inode")
+	sockCookie      = columnIndex(socketColumns, "cookie")
+	sockInterface   = columnIndex(socketColumns, "interface")
+	sockFwmark      = columnIndex(socketColumns, "fwmark")
+	sockV6only      = columnIndex(socketColumns, "v6only")
+	sockBacklog     = columnIndex(socketColumns, "backlog")
+	sockColumns     = len(socketColumns)
 )
 
 // protoFile is one protocol: its /proc/net file, what its rows are, and

@@ -11,8 +11,8 @@ import (
 
 // The fields read from tcp_info line up with the declared columns.
 func TestTCPInfoFieldsMatchColumns(t *testing.T) {
-	if tcpInfoColumns != len(TCPInfo.Columns) {
-		t.Fatalf("tcp_info declares %d columns, the decoder fills %d", len(TCPInfo.Columns), tcpInfoColumns)
+	if tiColumns != len(TCPInfo.Columns) {
+		t.Fatalf("tcp_info declares %d columns, the decoder fills %d", len(TCPInfo.Columns), tiColumns)
 	}
 	names := []string{"inode", "cookie", "proto", "state"}
 	for _, f := range tcpInfoFields {
@@ -43,7 +43,7 @@ func TestTCPInfoRow(t *testing.T) {
 	raw[tcpInfoFlagsOff] = 1         // app limited
 	msg := inetMsg{family: unix.AF_INET6, state: 1, src: netip.MustParseAddrPort("[::1]:1"), dst: netip.MustParseAddrPort("[::1]:2"),
 		cookie: 77, inode: 1234, attrs: [][]byte{encAttr(inetDiagAttrInfo, raw), encAttr(inetDiagAttrCong, []byte("cubic\x00"))}}
-	b := &tcpInfoBuilder{alloc: rowAlloc{cols: tcpInfoColumns}, cong: map[string]any{}, options: map[uint8]any{}}
+	b := &tcpInfoBuilder{alloc: rowAlloc{cols: tiColumns}, cong: map[string]any{}, options: map[uint8]any{}}
 	r := b.row(protoByName("tcp6"), inetDiagMsg(msg.encode()))
 	get := func(name string) any { return r[TCPInfo.ColumnIndex(name)] }
 	got := map[string]any{}
