@@ -66,7 +66,8 @@ func (c *Collector) Warnings() []string {
 // memoize returns the value computed once per statement under key.
 func memoize[T any](c *Collector, key string, compute func() (T, error)) (T, error) {
 	if v, ok := c.memo[key]; ok {
-		return v.(T), nil
+		t, _ := v.(T) // a nil stored for an interface type stays the zero value
+		return t, nil
 	}
 	v, err := compute()
 	if err != nil {

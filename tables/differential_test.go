@@ -191,7 +191,7 @@ func shared(a, b diffTable) [][2]int {
 // statement writes one random statement.
 func (g *stmtGen) statement() string {
 	t := g.table()
-	switch g.r.IntN(7) {
+	switch g.r.IntN(8) {
 	case 0: // self-join on one to three columns, ON terms in random order
 		n := 1 + g.r.IntN(3)
 		var on []string
@@ -230,6 +230,13 @@ func (g *stmtGen) statement() string {
 		i := g.column(t)
 		return fmt.Sprintf("SELECT a.%s, count(*) FROM {%s} a WHERE %s GROUP BY a.%s",
 			t.columns[i].Name, t.name, g.predicate(t, "a", 2), t.columns[i].Name)
+	case 5: // a column compared to a CASE over another table's row
+		u := g.table()
+		i, j := g.column(u), g.column(t)
+		return fmt.Sprintf("SELECT a.%s, b.%s FROM {%s} a JOIN {%s} b ON b.%s = CASE WHEN %s THEN %s ELSE %s END WHERE %s OR b.%s = %s",
+			t.columns[g.column(t)].Name, u.columns[i].Name, t.name, u.name, u.columns[i].Name,
+			g.predicate(t, "a", 1), g.value(u, i), g.value(u, i), g.predicate(t, "a", 1), u.columns[i].Name, g.value(u, i)) +
+			fmt.Sprintf(" AND a.%s IS NOT NULL", t.columns[j].Name)
 	case 4: // IN (subquery) over another scan of a dataset
 		i := g.column(t)
 		return fmt.Sprintf("SELECT a.* FROM {%s} a WHERE a.%s IN (SELECT b.%s FROM {%s} b WHERE %s) OR %s",

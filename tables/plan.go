@@ -89,6 +89,9 @@ func (e *Engine) explain(ctx context.Context, query string, args []any) ([]vdbeO
 		if err := rows.Scan(&addr, &op.opcode, &op.p1, &op.p2, &op.p3, &op.p4, &p5, &comment); err != nil {
 			return nil, err
 		}
+		if addr != int64(len(ops)) { // jump targets are read as positions
+			return nil, fmt.Errorf("EXPLAIN address %d at position %d", addr, len(ops))
+		}
 		ops = append(ops, op)
 	}
 	return ops, rows.Err()
@@ -103,6 +106,7 @@ func (e *Engine) explain(ctx context.Context, query string, args []any) ([]vdbeO
 // then read in a loop). Reading stops at the first argument of any other
 // shape; ok is false when a VFilter itself does not have the shape.
 func scanSites(ops []vdbeOp, datasets []*Dataset) (sites []scanSite, ok bool) {
+	targets := jumpTargets(ops)
 	for i, op := range ops {
 		if op.opcode != "VFilter" {
 			continue
@@ -126,6 +130,7 @@ func scanSites(ops []vdbeOp, datasets []*Dataset) (sites []scanSite, ok bool) {
 		site.consts = make([][]any, len(columns))
 		site.known = make([]bool, len(columns))
 		k := i - 3
+		var loops []int // the Column ops of IN lists, which their loops jump back to
 		for j := len(columns) - 1; j >= 0 && k >= 0; j-- {
 			reg := op.p3 + 2 + int64(j)
 			if v, isConst := constantLoad(ops, k, reg); isConst {
@@ -138,11 +143,76 @@ func scanSites(ops []vdbeOp, datasets []*Dataset) (sites []scanSite, ok bool) {
 				break
 			}
 			site.consts[j], site.known[j] = values, true
+			loops = append(loops, k-1)
 			k = start - 1
+		}
+		// The loads hold only if the program runs them in a line: a jump
+		// from outside into the middle (a CASE jumping over one of two
+		// loads) would reach the scan with another value.
+		if !straightLine(ops, targets, k+1, i, loops) {
+			clear(site.known)
 		}
 		sites = append(sites, site)
 	}
 	return sites, true
+}
+
+// nonJumps are the opcodes known not to jump, whose p2 is a register or a
+// count rather than an address. Any other opcode is taken to jump to its
+// p2 (and "Jump" to p1 and p3 as well): a wrong guess only costs a
+// narrowing, never a row.
+var nonJumps = map[string]bool{
+	"Integer": true, "Int64": true, "Real": true, "String8": true, "String": true, "Null": true,
+	"SoftNull": true, "Blob": true, "Variable": true, "Move": true, "Copy": true, "SCopy": true,
+	"IntCopy": true, "ResultRow": true, "Concat": true, "Add": true, "Subtract": true, "Multiply": true,
+	"Divide": true, "Remainder": true, "BitAnd": true, "BitOr": true, "ShiftLeft": true, "ShiftRight": true,
+	"AddImm": true, "RealAffinity": true, "Cast": true, "Affinity": true, "MakeRecord": true, "Count": true,
+	"Column": true, "VColumn": true, "Rowid": true, "NullRow": true, "OpenRead": true, "OpenWrite": true,
+	"OpenEphemeral": true, "OpenAutoindex": true, "OpenPseudo": true, "OpenDup": true, "Close": true,
+	"IdxInsert": true, "Insert": true, "Delete": true, "NewRowid": true, "AggStep": true, "AggFinal": true,
+	"AggValue": true, "AggInverse": true, "Function": true, "PureFunc": true, "Transaction": true,
+	"VOpen": true, "VInitIn": true, "BeginSubrtn": true, "ReleaseReg": true, "CollSeq": true, "Not": true,
+	"BitNot": true, "And": true, "Or": true, "IsTrue": true, "ZeroOrNull": true, "Compare": true,
+	"Permutation": true, "DeferredSeek": true, "FinishSeek": true, "IdxRowid": true, "SorterOpen": true,
+	"SorterData": true, "SorterInsert": true, "ResetSorter": true, "ColumnsUsed": true, "RowData": true,
+	"CursorHint": true, "Noop": true, "Explain": true, "Halt": true, "Sequence": true, "Offset": true,
+	"TableLock": true, "ReadCookie": true, "Expire": true,
+}
+
+// jumpTargets maps each address some instruction may jump to, to the
+// addresses that may jump there.
+func jumpTargets(ops []vdbeOp) map[int64][]int {
+	targets := map[int64][]int{}
+	for n, op := range ops {
+		if nonJumps[op.opcode] {
+			continue
+		}
+		targets[op.p2] = append(targets[op.p2], n)
+		if op.opcode == "Jump" {
+			targets[op.p1] = append(targets[op.p1], n)
+			targets[op.p3] = append(targets[op.p3], n)
+		}
+	}
+	return targets
+}
+
+// straightLine reports whether no instruction outside first..last jumps
+// to an address after first and up to last, except an IN list's Next
+// jumping back to its Column (in loops): the loop that feeds the list's
+// values to the scan one by one.
+func straightLine(ops []vdbeOp, targets map[int64][]int, first, last int, loops []int) bool {
+	for addr := first + 1; addr <= last; addr++ {
+		for _, from := range targets[int64(addr)] {
+			if from >= first && from <= last {
+				continue
+			}
+			if slices.Contains(loops, addr) && ops[from].opcode == "Next" && ops[from].p1 == ops[addr].p1 {
+				continue
+			}
+			return false
+		}
+	}
+	return true
 }
 
 // constantInList recognises the code of `column IN (constants)` that ends

@@ -2,7 +2,9 @@ package tables
 
 import (
 	"context"
+	"fmt"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,11 +39,12 @@ func (s *snapshot) table(d *Dataset, index int) *tableState {
 }
 
 // rowSet is rows read together, with the column groups already filled in
-// them. Its rows' rowids are base, base+1, ...: unique in the snapshot and
-// the same in every scan that serves them.
+// them. Its rows' rowids are base, base+1, ... (or ids, when set): unique
+// in the snapshot and the same in every scan that serves them.
 type rowSet struct {
 	rows    []Row
 	base    int64
+	ids     []int64 // per row, for a set merged from two reads (replan)
 	filled  map[string]bool
 	indexes map[string]*hashIndex // by the columns' positions, "3,5"
 }
@@ -90,7 +93,7 @@ func (ts *tableState) read(e *Engine, col *Collector, eq []KeyValue) (*rowSet, e
 			}
 			return ts.all, nil
 		}
-		ts.replan(e)
+		return ts.replan(e, col)
 	case readPerValue:
 		name := ts.ds.Columns[ts.plan.column].Name
 		for _, kv := range eq {
@@ -98,15 +101,84 @@ func (ts *tableState) read(e *Engine, col *Collector, eq []KeyValue) (*rowSet, e
 				return ts.readValue(e, col, kv.Value)
 			}
 		}
-		ts.replan(e)
+		return ts.replan(e, col)
 	}
 	return ts.collectWhole(e, col)
 }
 
-func (ts *tableState) replan(e *Engine) {
+// warnTwoMoments says a statement read a dataset twice.
+const warnTwoMoments = "%s read twice in one statement, by a scan its plan did not foresee: its rows may mix two moments"
+
+// replan reads the dataset whole after a scan the plan did not foresee
+// (a program EXPLAIN did not list, such as a trigger's). The rows already
+// read keep their rowids and stand for their keys; the whole read adds
+// only the rows outside those keys, so no row is served twice. It says so
+// in a warning, since the two reads are two moments.
+func (ts *tableState) replan(e *Engine, col *Collector) (*rowSet, error) {
 	e.count(func(s *Stats) map[string]int { return s.Replanned }, ts.ds.Name, 1)
+	col.Notice(fmt.Sprintf(warnTwoMoments, ts.ds.Name))
+	var kept []*rowSet
+	var covered func(Row) bool
+	switch ts.plan.mode {
+	case readUnion:
+		if ts.all != nil {
+			kept = append(kept, ts.all)
+		}
+		union := ts.plan.union
+		covered = func(r Row) bool {
+			return slices.ContainsFunc(union, func(conj []KeyValue) bool { return rowMatches(ts.ds, r, conj) })
+		}
+	case readPerValue:
+		column, typ := ts.plan.column, ts.ds.Columns[ts.plan.column].Type
+		for _, rs := range ts.byValue {
+			kept = append(kept, rs)
+		}
+		byValue := ts.byValue
+		covered = func(r Row) bool {
+			k, ok := rowKey(typ, r[column])
+			return ok && byValue[k] != nil
+		}
+	}
 	ts.plan = &datasetPlan{mode: readWhole}
 	ts.all, ts.byValue = nil, nil
+	whole, err := ts.collectWhole(e, col)
+	if err != nil {
+		return nil, err
+	}
+	merged := &rowSet{filled: map[string]bool{}}
+	for _, rs := range kept {
+		for i, r := range rs.rows {
+			merged.rows = append(merged.rows, r)
+			merged.ids = append(merged.ids, rs.rowid(i))
+		}
+	}
+	for i, r := range whole.rows {
+		if !covered(r) {
+			merged.rows = append(merged.rows, r)
+			merged.ids = append(merged.ids, whole.rowid(i))
+		}
+	}
+	ts.all = merged
+	return merged, nil
+}
+
+// rowid is the rowid of rows[i].
+func (rs *rowSet) rowid(i int) int64 {
+	if rs.ids != nil {
+		return rs.ids[i]
+	}
+	return rs.base + int64(i)
+}
+
+// rowMatches tells whether r's key columns equal every value of conj.
+func rowMatches(d *Dataset, r Row, conj []KeyValue) bool {
+	for _, kv := range conj {
+		i := d.ColumnIndex(kv.Column)
+		if k, ok := rowKey(d.Columns[i].Type, r[i]); !ok || k != kv.Value {
+			return false
+		}
+	}
+	return true
 }
 
 // collectWhole collects the dataset once.

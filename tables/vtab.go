@@ -179,14 +179,21 @@ func (t *table) Destroy() error             { return nil }
 type cursor struct {
 	t    *table
 	rows []Row
-	base int64   // rowid of rows[0]
+	set  *rowSet // where rows come from, for their rowids
 	pos  []int32 // when set, the scan visits rows[pos[i]]
 	i, n int
 }
 
-func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
+func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) (err error) {
+	// A panic in a reader must fail the statement, not unwind through
+	// SQLite's C frames, which left the statement hanging.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("netsql: internal error reading %s: %v", c.t.ds.Name, p)
+		}
+	}()
 	c.flush()
-	c.rows, c.pos, c.base, c.i, c.n = nil, nil, 0, 0, 0
+	c.rows, c.pos, c.set, c.i, c.n = nil, nil, nil, 0, 0
 	t := c.t
 	t.e.count(func(s *Stats) map[string]int { return s.Scans }, t.ds.Name, 1)
 	snap, err := t.e.current()
@@ -239,7 +246,7 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) error {
 	if err := ts.fill(t.e, col, rs, groups); err != nil {
 		return err
 	}
-	c.rows, c.base = rs.rows, rs.base
+	c.rows, c.set = rs.rows, rs
 	if len(indexed) == 0 {
 		c.n = len(rs.rows)
 		return nil
@@ -283,9 +290,9 @@ func (c *cursor) Column(col int) (vtab.Value, error) {
 // loses nor repeats a row.
 func (c *cursor) Rowid() (int64, error) {
 	if c.pos != nil {
-		return c.base + int64(c.pos[c.i]), nil
+		return c.set.rowid(int(c.pos[c.i])), nil
 	}
-	return c.base + int64(c.i), nil
+	return c.set.rowid(c.i), nil
 }
 
 // flush adds the rows this cursor handed out to the engine's counters.
