@@ -21,6 +21,7 @@ import (
 	"netsql/queries"
 	"netsql/sqlshell"
 	"netsql/tables"
+	"netsql/tables/kernel"
 )
 
 const version = "0.1.0"
@@ -143,13 +144,13 @@ func contains(list []string, s string) bool {
 }
 
 // source builds where to read from out of --root, --proc and --sys.
-func (o *options) source() (*tables.Source, error) {
-	src := tables.LiveSource()
+func (o *options) source() (*kernel.Source, error) {
+	src := kernel.LiveSource()
 	if o.root != "" {
-		if err := tables.CheckDir(o.root); err != nil {
+		if err := kernel.CheckDir(o.root); err != nil {
 			return nil, fmt.Errorf("--root %w", err)
 		}
-		src = tables.RootSource(o.root)
+		src = kernel.RootSource(o.root)
 	}
 	for _, part := range []struct {
 		flag, dir string
@@ -158,7 +159,7 @@ func (o *options) source() (*tables.Source, error) {
 		if part.dir == "" {
 			continue
 		}
-		if err := tables.CheckDir(part.dir); err != nil {
+		if err := kernel.CheckDir(part.dir); err != nil {
 			return nil, fmt.Errorf("%s %w", part.flag, err)
 		}
 		*part.dst = part.dir
@@ -274,7 +275,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // openShell opens the engine and the shell every way in shares, set up
 // from the flags: output format, --allow-write, --timeout, --param.
-func openShell(ctx context.Context, o *options, src *tables.Source, stdout, stderr io.Writer) (*tables.Engine, *sqlshell.Shell, error) {
+func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stderr io.Writer) (*tables.Engine, *sqlshell.Shell, error) {
 	format := sqlshell.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
 	if format.Mode == "" {
 		format.Mode = "tsv"

@@ -7,12 +7,12 @@ import (
 	"syscall"
 
 	"netsql/sqlshell"
-	"netsql/tables"
+	"netsql/tables/kernel"
 )
 
 // runREPL runs the interactive prompt on the terminal in: Ctrl-C cancels
 // a statement, never the session; SIGTERM ends it with exit 143.
-func runREPL(o *options, src *tables.Source, in *os.File, stdout, stderr io.Writer) int {
+func runREPL(o *options, src *kernel.Source, in *os.File, stdout, stderr io.Writer) int {
 	ctx, caught, stop := signalContext(syscall.SIGTERM)
 	defer stop()
 

@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"netsql/tables"
+	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
 
@@ -18,7 +19,7 @@ import (
 // tsv with headers into buffers.
 func newTestShell(t *testing.T) (*Shell, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
-	eng, err := tables.Open(t.Context(), tables.RootSource(tablestest.Root(t, nil)), nil)
+	eng, err := tables.Open(t.Context(), kernel.RootSource(tablestest.Root(t, nil)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

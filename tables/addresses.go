@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"netsql/tables/kernel"
 	"strconv"
 
 	"github.com/jsimonetti/rtnetlink/v2"
@@ -34,7 +35,7 @@ var Addresses = &Dataset{
 	Doc:     "one row per IPv4 and IPv6 address of an interface of this namespace (ip addr); from files IPv6 only",
 	Sources: []string{"rtnetlink RTM_GETADDR", "/proc/net/if_inet6 (IPv6 only: IPv4 addresses need netlink)"},
 	Columns: addressColumns,
-	Collect: func(c *Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]Row, error) {
 		return fromNetlinkOrFiles(c, "addresses", "/proc/net/if_inet6 (IPv6 only; IPv4 addresses need netlink and are missing)",
 			addressesFromNetlink, addressesFromFiles)
 	},
@@ -79,7 +80,7 @@ func lifetime(seconds uint32) any {
 	return int64(seconds)
 }
 
-func addressesFromNetlink(c *Collector) ([]Row, error) {
+func addressesFromNetlink(c *kernel.Collector) ([]Row, error) {
 	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.AddressMessage, error) { return conn.Address.List() })
 	if err != nil {
 		return nil, err
@@ -126,15 +127,15 @@ func addressesFromNetlink(c *Collector) ([]Row, error) {
 // netlink's RT_SCOPE_* values get.
 var ipv6ScopeNames = map[uint8]string{0x00: "global", 0x10: "host", 0x20: "link", 0x40: "site"}
 
-func addressesFromFiles(c *Collector) ([]Row, error) {
-	path := c.src.procPath("net", "if_inet6")
-	data, ok, err := c.src.readOptional(path)
+func addressesFromFiles(c *kernel.Collector) ([]Row, error) {
+	path := c.Source().ProcPath("net", "if_inet6")
+	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err
 	}
 	addrs, err := parseIfInet6(data)
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, kernel.FileError(path, err)
 	}
 	rows := make([]Row, 0, len(addrs))
 	for _, a := range addrs {

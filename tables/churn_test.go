@@ -5,6 +5,7 @@ package tables
 import (
 	"context"
 	"net"
+	"netsql/tables/kernel"
 	"os"
 	"os/exec"
 	"sync"
@@ -88,7 +89,7 @@ func TestChurnQueriesKeepAnswering(t *testing.T) {
 	}
 	defer ln.Close()
 
-	e, err := Open(context.Background(), LiveSource(), nil)
+	e, err := Open(context.Background(), kernel.LiveSource(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"context"
+	"netsql/tables/kernel"
 	"testing"
 )
 
@@ -9,11 +10,11 @@ import (
 // of a tree without ns/net stores nil, and a second read in the same
 // statement panicked).
 func TestMemoizeKeepsNil(t *testing.T) {
-	c := newCollector(context.Background(), RootSource(t.TempDir()))
+	c := kernel.NewCollector(context.Background(), kernel.RootSource(t.TempDir()))
 	calls := 0
 	compute := func() (any, error) { calls++; return nil, nil }
 	for range 2 {
-		v, err := memoize(c, "nothing", compute)
+		v, err := kernel.Memoize(c, "nothing", compute)
 		if v != nil || err != nil {
 			t.Fatalf("memoize = %v, %v; want nil, nil", v, err)
 		}

@@ -2,12 +2,15 @@
 
 package tables
 
-import "testing"
+import (
+	"netsql/tables/kernel"
+	"testing"
+)
 
 // Every dataset of this host, tcp_info included (the fixture has none),
 // holds values of its columns' declared types.
 func TestRowsMatchDeclarationsLive(t *testing.T) {
-	e := openFixture(t, LiveSource())
+	e := openFixture(t, kernel.LiveSource())
 	if n := checkRowsMatchDeclarations(t, e); n < 100 {
 		t.Errorf("only %d rows checked", n)
 	}

@@ -3,6 +3,7 @@ package tables
 import (
 	"context"
 	"fmt"
+	"netsql/tables/kernel"
 	"testing"
 )
 
@@ -42,7 +43,7 @@ func checkRowsMatchDeclarations(t *testing.T, e *Engine) (checked int) {
 }
 
 func TestRowsMatchDeclarationsFixture(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	if n := checkRowsMatchDeclarations(t, e); n < 100 {
 		t.Errorf("only %d rows checked", n)
 	}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"io/fs"
 	"net/netip"
+	"netsql/tables/kernel"
 )
 
 // WarnConntrackDenied is counted when /proc/net/nf_conntrack cannot be read
@@ -91,9 +92,9 @@ type conntrackEntry struct {
 	Zone      int64
 }
 
-func collectConntrack(c *Collector) ([]Row, error) {
-	path := c.src.procPath("net", "nf_conntrack")
-	data, ok, err := c.src.readOptional(path)
+func collectConntrack(c *kernel.Collector) ([]Row, error) {
+	path := c.Source().ProcPath("net", "nf_conntrack")
+	data, ok, err := c.Source().ReadOptional(path)
 	if errors.Is(err, fs.ErrPermission) {
 		c.Notice(WarnConntrackDenied)
 		return nil, nil
@@ -103,7 +104,7 @@ func collectConntrack(c *Collector) ([]Row, error) {
 	}
 	entries, err := parseConntrack(data)
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, kernel.FileError(path, err)
 	}
 	rows := make([]Row, len(entries))
 	for i, e := range entries {
@@ -169,19 +170,19 @@ func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) 
 	e := conntrackEntry{Timeout: conntrackAbsent, Mark: conntrackAbsent, Zone: conntrackAbsent,
 		Orig: newConntrackTuple(), Reply: newConntrackTuple()}
 	if len(fields) < 4 {
-		return e, lineErrorf(lineNum, "%d fields, want family, number, protocol, number and tuples", len(fields))
+		return e, kernel.LineErrorf(lineNum, "%d fields, want family, number, protocol, number and tuples", len(fields))
 	}
 	e.Family = string(fields[0])
 	if f, ok := conntrackFamilies[e.Family]; ok {
 		e.Family = f
 	}
 	if _, ok := procnetDec(fields[1], 16); !ok {
-		return e, lineErrorf(lineNum, "family number %q", procnetClip(fields[1]))
+		return e, kernel.LineErrorf(lineNum, "family number %q", procnetClip(fields[1]))
 	}
 	e.Proto = string(fields[2])
 	protoNum, ok := procnetDec(fields[3], 8)
 	if !ok {
-		return e, lineErrorf(lineNum, "protocol number %q", procnetClip(fields[3]))
+		return e, kernel.LineErrorf(lineNum, "protocol number %q", procnetClip(fields[3]))
 	}
 	e.ProtoNum = int64(protoNum)
 	rest := fields[4:]
@@ -220,10 +221,10 @@ func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) 
 		}
 		key, value, found := bytes.Cut(field, []byte("="))
 		if !found {
-			return e, lineErrorf(lineNum, "field %q is not key=value", procnetClip(field))
+			return e, kernel.LineErrorf(lineNum, "field %q is not key=value", procnetClip(field))
 		}
 		if tuples == 0 && string(key) != "src" && conntrackTupleKeys[string(key)] {
-			return e, lineErrorf(lineNum, "%s= before the first src=", procnetClip(key))
+			return e, kernel.LineErrorf(lineNum, "%s= before the first src=", procnetClip(key))
 		}
 		var target *int64
 		switch string(key) {
@@ -231,12 +232,12 @@ func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) 
 			if string(key) == "src" {
 				tuples++
 				if tuples > 2 {
-					return e, lineErrorf(lineNum, "more than two tuples")
+					return e, kernel.LineErrorf(lineNum, "more than two tuples")
 				}
 			}
 			addr, err := netip.ParseAddr(string(value))
 			if err != nil || addr.Zone() != "" {
-				return e, lineErrorf(lineNum, "%s address %q", key, procnetClip(value))
+				return e, kernel.LineErrorf(lineNum, "%s address %q", key, procnetClip(value))
 			}
 			if string(key) == "src" {
 				tuple().Src = addr
@@ -267,12 +268,12 @@ func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) 
 		}
 		n, ok := procnetDec(value, 63)
 		if !ok {
-			return e, lineErrorf(lineNum, "%s %q", key, procnetClip(value))
+			return e, kernel.LineErrorf(lineNum, "%s %q", key, procnetClip(value))
 		}
 		*target = int64(n)
 	}
 	if tuples != 2 || !e.Orig.Dst.IsValid() || !e.Reply.Dst.IsValid() {
-		return e, lineErrorf(lineNum, "want an original and a reply tuple, each with src= and dst=")
+		return e, kernel.LineErrorf(lineNum, "want an original and a reply tuple, each with src= and dst=")
 	}
 	return e, nil
 }

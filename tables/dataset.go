@@ -16,6 +16,7 @@ package tables
 
 import (
 	"fmt"
+	"netsql/tables/kernel"
 	"regexp"
 	"strings"
 )
@@ -66,7 +67,7 @@ type Key struct {
 	// Collect returns the rows whose Column equals value. The value has been
 	// converted by the column's affinity (int64 for INTEGER, string for TEXT).
 	// Needed when the key is Stable or the dataset has no Narrow.
-	Collect func(c *Collector, value any) ([]Row, error)
+	Collect func(c *kernel.Collector, value any) ([]Row, error)
 	// Stable says a row's value in Column never changes while the thing it
 	// describes lives (a pid, a socket's protocol), so reads narrowed on
 	// different values never share or trade a row, and may be made one
@@ -91,7 +92,7 @@ type Dataset struct {
 	Columns []Column
 	// Collect returns every row. Columns of a Group are left nil; Fill
 	// computes them when needed.
-	Collect func(c *Collector) ([]Row, error)
+	Collect func(c *kernel.Collector) ([]Row, error)
 	// Keys lists the columns whose equality narrows the collection.
 	Keys []Key
 	// Narrow, when set, collects in one read the rows matching any of the
@@ -100,14 +101,14 @@ type Dataset struct {
 	// Rows beyond them are allowed: SQLite re-checks every row. Required
 	// when a dataset has more than one key; without it a conjunction names
 	// one key, read through that key's Collect.
-	Narrow func(c *Collector, any [][]KeyValue) ([]Row, error)
+	Narrow func(c *kernel.Collector, any [][]KeyValue) ([]Row, error)
 	// Fill computes the columns of one group for the given rows, in place.
-	Fill map[string]func(c *Collector, columns []int, rows []Row) error
+	Fill map[string]func(c *kernel.Collector, columns []int, rows []Row) error
 	// Prefetch, when set for a group, is called before a collection whose
 	// rows a scan will fill with that group, so slow Fill work (the owner
 	// walk) can start in the background and overlap the collection. It
 	// must be cheap to call again within a statement.
-	Prefetch map[string]func(c *Collector)
+	Prefetch map[string]func(c *kernel.Collector)
 	// EstimatedRows is a typical size, told to the query planner.
 	EstimatedRows int64
 }

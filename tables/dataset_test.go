@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"netsql/tables/kernel"
 	"strings"
 	"testing"
 )
@@ -48,7 +49,7 @@ func TestValidateRejectsBadDeclarations(t *testing.T) {
 	good := func() *Dataset {
 		return &Dataset{Name: "things", Doc: "things", Sources: []string{"x"},
 			Columns: []Column{{Name: "a", Type: Integer, Doc: "a"}},
-			Collect: func(*Collector) ([]Row, error) { return nil, nil }}
+			Collect: func(*kernel.Collector) ([]Row, error) { return nil, nil }}
 	}
 	if err := good().Validate(); err != nil {
 		t.Fatalf("a good declaration fails: %v", err)
@@ -69,7 +70,7 @@ func TestValidateRejectsBadDeclarations(t *testing.T) {
 	}
 	for name, mutate := range cases {
 		d := good()
-		d.Keys = []Key{{Column: "a", Collect: func(*Collector, any) ([]Row, error) { return nil, nil }}}
+		d.Keys = []Key{{Column: "a", Collect: func(*kernel.Collector, any) ([]Row, error) { return nil, nil }}}
 		mutate(d)
 		if err := d.Validate(); err == nil {
 			t.Errorf("%s: Validate accepted it", name)

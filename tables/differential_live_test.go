@@ -6,6 +6,7 @@ import (
 	"context"
 	"testing"
 
+	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
 
@@ -18,7 +19,7 @@ const liveCopyRows = 400
 // at one fixed moment; each dataset is sampled to liveCopyRows rows.
 func TestDifferentialLiveCopy(t *testing.T) {
 	tablestest.RequireRoot(t)
-	live := openFixture(t, LiveSource())
+	live := openFixture(t, kernel.LiveSource())
 	var replayed []*Dataset
 	for _, d := range live.Datasets() {
 		_, rows, _, err := live.Query(context.Background(), "SELECT * FROM "+d.Name)
@@ -36,7 +37,7 @@ func TestDifferentialLiveCopy(t *testing.T) {
 		}
 		replayed = append(replayed, replayDataset(d, captured))
 	}
-	e, err := Open(context.Background(), RootSource(t.TempDir()), replayed)
+	e, err := Open(context.Background(), kernel.RootSource(t.TempDir()), replayed)
 	if err != nil {
 		t.Fatal(err)
 	}

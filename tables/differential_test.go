@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"netsql/tables/kernel"
 	"os"
 	"slices"
 	"strconv"
@@ -295,7 +296,7 @@ func runDifferential(t *testing.T, e *Engine, tables []diffTable, n int, seed ui
 }
 
 func TestDifferentialFixture(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	tables := copyToReference(t, e)
 	if len(tables) < 8 {
 		t.Fatalf("only %d datasets have rows in the fixture", len(tables))
@@ -328,24 +329,24 @@ func replayDataset(d *Dataset, rows []Row) *Dataset {
 		}
 		return true
 	}
-	r.Collect = func(*Collector) ([]Row, error) { return clone(func(Row) bool { return true }), nil }
+	r.Collect = func(*kernel.Collector) ([]Row, error) { return clone(func(Row) bool { return true }), nil }
 	r.Keys = slices.Clone(d.Keys)
 	for i := range r.Keys {
 		column := r.Keys[i].Column
-		r.Keys[i].Collect = func(_ *Collector, v any) ([]Row, error) {
+		r.Keys[i].Collect = func(_ *kernel.Collector, v any) ([]Row, error) {
 			return clone(func(row Row) bool { return matches(row, []KeyValue{{Column: column, Value: v}}) }), nil
 		}
 	}
 	if d.Narrow != nil {
-		r.Narrow = func(_ *Collector, any [][]KeyValue) ([]Row, error) {
+		r.Narrow = func(_ *kernel.Collector, any [][]KeyValue) ([]Row, error) {
 			return clone(func(row Row) bool {
 				return slices.ContainsFunc(any, func(conj []KeyValue) bool { return matches(row, conj) })
 			}), nil
 		}
 	}
-	r.Fill = map[string]func(*Collector, []int, []Row) error{}
+	r.Fill = map[string]func(*kernel.Collector, []int, []Row) error{}
 	for g := range d.Fill {
-		r.Fill[g] = func(*Collector, []int, []Row) error { return nil } // captured rows hold every column
+		r.Fill[g] = func(*kernel.Collector, []int, []Row) error { return nil } // captured rows hold every column
 	}
 	r.Prefetch = nil
 	return &r

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"netsql/tables/kernel"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,7 +72,7 @@ type Engine struct {
 	id       string
 	db       *sql.DB
 	conn     *sql.Conn
-	src      *Source
+	src      *kernel.Source
 	datasets []*Dataset
 
 	mu       sync.Mutex
@@ -96,7 +97,7 @@ type seenStats struct {
 
 // Open creates an engine reading from src and declaring datasets (tables.All
 // when nil).
-func Open(ctx context.Context, src *Source, datasets []*Dataset) (*Engine, error) {
+func Open(ctx context.Context, src *kernel.Source, datasets []*Dataset) (*Engine, error) {
 	if datasets == nil {
 		datasets = All
 	}
@@ -257,7 +258,7 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 		e.snap = newSnapshot(ctx, e.src)
 	}
 	snap := e.snap
-	snap.col.ctx = ctx
+	snap.col.SetContext(ctx)
 	e.denied = ""
 	keep := e.keepSnap
 	e.mu.Unlock()
@@ -288,7 +289,7 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 
 	e.mu.Lock()
 	warnings := snap.col.Warnings()
-	clear(snap.col.warnings)
+	snap.col.ClearWarnings()
 	if !e.keepSnap {
 		e.snap = nil
 	}

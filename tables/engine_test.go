@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"netsql/tables/kernel"
 	"slices"
 	"strings"
 	"testing"
@@ -35,7 +36,7 @@ func (s *synthetic) dataset() *Dataset {
 			{Name: "label", Type: Text, Doc: "Item-N"},
 			{Name: "extra", Type: Integer, Doc: "filled on demand", Group: "extra"},
 		},
-		Collect: func(c *Collector) ([]Row, error) {
+		Collect: func(c *kernel.Collector) ([]Row, error) {
 			if s.err != nil {
 				return nil, s.err
 			}
@@ -45,7 +46,7 @@ func (s *synthetic) dataset() *Dataset {
 			}
 			return rows, nil
 		},
-		Keys: []Key{{Column: "id", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+		Keys: []Key{{Column: "id", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
 			s.narrowed = append(s.narrowed, v)
 			id := int(v.(int64))
 			if id < 0 || id >= s.n {
@@ -53,7 +54,7 @@ func (s *synthetic) dataset() *Dataset {
 			}
 			return []Row{row(id)}, nil
 		}}},
-		Fill: map[string]func(*Collector, []int, []Row) error{"extra": func(c *Collector, cols []int, rows []Row) error {
+		Fill: map[string]func(*kernel.Collector, []int, []Row) error{"extra": func(c *kernel.Collector, cols []int, rows []Row) error {
 			for _, r := range rows {
 				r[cols[0]] = r[0].(int64) + 1000
 			}
@@ -69,7 +70,7 @@ func openSynthetic(t *testing.T, sets ...*synthetic) *Engine {
 	for _, s := range sets {
 		ds = append(ds, s.dataset())
 	}
-	e, err := Open(context.Background(), RootSource(t.TempDir()), ds)
+	e, err := Open(context.Background(), kernel.RootSource(t.TempDir()), ds)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -369,18 +370,18 @@ func (s *twoKeys) dataset() *Dataset {
 			{Name: "bucket", Type: Integer, Doc: "id mod 7, not a key"},
 			{Name: "extra", Type: Integer, Doc: "filled on demand", Group: "extra"},
 		},
-		Collect: func(*Collector) ([]Row, error) { return where(nil), nil },
+		Collect: func(*kernel.Collector) ([]Row, error) { return where(nil), nil },
 		Keys: []Key{
-			{Column: "id", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+			{Column: "id", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
 				s.single = append(s.single, v)
 				return where([]KeyValue{{Column: "id", Value: v}}), nil
 			}},
-			{Column: "kind", Collect: func(c *Collector, v any) ([]Row, error) {
+			{Column: "kind", Collect: func(c *kernel.Collector, v any) ([]Row, error) {
 				s.single = append(s.single, v)
 				return where([]KeyValue{{Column: "kind", Value: v}}), nil
 			}},
 		},
-		Narrow: func(c *Collector, any [][]KeyValue) ([]Row, error) {
+		Narrow: func(c *kernel.Collector, any [][]KeyValue) ([]Row, error) {
 			s.combined = append(s.combined, any...)
 			var rows []Row
 			for _, eq := range any {
@@ -388,13 +389,13 @@ func (s *twoKeys) dataset() *Dataset {
 			}
 			return rows, nil
 		},
-		Fill: map[string]func(*Collector, []int, []Row) error{"extra": func(c *Collector, cols []int, rows []Row) error {
+		Fill: map[string]func(*kernel.Collector, []int, []Row) error{"extra": func(c *kernel.Collector, cols []int, rows []Row) error {
 			for _, r := range rows {
 				r[cols[0]] = r[0].(int64) * 10
 			}
 			return nil
 		}},
-		Prefetch:      map[string]func(*Collector){"extra": func(*Collector) { s.prefetch++ }},
+		Prefetch:      map[string]func(*kernel.Collector){"extra": func(*kernel.Collector) { s.prefetch++ }},
 		EstimatedRows: int64(s.n),
 	}
 }
@@ -405,7 +406,7 @@ func (s *twoKeys) dataset() *Dataset {
 // statement read whole.
 func TestEngineNarrowTwoKeys(t *testing.T) {
 	s := &twoKeys{n: 100}
-	e, err := Open(context.Background(), RootSource(t.TempDir()), []*Dataset{s.dataset()})
+	e, err := Open(context.Background(), kernel.RootSource(t.TempDir()), []*Dataset{s.dataset()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +502,7 @@ func TestEngineNarrowTwoKeys(t *testing.T) {
 // then.
 func TestEnginePrefetchBeforeCollectingFilledRows(t *testing.T) {
 	s := &twoKeys{n: 10}
-	e, err := Open(context.Background(), RootSource(t.TempDir()), []*Dataset{s.dataset()})
+	e, err := Open(context.Background(), kernel.RootSource(t.TempDir()), []*Dataset{s.dataset()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -527,7 +528,7 @@ func TestValidateNarrowAndPrefetch(t *testing.T) {
 		t.Error("two keys without a Narrow were accepted")
 	}
 	bad := (&twoKeys{n: 1}).dataset()
-	bad.Prefetch = map[string]func(*Collector){"nothing": func(*Collector) {}}
+	bad.Prefetch = map[string]func(*kernel.Collector){"nothing": func(*kernel.Collector) {}}
 	if err := bad.Validate(); err == nil {
 		t.Error("a Prefetch for a group without Fill was accepted")
 	}

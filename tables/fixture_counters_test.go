@@ -2,6 +2,7 @@ package tables
 
 import (
 	"context"
+	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // services: real SQL through the engine over tables/testdata/root.
 
 func TestFixtureSNMP(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	rows := query(t, e, "SELECT protocol, count(*), sum(value) FROM snmp GROUP BY protocol ORDER BY protocol")
 	want := [][]any{
 		{"Icmp", int64(29), int64(12 + 9 + 3 + 12 + 9 + 3)},
@@ -49,7 +50,7 @@ func TestFixtureSNMP(t *testing.T) {
 }
 
 func TestFixtureSockstat(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	// ss -s's "TCP: N (estab E, closed C, orphaned O, timewait W)" line.
 	rows := query(t, e, `SELECT
 		(SELECT value FROM sockstat WHERE protocol = 'sockets' AND name = 'used'),
@@ -67,7 +68,7 @@ func TestFixtureSockstat(t *testing.T) {
 
 func TestFixtureMulticast(t *testing.T) {
 	skipUnlessLittleEndian(t)
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	rows := query(t, e, `SELECT interface, ifindex, family, group_addr, users, querier, reporter, timer_ms, global_use
 		FROM multicast ORDER BY family, ifindex, group_addr`)
 	N := any(nil)
@@ -94,7 +95,7 @@ func TestFixtureMulticast(t *testing.T) {
 }
 
 func TestFixtureConntrack(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	rows := query(t, e, `SELECT family, proto, proto_num, state, src_addr, src_port, dst_addr, dst_port,
 		reply_src_addr, reply_src_port, reply_dst_addr, reply_dst_port, mark, zone, timeout,
 		packets, bytes, reply_packets, reply_bytes, assured, unreplied, offloaded, icmp_type, icmp_code, icmp_id
@@ -122,7 +123,7 @@ func TestFixtureConntrack(t *testing.T) {
 }
 
 func TestFixtureSysctls(t *testing.T) {
-	src := RootSource(fixtureRoot(t, nil))
+	src := kernel.RootSource(fixtureRoot(t, nil))
 	reads := countReads(src)
 	e := openFixture(t, src)
 	rows := query(t, e, "SELECT name, value FROM sysctls ORDER BY name")
@@ -173,7 +174,7 @@ func TestFixtureSysctls(t *testing.T) {
 }
 
 func TestFixtureServices(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	rows := query(t, e, "SELECT name, port, proto, aliases FROM services WHERE port IN (80, 443, 8080) ORDER BY port, proto")
 	want := [][]any{
 		{"http", int64(80), "tcp", "www"},
@@ -202,7 +203,7 @@ func TestFixtureCountersMissingFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e := openFixture(t, RootSource(root))
+	e := openFixture(t, kernel.RootSource(root))
 	rows := query(t, e, `SELECT (SELECT count(*) FROM conntrack), (SELECT count(*) FROM services), (SELECT count(*) FROM sysctls),
 		(SELECT count(*) FROM snmp WHERE protocol LIKE '%6'), (SELECT count(*) FROM snmp),
 		(SELECT count(*) FROM sockstat WHERE protocol LIKE '%6'), (SELECT count(*) FROM multicast WHERE family = 'inet6')`)
@@ -225,7 +226,7 @@ func TestFixtureCountersMalformed(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	e := openFixture(t, RootSource(root))
+	e := openFixture(t, kernel.RootSource(root))
 	for table, want := range map[string]string{
 		"snmp":      "proc/net/netstat line 4: malformed IpExt: 2 names on line 3 but 1 values",
 		"sockstat":  "proc/net/sockstat line 2: malformed TCP: 1 fields",

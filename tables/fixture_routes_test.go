@@ -2,6 +2,7 @@ package tables
 
 import (
 	"context"
+	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,9 +19,9 @@ var rtnlDatasets = []*Dataset{Routes, Interfaces, Addresses, Neighbors}
 
 // openRtnlFixture opens an engine with the rtnetlink datasets over a copy
 // of the fixture tree; extra adds symlinks (path -> target).
-func openRtnlFixture(t *testing.T, extra map[string]string) (*Engine, *Source) {
+func openRtnlFixture(t *testing.T, extra map[string]string) (*Engine, *kernel.Source) {
 	t.Helper()
-	src := RootSource(fixtureRoot(t, extra))
+	src := kernel.RootSource(fixtureRoot(t, extra))
 	e, err := Open(context.Background(), src, rtnlDatasets)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +82,7 @@ func TestRouteTableNames(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "etc", "iproute2", "rt_tables.d", "README"), []byte("300 readme\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := newCollector(context.Background(), RootSource(root))
+	c := kernel.NewCollector(context.Background(), kernel.RootSource(root))
 	got := routeTableNames(c)
 	want := map[uint32]string{253: "default", 254: "main", 255: "local", 0: "unspec", 100: "vpn", 128: "mgmt", 200: "lab"}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -92,7 +93,7 @@ func TestRouteTableNames(t *testing.T) {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 	// Without an etc tree only the kernel's names are known.
-	c = newCollector(context.Background(), RootSource(t.TempDir()))
+	c = kernel.NewCollector(context.Background(), kernel.RootSource(t.TempDir()))
 	want = map[uint32]string{253: "default", 254: "main", 255: "local"}
 	if diff := cmp.Diff(want, routeTableNames(c)); diff != "" {
 		t.Errorf("table names without etc (-want +got):\n%s", diff)
@@ -143,12 +144,12 @@ func TestRtnlRefusedFallsBackToFiles(t *testing.T) {
 	skipUnlessLittleEndian(t)
 	defer swapDial(func() (*rtnetlink.Conn, error) { return nil, unix.EPERM })()
 	root := fixtureRoot(t, map[string]string{"sys/class/net/veth0/master": "../br0"})
-	fromFiles, err := Open(context.Background(), RootSource(root), rtnlDatasets)
+	fromFiles, err := Open(context.Background(), kernel.RootSource(root), rtnlDatasets)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer fromFiles.Close()
-	live := RootSource(root)
+	live := kernel.RootSource(root)
 	live.Live = true
 	refused, err := Open(context.Background(), live, rtnlDatasets)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
 
@@ -18,7 +19,7 @@ func fixtureRoot(t testing.TB, extra map[string]string) string {
 	return tablestest.Root(t, extra)
 }
 
-func openFixture(t *testing.T, src *Source) *Engine {
+func openFixture(t *testing.T, src *kernel.Source) *Engine {
 	t.Helper()
 	e, err := Open(context.Background(), src, nil)
 	if err != nil {
@@ -29,7 +30,7 @@ func openFixture(t *testing.T, src *Source) *Engine {
 }
 
 func TestFixtureSockets(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	rows := query(t, e, `SELECT proto, family, type, local_addr, local_port, remote_addr, remote_port, state,
 		recv_q, send_q, uid, user, inode, netns, pid, process, timer, timer_ms, retransmits, path, drops
 		FROM sockets ORDER BY proto, inode`)
@@ -61,7 +62,7 @@ func TestFixtureSockets(t *testing.T) {
 }
 
 func TestFixtureProcesses(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	rows := query(t, e, `SELECT pid, ppid, name, cmdline, exe, state, uid, euid, user, threads, start_time, netns, cgroup
 		FROM processes ORDER BY pid`)
 	want := [][]any{
@@ -76,7 +77,7 @@ func TestFixtureProcesses(t *testing.T) {
 }
 
 func TestFixtureProcessSockets(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	rows := query(t, e, `SELECT pid, fd, inode, netns FROM process_sockets ORDER BY pid, fd`)
 	ns, other := int64(4026531840), int64(4026532000)
 	want := [][]any{
@@ -99,7 +100,7 @@ func TestFixtureProcessSockets(t *testing.T) {
 
 // countReads records the paths under the proc root that datasets read,
 // relative to it; reads() returns and forgets them, sorted.
-func countReads(src *Source) (reads func() []string) {
+func countReads(src *kernel.Source) (reads func() []string) {
 	var mu []string
 	src.OnRead = func(path string) {
 		if strings.HasPrefix(path, src.Proc) {
@@ -115,7 +116,7 @@ func countReads(src *Source) (reads func() []string) {
 }
 
 func TestFixtureNarrowedReads(t *testing.T) {
-	src := RootSource(fixtureRoot(t, nil))
+	src := kernel.RootSource(fixtureRoot(t, nil))
 	reads := countReads(src)
 	e := openFixture(t, src)
 
@@ -162,7 +163,7 @@ func TestFixtureNarrowedReads(t *testing.T) {
 }
 
 func TestFixtureOwnersOnlyWhenUsed(t *testing.T) {
-	src := RootSource(fixtureRoot(t, nil))
+	src := kernel.RootSource(fixtureRoot(t, nil))
 	reads := countReads(src)
 	e := openFixture(t, src)
 	query(t, e, "SELECT proto, local_port, state FROM sockets")
@@ -196,7 +197,7 @@ func TestFixtureMalformedFileNamesFileAndLine(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "proc/net/tcp"), []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e := openFixture(t, RootSource(root))
+	e := openFixture(t, kernel.RootSource(root))
 	_, _, _, err := e.Query(context.Background(), "SELECT * FROM sockets")
 	if err == nil {
 		t.Fatal("a malformed /proc/net/tcp gave no error")
@@ -219,7 +220,7 @@ func TestFixtureVanishedAndUnreadableProcesses(t *testing.T) {
 		// 3000 is listed but its files are gone: it exited mid-scan.
 		"proc/3000/ns/net": "net:[4026531840]",
 	})
-	e := openFixture(t, RootSource(root))
+	e := openFixture(t, kernel.RootSource(root))
 	_, rows, warnings, err := e.Query(context.Background(), "SELECT pid FROM processes ORDER BY pid")
 	if err != nil {
 		t.Fatal(err)
@@ -227,7 +228,7 @@ func TestFixtureVanishedAndUnreadableProcesses(t *testing.T) {
 	if len(rows) != 4 {
 		t.Errorf("rows = %v, want the 4 readable processes", rows)
 	}
-	if diff := cmp.Diff([]string{"warning: 1 " + WarnProcessVanished}, warnings); diff != "" {
+	if diff := cmp.Diff([]string{"warning: 1 " + kernel.WarnProcessVanished}, warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 	_, rows, warnings, err = e.Query(context.Background(), "SELECT count(pid) FROM sockets")
@@ -241,7 +242,7 @@ func TestFixtureVanishedAndUnreadableProcesses(t *testing.T) {
 
 func TestRootSourceNeverReadsHostEtc(t *testing.T) {
 	root := fixtureRoot(t, nil)
-	src := RootSource(root)
+	src := kernel.RootSource(root)
 	var outside []string
 	src.OnRead = func(path string) {
 		if !strings.HasPrefix(path, root) {

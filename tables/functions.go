@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"netsql/tables/kernel"
 	"strconv"
 	"strings"
 	"sync"
@@ -157,7 +158,7 @@ func sqlIPFamily(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, 
 }
 
 // runningCollector is the collector of the statement being run.
-func runningCollector(fn string) (*Collector, error) {
+func runningCollector(fn string) (*kernel.Collector, error) {
 	e := running.engine
 	if e == nil || e.snap == nil {
 		return nil, fmt.Errorf("%s: called outside a netsql statement", fn)
@@ -213,10 +214,10 @@ type serviceKey struct {
 }
 
 // serviceNames reads etc/services once per statement: "name port/proto aliases".
-func serviceNames(c *Collector) map[serviceKey]string {
-	m, _ := memoize(c, "service-names", func() (map[serviceKey]string, error) {
+func serviceNames(c *kernel.Collector) map[serviceKey]string {
+	m, _ := kernel.Memoize(c, "service-names", func() (map[serviceKey]string, error) {
 		m := map[serviceKey]string{}
-		data, _, err := c.src.readOptional(c.src.etcPath("services"))
+		data, _, err := c.Source().ReadOptional(c.Source().EtcPath("services"))
 		if err != nil {
 			return m, nil
 		}
@@ -244,15 +245,15 @@ func sqlResolve(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, e
 	if err != nil {
 		return nil, err
 	}
-	cache, _ := memoize(c, "resolve-cache", func() (map[netip.Addr]any, error) { return map[netip.Addr]any{}, nil })
+	cache, _ := kernel.Memoize(c, "resolve-cache", func() (map[netip.Addr]any, error) { return map[netip.Addr]any{}, nil })
 	if name, ok := cache[addr]; ok {
 		return name, nil
 	}
-	resolver := c.src.Resolver
+	resolver := c.Source().Resolver
 	if resolver == nil {
 		resolver = net.DefaultResolver
 	}
-	ctx, cancel := context.WithTimeout(c.ctx, resolveTimeout)
+	ctx, cancel := context.WithTimeout(c.Context(), resolveTimeout)
 	defer cancel()
 	var name any
 	names, err := resolver.LookupAddr(ctx, addr.String())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
+	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strings"
@@ -24,7 +25,7 @@ func openWithServices(t *testing.T) *Engine {
 	if err := os.WriteFile(filepath.Join(root, "etc", "services"), []byte(services), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, err := Open(context.Background(), RootSource(root), []*Dataset{})
+	e, err := Open(context.Background(), kernel.RootSource(root), []*Dataset{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -176,7 +177,7 @@ func stubAnswer(query []byte) []byte {
 
 func TestResolveUsesResolverAndCachesPerStatement(t *testing.T) {
 	resolver, questions := stubDNS(t)
-	src := RootSource(t.TempDir())
+	src := kernel.RootSource(t.TempDir())
 	src.Resolver = resolver
 	e, err := Open(context.Background(), src, []*Dataset{})
 	if err != nil {
@@ -203,7 +204,7 @@ func TestResolveTimesOutToNull(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	src := RootSource(t.TempDir())
+	src := kernel.RootSource(t.TempDir())
 	src.Resolver = &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
 		var d net.Dialer
 		return d.DialContext(ctx, "udp", conn.LocalAddr().String())

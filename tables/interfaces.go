@@ -3,6 +3,7 @@ package tables
 import (
 	"errors"
 	"io/fs"
+	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -42,7 +43,7 @@ var Interfaces = &Dataset{
 	Sources: []string{"rtnetlink RTM_GETLINK", "/proc/net/dev", "/sys/class/net/NAME/{ifindex,mtu,address,flags,operstate,carrier,speed,duplex,tx_queue_len,type,uevent,master}",
 		"/sys/class/net/NAME/statistics/*"},
 	Columns: interfaceColumns,
-	Collect: func(c *Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]Row, error) {
 		return fromNetlinkOrFiles(c, "interfaces", "/proc/net/dev and /sys/class/net", interfacesFromNetlink, interfacesFromFiles)
 	},
 	EstimatedRows: 10,
@@ -144,7 +145,7 @@ func linkTypeName(t uint32) string {
 	return strconv.FormatUint(uint64(t), 10)
 }
 
-func interfacesFromNetlink(c *Collector) ([]Row, error) {
+func interfacesFromNetlink(c *kernel.Collector) ([]Row, error) {
 	links, err := rtnlLinks(c)
 	if err != nil {
 		return nil, err
@@ -204,9 +205,9 @@ func interfacesFromNetlink(c *Collector) ([]Row, error) {
 	return rows, nil
 }
 
-func interfacesFromFiles(c *Collector) ([]Row, error) {
-	path := c.src.procPath("net", "dev")
-	data, ok, err := c.src.readOptional(path)
+func interfacesFromFiles(c *kernel.Collector) ([]Row, error) {
+	path := c.Source().ProcPath("net", "dev")
+	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil {
 		return nil, err
 	}
@@ -214,12 +215,12 @@ func interfacesFromFiles(c *Collector) ([]Row, error) {
 	fromDev := ok
 	if fromDev {
 		if devs, err = parseProcNetDev(data); err != nil {
-			return nil, fileError(path, err)
+			return nil, kernel.FileError(path, err)
 		}
 	} else {
 		// No /proc/net/dev in this tree: list /sys/class/net instead.
-		dir := sysNetPath(c.src)
-		c.src.note(dir)
+		dir := sysNetPath(c.Source())
+		c.Source().Note(dir)
 		entries, err := os.ReadDir(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
@@ -240,8 +241,8 @@ func interfacesFromFiles(c *Collector) ([]Row, error) {
 				}
 			}
 		}
-		masterLink := sysNetPath(c.src, d.Name, "master")
-		c.src.note(masterLink)
+		masterLink := sysNetPath(c.Source(), d.Name, "master")
+		c.Source().Note(masterLink)
 		if target, err := os.Readlink(masterLink); err == nil {
 			r[ifcMaster] = filepath.Base(target)
 		}
@@ -276,7 +277,7 @@ func interfacesFromFiles(c *Collector) ([]Row, error) {
 		}
 		r[ifcSpeed], r[ifcDuplex] = sysSpeedDuplex(c, d.Name)
 		r[ifcTxqueuelen] = sysInt(c, d.Name, "tx_queue_len")
-		statsDir := sysNetPath(c.src, d.Name, "statistics")
+		statsDir := sysNetPath(c.Source(), d.Name, "statistics")
 		if info, err := os.Stat(statsDir); err == nil && info.IsDir() {
 			for i, k := range interfaceCounters {
 				r[ifcCounters+i] = sysInt(c, d.Name, filepath.Join("statistics", k.name))
@@ -296,15 +297,15 @@ func interfacesFromFiles(c *Collector) ([]Row, error) {
 }
 
 // sysNetPath joins elements under the sys root's class/net.
-func sysNetPath(src *Source, elem ...string) string {
+func sysNetPath(src *kernel.Source, elem ...string) string {
 	return filepath.Join(append([]string{src.Sys, "class", "net"}, elem...)...)
 }
 
 // sysNetAttr reads /sys/class/net/DEV/ATTR, trimmed. ok is false when the
 // file is absent or the kernel refuses to read it (EINVAL for speed on lo,
 // carrier on a down link): a value the kernel will not give.
-func sysNetAttr(c *Collector, dev, attr string) (string, bool) {
-	data, err := c.src.readFile(sysNetPath(c.src, dev, attr))
+func sysNetAttr(c *kernel.Collector, dev, attr string) (string, bool) {
+	data, err := c.Source().ReadFile(sysNetPath(c.Source(), dev, attr))
 	if err != nil {
 		return "", false
 	}
@@ -313,7 +314,7 @@ func sysNetAttr(c *Collector, dev, attr string) (string, bool) {
 
 // sysInt reads a decimal attribute: an int64, or NULL when absent, refused
 // or not a number.
-func sysInt(c *Collector, dev, attr string) any {
+func sysInt(c *kernel.Collector, dev, attr string) any {
 	s, ok := sysNetAttr(c, dev, attr)
 	if !ok {
 		return nil
@@ -329,7 +330,7 @@ func sysInt(c *Collector, dev, attr string) any {
 }
 
 // sysSpeedDuplex reads ethtool's speed (Mbit/s; -1 means unknown) and duplex.
-func sysSpeedDuplex(c *Collector, dev string) (speed, duplex any) {
+func sysSpeedDuplex(c *kernel.Collector, dev string) (speed, duplex any) {
 	if v, ok := sysInt(c, dev, "speed").(int64); ok && v >= 0 && v != 0xffffffff {
 		speed = v
 	}
@@ -341,11 +342,11 @@ func sysSpeedDuplex(c *Collector, dev string) (speed, duplex any) {
 
 // sysIfindexes maps interface names to indexes from /sys/class/net, for
 // the file sources that name interfaces only.
-func sysIfindexes(c *Collector) map[string]int64 {
-	indexes, _ := memoize(c, "sys.ifindexes", func() (map[string]int64, error) {
+func sysIfindexes(c *kernel.Collector) map[string]int64 {
+	indexes, _ := kernel.Memoize(c, "sys.ifindexes", func() (map[string]int64, error) {
 		indexes := map[string]int64{}
-		dir := sysNetPath(c.src)
-		c.src.note(dir)
+		dir := sysNetPath(c.Source())
+		c.Source().Note(dir)
 		entries, _ := os.ReadDir(dir)
 		for _, e := range entries {
 			if i, ok := sysInt(c, e.Name(), "ifindex").(int64); ok {

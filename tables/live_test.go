@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"netsql/tables"
+	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
 
@@ -119,7 +120,7 @@ func TestLiveSocketsFindsOwnSockets(t *testing.T) {
 		own[i].fd, own[i].inode = socketFD(t, c)
 	}
 
-	e, err := tables.Open(ctx, tables.LiveSource(), nil)
+	e, err := tables.Open(ctx, kernel.LiveSource(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
 
@@ -68,7 +69,7 @@ func loopbackChurn(t *testing.T, workers int) (stop func() int64) {
 func TestLiveChurnOneMomentPerStatement(t *testing.T) {
 	tablestest.RequireRoot(t)
 	stop := loopbackChurn(t, 4)
-	e := openFixture(t, LiveSource())
+	e := openFixture(t, kernel.LiveSource())
 	invariants := []struct{ name, sql string }{
 		{"anti-join of established sockets with themselves",
 			`SELECT count(*) FROM sockets a WHERE a.state = 'ESTABLISHED'

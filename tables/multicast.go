@@ -10,6 +10,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"netsql/tables/kernel"
 	"strings"
 )
 
@@ -46,14 +47,14 @@ type multicastGroup struct {
 	GlobalUse int64 // dev_mcast only
 }
 
-func collectMulticast(c *Collector) ([]Row, error) {
+func collectMulticast(c *kernel.Collector) ([]Row, error) {
 	var rows []Row
 	for _, f := range []struct {
 		name  string
 		parse func([]byte) ([]multicastGroup, error)
 	}{{"igmp", parseIGMP}, {"igmp6", parseIGMP6}, {"dev_mcast", parseDevMcast}} {
-		path := c.src.procPath("net", f.name)
-		data, ok, err := c.src.readOptional(path)
+		path := c.Source().ProcPath("net", f.name)
+		data, ok, err := c.Source().ReadOptional(path)
 		if err != nil {
 			return nil, err
 		}
@@ -62,7 +63,7 @@ func collectMulticast(c *Collector) ([]Row, error) {
 		}
 		groups, err := f.parse(data)
 		if err != nil {
-			return nil, fileError(path, err)
+			return nil, kernel.FileError(path, err)
 		}
 		for _, g := range groups {
 			rows = append(rows, multicastRow(g))
@@ -127,29 +128,29 @@ func parseIGMP(data []byte) ([]multicastGroup, error) {
 			continue
 		}
 		if dev == nil {
-			return nil, lineErrorf(lines.num, "group line before any device line")
+			return nil, kernel.LineErrorf(lines.num, "group line before any device line")
 		}
 		fields := bytes.Fields(line)
 		if len(fields) < 4 {
-			return nil, lineErrorf(lines.num, "group line has %d fields, want 4", len(fields))
+			return nil, kernel.LineErrorf(lines.num, "group line has %d fields, want 4", len(fields))
 		}
 		word, ok := procnetHex(fields[0], 32)
 		if !ok || len(fields[0]) != 8 {
-			return nil, lineErrorf(lines.num, "group %q", procnetClip(fields[0]))
+			return nil, kernel.LineErrorf(lines.num, "group %q", procnetClip(fields[0]))
 		}
 		var raw [4]byte
 		binary.NativeEndian.PutUint32(raw[:], uint32(word))
 		users, ok := procnetInt(fields[1], 32)
 		if !ok {
-			return nil, lineErrorf(lines.num, "users %q", procnetClip(fields[1]))
+			return nil, kernel.LineErrorf(lines.num, "users %q", procnetClip(fields[1]))
 		}
 		running, expires, ok := procnetHexPair(fields[2], 8, 64)
 		if !ok || running > 1 {
-			return nil, lineErrorf(lines.num, "timer %q", procnetClip(fields[2]))
+			return nil, kernel.LineErrorf(lines.num, "timer %q", procnetClip(fields[2]))
 		}
 		reporter, ok := procnetDec(fields[3], 8)
 		if !ok || reporter > 1 {
-			return nil, lineErrorf(lines.num, "reporter %q", procnetClip(fields[3]))
+			return nil, kernel.LineErrorf(lines.num, "reporter %q", procnetClip(fields[3]))
 		}
 		g := *dev
 		g.Group = netip.AddrFrom4(raw).String()
@@ -169,22 +170,22 @@ func parseIGMPDevice(line []byte, lineNum int) (multicastGroup, error) {
 	d := multicastGroup{Family: "inet"}
 	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
-		return d, lineErrorf(lineNum, "device line without a colon: %q", procnetClip(line))
+		return d, kernel.LineErrorf(lineNum, "device line without a colon: %q", procnetClip(line))
 	}
 	head := bytes.Fields(line[:colon])
 	if len(head) != 2 {
-		return d, lineErrorf(lineNum, "device line %q, want index and name", procnetClip(line[:colon]))
+		return d, kernel.LineErrorf(lineNum, "device line %q, want index and name", procnetClip(line[:colon]))
 	}
 	ifindex, ok := procnetDec(head[0], 31)
 	if !ok {
-		return d, lineErrorf(lineNum, "ifindex %q", procnetClip(head[0]))
+		return d, kernel.LineErrorf(lineNum, "ifindex %q", procnetClip(head[0]))
 	}
 	tail := bytes.Fields(line[colon+1:])
 	if len(tail) != 2 {
-		return d, lineErrorf(lineNum, "device %s: %d fields after the colon, want count and querier", procnetClip(head[1]), len(tail))
+		return d, kernel.LineErrorf(lineNum, "device %s: %d fields after the colon, want count and querier", procnetClip(head[1]), len(tail))
 	}
 	if _, ok := procnetDec(tail[0], 32); !ok {
-		return d, lineErrorf(lineNum, "device %s: count %q", procnetClip(head[1]), procnetClip(tail[0]))
+		return d, kernel.LineErrorf(lineNum, "device %s: count %q", procnetClip(head[1]), procnetClip(tail[0]))
 	}
 	d.Ifindex, d.Interface, d.Querier = int64(ifindex), string(head[1]), string(tail[1])
 	return d, nil
@@ -200,27 +201,27 @@ func parseIGMP6(data []byte) ([]multicastGroup, error) {
 	var groups []multicastGroup
 	for num, fields := range procnetFieldLines(data) {
 		if len(fields) != 6 {
-			return nil, lineErrorf(num, "%d fields, want 6", len(fields))
+			return nil, kernel.LineErrorf(num, "%d fields, want 6", len(fields))
 		}
 		ifindex, ok := procnetDec(fields[0], 31)
 		if !ok {
-			return nil, lineErrorf(num, "ifindex %q", procnetClip(fields[0]))
+			return nil, kernel.LineErrorf(num, "ifindex %q", procnetClip(fields[0]))
 		}
 		group, ok := multicastIPv6(fields[2])
 		if !ok {
-			return nil, lineErrorf(num, "group %q", procnetClip(fields[2]))
+			return nil, kernel.LineErrorf(num, "group %q", procnetClip(fields[2]))
 		}
 		users, ok := procnetInt(fields[3], 32)
 		if !ok {
-			return nil, lineErrorf(num, "users %q", procnetClip(fields[3]))
+			return nil, kernel.LineErrorf(num, "users %q", procnetClip(fields[3]))
 		}
 		flags, ok := procnetHex(fields[4], 32)
 		if !ok {
-			return nil, lineErrorf(num, "flags %q", procnetClip(fields[4]))
+			return nil, kernel.LineErrorf(num, "flags %q", procnetClip(fields[4]))
 		}
 		ticks, ok := procnetInt(fields[5], 64)
 		if !ok {
-			return nil, lineErrorf(num, "timer %q", procnetClip(fields[5]))
+			return nil, kernel.LineErrorf(num, "timer %q", procnetClip(fields[5]))
 		}
 		g := multicastGroup{Ifindex: int64(ifindex), Interface: string(fields[1]), Family: "inet6",
 			Group: group.String(), Users: users, Reporter: flags&lastReporter != 0}
@@ -265,23 +266,23 @@ func parseDevMcast(data []byte) ([]multicastGroup, error) {
 	var groups []multicastGroup
 	for num, fields := range procnetFieldLines(data) {
 		if len(fields) != 5 {
-			return nil, lineErrorf(num, "%d fields, want 5", len(fields))
+			return nil, kernel.LineErrorf(num, "%d fields, want 5", len(fields))
 		}
 		ifindex, ok := procnetDec(fields[0], 31)
 		if !ok {
-			return nil, lineErrorf(num, "ifindex %q", procnetClip(fields[0]))
+			return nil, kernel.LineErrorf(num, "ifindex %q", procnetClip(fields[0]))
 		}
 		users, ok := procnetInt(fields[2], 32)
 		if !ok {
-			return nil, lineErrorf(num, "users %q", procnetClip(fields[2]))
+			return nil, kernel.LineErrorf(num, "users %q", procnetClip(fields[2]))
 		}
 		global, ok := procnetInt(fields[3], 32)
 		if !ok {
-			return nil, lineErrorf(num, "global use %q", procnetClip(fields[3]))
+			return nil, kernel.LineErrorf(num, "global use %q", procnetClip(fields[3]))
 		}
 		mac, ok := multicastHardwareAddr(fields[4])
 		if !ok {
-			return nil, lineErrorf(num, "address %q", procnetClip(fields[4]))
+			return nil, kernel.LineErrorf(num, "address %q", procnetClip(fields[4]))
 		}
 		groups = append(groups, multicastGroup{Ifindex: int64(ifindex), Interface: string(fields[1]), Family: "link",
 			Group: mac, Users: users, GlobalUse: global})

@@ -1,6 +1,8 @@
 package tables
 
 import (
+	"netsql/tables/kernel"
+
 	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
 )
@@ -27,7 +29,7 @@ var Neighbors = &Dataset{
 	Doc:     "one row per ARP or NDP neighbour cache entry of this namespace, every state (arp -n, ip neigh show nud all)",
 	Sources: []string{"rtnetlink RTM_GETNEIGH", "/proc/net/arp (IPv4 only)"},
 	Columns: neighborColumns,
-	Collect: func(c *Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]Row, error) {
 		return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
 	},
 	EstimatedRows: 10,
@@ -54,7 +56,7 @@ var neighborStates = []bitName{{0x01, "INCOMPLETE"}, {0x02, "REACHABLE"}, {0x04,
 var neighborFlags = []bitName{{0x80, "router"}, {0x08, "proxy"}, {0x10, "extern_learn"}, {0x20, "offload"},
 	{0x40, "sticky"}, {0x01, "use"}, {0x02, "self"}, {0x04, "master"}}
 
-func neighborsFromNetlink(c *Collector) ([]Row, error) {
+func neighborsFromNetlink(c *kernel.Collector) ([]Row, error) {
 	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.NeighMessage, error) { return conn.Neigh.List() })
 	if err != nil {
 		return nil, err
@@ -83,15 +85,15 @@ func neighborsFromNetlink(c *Collector) ([]Row, error) {
 	return rows, nil
 }
 
-func neighborsFromFiles(c *Collector) ([]Row, error) {
-	path := c.src.procPath("net", "arp")
-	data, ok, err := c.src.readOptional(path)
+func neighborsFromFiles(c *kernel.Collector) ([]Row, error) {
+	path := c.Source().ProcPath("net", "arp")
+	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err
 	}
 	entries, err := parseProcNetArp(data)
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, kernel.FileError(path, err)
 	}
 	indexes := sysIfindexes(c)
 	rows := make([]Row, 0, len(entries))

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"context"
+	"netsql/tables/kernel"
 	"testing"
 	"time"
 )
@@ -13,7 +14,7 @@ import (
 // SQLite's OR (one scan per term, duplicates dropped by rowid) lost the
 // UDP listeners and pid 1, and counted some rows twice.
 func TestOrAcrossNarrowedColumns(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	cases := []struct{ narrowed, plain string }{
 		{`SELECT count(*) FROM sockets WHERE (state = 'LISTEN' AND proto = 'tcp') OR (state = 'UNCONN' AND proto = 'udp')`,
 			`SELECT count(*) FROM sockets WHERE (+state = 'LISTEN' AND +proto = 'tcp') OR (+state = 'UNCONN' AND +proto = 'udp')`},
@@ -47,7 +48,7 @@ func TestOrAcrossNarrowedColumns(t *testing.T) {
 // fallback then read sockets twice: rows counted twice, and on the
 // fixture a panic that left the statement hanging).
 func TestCaseIsNotAConstant(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	cases := []struct{ narrowed, plain string }{
 		{`SELECT count(*) FROM processes p CROSS JOIN sockets s WHERE p.pid = 1 AND
 		    (s.state = 'UNCONN' OR s.proto = CASE WHEN p.name = 'systemd' THEN 'tcp' ELSE 'udp' END)`,

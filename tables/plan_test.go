@@ -3,6 +3,7 @@ package tables
 import (
 	"context"
 	"fmt"
+	"netsql/tables/kernel"
 	"strings"
 	"testing"
 )
@@ -27,7 +28,7 @@ func peers(n int) *Dataset {
 			{Name: "remote_addr", Type: Text, Doc: "remote address"},
 			{Name: "remote_port", Type: Integer, Doc: "remote port"},
 		},
-		Collect: func(*Collector) ([]Row, error) {
+		Collect: func(*kernel.Collector) ([]Row, error) {
 			rows := make([]Row, n)
 			for i := range rows {
 				rows[i] = row(i)
@@ -60,7 +61,7 @@ func permutations(terms []string) [][]string {
 // peer join below visits n²/40 rows.
 func TestPlanEveryOrderOfOnTerms(t *testing.T) {
 	const n = 20000
-	e, err := Open(context.Background(), RootSource(t.TempDir()), []*Dataset{peers(n)})
+	e, err := Open(context.Background(), kernel.RootSource(t.TempDir()), []*Dataset{peers(n)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,7 @@
 package tables
 
+import "netsql/tables/kernel"
+
 // ProcessSockets is every (process, file descriptor) that holds a socket,
 // what `netstat -p`, `ss -p` and `lsof -i` are built on. It reads the
 // links of /proc/PID/fd/* (socket:[INODE]) and /proc/PID/ns/net. Every owner
@@ -14,14 +16,14 @@ var ProcessSockets = &Dataset{
 		{Name: "inode", Type: Integer, Doc: "socket inode; joins sockets.inode"},
 		{Name: "netns", Type: Integer, Doc: "inode of the process's network namespace; a socket made before a setns may live in another"},
 	},
-	Collect: func(c *Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]Row, error) {
 		o, err := owners(c)
 		if err != nil {
 			return nil, err
 		}
 		return o.rows(c), nil
 	},
-	Keys: []Key{{Column: "pid", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+	Keys: []Key{{Column: "pid", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
 		o, err := ownersOf(c, v.(int64))
 		if err != nil {
 			return nil, err
@@ -31,7 +33,7 @@ var ProcessSockets = &Dataset{
 	EstimatedRows: 1000,
 }
 
-func (o *socketOwners) rows(c *Collector) []Row {
+func (o *socketOwners) rows(c *kernel.Collector) []Row {
 	rows := make([]Row, len(o.fds))
 	for i, f := range o.fds {
 		rows[i] = Row{f.pid, f.fd, f.inode, pidNetns(c, f.pid)}

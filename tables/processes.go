@@ -3,6 +3,7 @@ package tables
 import (
 	"bufio"
 	"bytes"
+	"netsql/tables/kernel"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,7 @@ var Processes = &Dataset{
 	Sources: []string{"/proc/PID/stat", "/proc/PID/status", "/proc/PID/cmdline", "/proc/PID/exe", "/proc/PID/ns/net", "/proc/PID/cgroup", "/proc/stat", "/etc/passwd"},
 	Columns: processColumns,
 	Collect: collectProcesses,
-	Keys: []Key{{Column: "pid", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+	Keys: []Key{{Column: "pid", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
 		pid := v.(int64)
 		if ok, err := isProcess(c, pid); err != nil || !ok {
 			return nil, err
@@ -69,7 +70,7 @@ var (
 	procColumns   = len(processColumns)
 )
 
-func collectProcesses(c *Collector) ([]Row, error) {
+func collectProcesses(c *kernel.Collector) ([]Row, error) {
 	pids, err := listPIDs(c)
 	if err != nil {
 		return nil, err
@@ -91,18 +92,18 @@ func collectProcesses(c *Collector) ([]Row, error) {
 }
 
 // procFS opens the proc root once per statement.
-func procFS(c *Collector) (procfs.FS, error) {
-	return memoize(c, "procfs", func() (procfs.FS, error) { return procfs.NewFS(c.src.Proc) })
+func procFS(c *kernel.Collector) (procfs.FS, error) {
+	return kernel.Memoize(c, "procfs", func() (procfs.FS, error) { return procfs.NewFS(c.Source().Proc) })
 }
 
 // bootTime is the btime line of /proc/stat, in Unix seconds.
-func bootTime(c *Collector) any {
-	v, _ := memoize(c, "btime", func() (any, error) {
+func bootTime(c *kernel.Collector) any {
+	v, _ := kernel.Memoize(c, "btime", func() (any, error) {
 		fs, err := procFS(c)
 		if err != nil {
 			return nil, nil
 		}
-		c.src.note(c.src.procPath("stat"))
+		c.Source().Note(c.Source().ProcPath("stat"))
 		st, err := fs.Stat()
 		if err != nil {
 			return nil, nil
@@ -117,12 +118,12 @@ const userHZ = 100
 
 // readProcess reads one process. A process that vanished or cannot be read
 // returns (nil, nil) and is counted; only an unexpected failure is an error.
-func readProcess(c *Collector, pid int64) (Row, error) {
+func readProcess(c *kernel.Collector, pid int64) (Row, error) {
 	fs, err := procFS(c)
 	if err != nil {
 		return nil, err
 	}
-	c.src.note(c.src.procPath(strconv.FormatInt(pid, 10)))
+	c.Source().Note(c.Source().ProcPath(strconv.FormatInt(pid, 10)))
 	p, err := fs.Proc(int(pid))
 	if err != nil {
 		return nil, skipOrFail(c, pid, err)
@@ -157,15 +158,15 @@ func readProcess(c *Collector, pid int64) (Row, error) {
 	}
 	if exe, err := p.Executable(); err == nil && exe != "" {
 		row[procExe] = exe
-	} else if kind, skip := skipReason(err); skip && kind == WarnProcessDenied {
-		c.Warn(WarnProcessPartly, pid)
+	} else if kind, skip := skipReason(err); skip && kind == kernel.WarnProcessDenied {
+		c.Warn(kernel.WarnProcessPartly, pid)
 	}
-	if ns, err := readNetns(c, c.src.procPath(strconv.FormatInt(pid, 10), "ns", "net")); err == nil {
+	if ns, err := readNetns(c, c.Source().ProcPath(strconv.FormatInt(pid, 10), "ns", "net")); err == nil {
 		row[procNetns] = ns
-	} else if kind, skip := skipReason(err); skip && kind == WarnProcessDenied {
-		c.Warn(WarnProcessPartly, pid)
+	} else if kind, skip := skipReason(err); skip && kind == kernel.WarnProcessDenied {
+		c.Warn(kernel.WarnProcessPartly, pid)
 	}
-	if data, err := c.src.readFile(c.src.procPath(strconv.FormatInt(pid, 10), "cgroup")); err == nil {
+	if data, err := c.Source().ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "cgroup")); err == nil {
 		if path, ok := cgroupPath(data); ok {
 			row[procCgroup] = path
 		}
@@ -173,7 +174,7 @@ func readProcess(c *Collector, pid int64) (Row, error) {
 	return row, nil
 }
 
-func skipOrFail(c *Collector, pid int64, err error) error {
+func skipOrFail(c *kernel.Collector, pid int64, err error) error {
 	if kind, skip := skipReason(err); skip {
 		c.Warn(kind, pid)
 		return nil

@@ -3,6 +3,7 @@ package tables
 import (
 	"bytes"
 	"net/netip"
+	"netsql/tables/kernel"
 	"strconv"
 )
 
@@ -33,19 +34,19 @@ func parseProcNetArp(data []byte) ([]arpEntry, error) {
 			continue
 		}
 		if len(fields) != 6 {
-			return nil, lineErrorf(i+1, "arp line has %d fields, want 6", len(fields))
+			return nil, kernel.LineErrorf(i+1, "arp line has %d fields, want 6", len(fields))
 		}
 		addr, err := netip.ParseAddr(string(fields[0]))
 		if err != nil || !addr.Is4() {
-			return nil, lineErrorf(i+1, "address %q", fields[0])
+			return nil, kernel.LineErrorf(i+1, "address %q", fields[0])
 		}
 		hwType, err := strconv.ParseUint(string(fields[1]), 0, 16)
 		if err != nil {
-			return nil, lineErrorf(i+1, "HW type %q", fields[1])
+			return nil, kernel.LineErrorf(i+1, "HW type %q", fields[1])
 		}
 		flags, err := strconv.ParseUint(string(fields[2]), 0, 32)
 		if err != nil {
-			return nil, lineErrorf(i+1, "flags %q", fields[2])
+			return nil, kernel.LineErrorf(i+1, "flags %q", fields[2])
 		}
 		entries = append(entries, arpEntry{Addr: addr, HWType: uint16(hwType), Flags: uint32(flags),
 			MAC: string(fields[3]), Device: string(fields[5])})

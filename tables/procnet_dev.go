@@ -2,6 +2,7 @@ package tables
 
 import (
 	"bytes"
+	"netsql/tables/kernel"
 	"strconv"
 )
 
@@ -38,17 +39,17 @@ func parseProcNetDev(data []byte) ([]procDev, error) {
 		name, rest, ok := bytes.Cut(line, []byte(":"))
 		name = bytes.TrimSpace(name)
 		if !ok || len(name) == 0 {
-			return nil, lineErrorf(i+1, "dev line without \"name:\"")
+			return nil, kernel.LineErrorf(i+1, "dev line without \"name:\"")
 		}
 		fields := bytes.Fields(rest)
 		if len(fields) != procDevFields {
-			return nil, lineErrorf(i+1, "dev line for %s has %d counters, want %d", name, len(fields), procDevFields)
+			return nil, kernel.LineErrorf(i+1, "dev line for %s has %d counters, want %d", name, len(fields), procDevFields)
 		}
 		d := procDev{Name: string(name)}
 		for j, f := range fields {
 			v, err := strconv.ParseUint(string(f), 10, 64)
 			if err != nil {
-				return nil, lineErrorf(i+1, "%s counter %s %q", name, procDevColumns[j], f)
+				return nil, kernel.LineErrorf(i+1, "%s counter %s %q", name, procDevColumns[j], f)
 			}
 			d.Counters[j] = v
 		}

@@ -3,6 +3,7 @@ package tables
 import (
 	"bytes"
 	"net/netip"
+	"netsql/tables/kernel"
 	"strconv"
 )
 
@@ -26,11 +27,11 @@ func parseIfInet6(data []byte) ([]ifInet6, error) {
 			continue
 		}
 		if len(fields) != 6 {
-			return nil, lineErrorf(i+1, "if_inet6 line has %d fields, want 6", len(fields))
+			return nil, kernel.LineErrorf(i+1, "if_inet6 line has %d fields, want 6", len(fields))
 		}
 		addr, ok := hexIPv6(fields[0])
 		if !ok {
-			return nil, lineErrorf(i+1, "address %q", fields[0])
+			return nil, kernel.LineErrorf(i+1, "address %q", fields[0])
 		}
 		var nums [4]uint64
 		for j, f := range fields[1:5] {
@@ -40,12 +41,12 @@ func parseIfInet6(data []byte) ([]ifInet6, error) {
 			}
 			v, err := strconv.ParseUint(string(f), 16, size)
 			if err != nil {
-				return nil, lineErrorf(i+1, "%s %q", [...]string{"ifindex", "prefix length", "scope", "flags"}[j], f)
+				return nil, kernel.LineErrorf(i+1, "%s %q", [...]string{"ifindex", "prefix length", "scope", "flags"}[j], f)
 			}
 			nums[j] = v
 		}
 		if nums[1] > 128 {
-			return nil, lineErrorf(i+1, "prefix length %q", fields[2])
+			return nil, kernel.LineErrorf(i+1, "prefix length %q", fields[2])
 		}
 		addrs = append(addrs, ifInet6{Addr: addr, Ifindex: uint32(nums[0]), PrefixLen: uint8(nums[1]),
 			Scope: uint8(nums[2]), Flags: uint8(nums[3]), Name: string(fields[5])})

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"iter"
 	"net/netip"
+	"netsql/tables/kernel"
 )
 
 // inetSocketLine is one row of /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6,icmp,icmp6}.
@@ -72,7 +73,7 @@ func parseInetSockets(data []byte, ipv6, withDrops bool) ([]inetSocketLine, erro
 			}
 		}
 		if len(fields) < inetMinFields {
-			return nil, lineErrorf(lines.num, "too few fields (%d)", len(fields))
+			return nil, kernel.LineErrorf(lines.num, "too few fields (%d)", len(fields))
 		}
 		row, err := parseInetSocketFields(fields, withDrops && len(fields) > inetFieldDrops, ipv6, lines.num)
 		if err != nil {
@@ -89,22 +90,22 @@ func parseInetSocketFields(fields [][]byte, hasDrops, ipv6 bool, lineNum int) (i
 	var row inetSocketLine
 	var ok bool
 	if row.Local, ok = parseInetAddrPort(fields[inetFieldLocal], ipv6); !ok {
-		return row, lineErrorf(lineNum, "local address %q", procnetClip(fields[inetFieldLocal]))
+		return row, kernel.LineErrorf(lineNum, "local address %q", procnetClip(fields[inetFieldLocal]))
 	}
 	if row.Remote, ok = parseInetAddrPort(fields[inetFieldRemote], ipv6); !ok {
-		return row, lineErrorf(lineNum, "remote address %q", procnetClip(fields[inetFieldRemote]))
+		return row, kernel.LineErrorf(lineNum, "remote address %q", procnetClip(fields[inetFieldRemote]))
 	}
 	state, ok := procnetHex(fields[inetFieldState], 8)
 	if !ok {
-		return row, lineErrorf(lineNum, "state %q", procnetClip(fields[inetFieldState]))
+		return row, kernel.LineErrorf(lineNum, "state %q", procnetClip(fields[inetFieldState]))
 	}
 	row.State = uint8(state)
 	if row.TxQueue, row.RxQueue, ok = procnetHexPair(fields[inetFieldQueues], 64, 64); !ok {
-		return row, lineErrorf(lineNum, "tx_queue:rx_queue %q", procnetClip(fields[inetFieldQueues]))
+		return row, kernel.LineErrorf(lineNum, "tx_queue:rx_queue %q", procnetClip(fields[inetFieldQueues]))
 	}
 	timer, ticks, ok := procnetHexPair(fields[inetFieldTimer], 8, 64)
 	if !ok {
-		return row, lineErrorf(lineNum, "tr:tm->when %q", procnetClip(fields[inetFieldTimer]))
+		return row, kernel.LineErrorf(lineNum, "tr:tm->when %q", procnetClip(fields[inetFieldTimer]))
 	}
 	row.Timer = uint8(timer)
 	// tm->when is a signed clock_t printed with %lX: an expired timer shows
@@ -113,26 +114,26 @@ func parseInetSocketFields(fields [][]byte, hasDrops, ipv6 bool, lineNum int) (i
 		row.TimerTicks = ticks
 	}
 	if row.Retransmits, ok = procnetHex(fields[inetFieldRetrans], 64); !ok {
-		return row, lineErrorf(lineNum, "retrnsmt %q", procnetClip(fields[inetFieldRetrans]))
+		return row, kernel.LineErrorf(lineNum, "retrnsmt %q", procnetClip(fields[inetFieldRetrans]))
 	}
 	uid, ok := procnetDec(fields[inetFieldUID], 32)
 	if !ok {
-		return row, lineErrorf(lineNum, "uid %q", procnetClip(fields[inetFieldUID]))
+		return row, kernel.LineErrorf(lineNum, "uid %q", procnetClip(fields[inetFieldUID]))
 	}
 	row.UID = uint32(uid)
 	// timeout (icsk_probes_out, printed with %d) is not kept, but a line
 	// where it is not a number is not a line of this file.
 	if _, ok = procnetInt(fields[inetFieldTimeout], 64); !ok {
-		return row, lineErrorf(lineNum, "timeout %q", procnetClip(fields[inetFieldTimeout]))
+		return row, kernel.LineErrorf(lineNum, "timeout %q", procnetClip(fields[inetFieldTimeout]))
 	}
 	if row.Inode, ok = procnetDec(fields[inetFieldInode], 64); !ok {
-		return row, lineErrorf(lineNum, "inode %q", procnetClip(fields[inetFieldInode]))
+		return row, kernel.LineErrorf(lineNum, "inode %q", procnetClip(fields[inetFieldInode]))
 	}
 	row.Drops = -1
 	if hasDrops {
 		drops, ok := procnetDec(fields[inetFieldDrops], 63)
 		if !ok {
-			return row, lineErrorf(lineNum, "drops %q", procnetClip(fields[inetFieldDrops]))
+			return row, kernel.LineErrorf(lineNum, "drops %q", procnetClip(fields[inetFieldDrops]))
 		}
 		row.Drops = int64(drops)
 	}

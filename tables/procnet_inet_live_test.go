@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,7 +82,7 @@ func TestParseInetSocketsLive(t *testing.T) {
 		}
 		rows, err := parseInetSockets(data, file.ipv6, file.withDrops)
 		if err != nil {
-			t.Fatalf("%v", fileError(path, err))
+			t.Fatalf("%v", kernel.FileError(path, err))
 		}
 		t.Logf("%s: %d rows", path, len(rows))
 		for _, want := range wants[file.name] {

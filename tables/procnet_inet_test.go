@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"netsql/tables/kernel"
 	"regexp"
 	"strconv"
 	"strings"
@@ -31,14 +32,14 @@ func skipUnlessLittleEndian(t testing.TB) {
 }
 
 // checkLineError checks that err names line wantLine, mentions wantText and
-// wraps ErrMalformed.
+// wraps kernel.ErrMalformed.
 func checkLineError(t *testing.T, err error, wantLine int, wantText string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("no error, want one naming line %d and %q", wantLine, wantText)
 	}
-	if !errors.Is(err, ErrMalformed) {
-		t.Errorf("error %q does not wrap ErrMalformed", err)
+	if !errors.Is(err, kernel.ErrMalformed) {
+		t.Errorf("error %q does not wrap kernel.ErrMalformed", err)
 	}
 	if prefix := fmt.Sprintf("line %d: ", wantLine); !strings.HasPrefix(err.Error(), prefix) {
 		t.Errorf("error %q does not start with %q", err, prefix)
@@ -263,7 +264,7 @@ func TestParseInetSocketsErrors(t *testing.T) {
 }
 
 // FuzzParseInetSockets checks that any text gives rows or an error wrapping
-// ErrMalformed that names a line of the text.
+// kernel.ErrMalformed that names a line of the text.
 func FuzzParseInetSockets(f *testing.F) {
 	for _, tc := range inetCases {
 		f.Add([]byte(tc.text), tc.ipv6, tc.withDrops)
@@ -293,11 +294,11 @@ func FuzzParseInetSockets(f *testing.F) {
 var lineNumberPrefix = regexp.MustCompile(`^line ([0-9]+): `)
 
 // checkFuzzError checks the error half of the fuzz property: no rows, an
-// error wrapping ErrMalformed, and a line number within the text.
+// error wrapping kernel.ErrMalformed, and a line number within the text.
 func checkFuzzError(t *testing.T, data []byte, rows any, err error) {
 	t.Helper()
-	if !errors.Is(err, ErrMalformed) {
-		t.Fatalf("error %q does not wrap ErrMalformed", err)
+	if !errors.Is(err, kernel.ErrMalformed) {
+		t.Fatalf("error %q does not wrap kernel.ErrMalformed", err)
 	}
 	match := lineNumberPrefix.FindStringSubmatch(err.Error())
 	if match == nil {

@@ -6,6 +6,7 @@ package tables
 
 import (
 	"bytes"
+	"netsql/tables/kernel"
 	"strconv"
 )
 
@@ -49,7 +50,7 @@ func parseNetlinkSockets(data []byte) ([]netlinkSocketLine, error) {
 			}
 		}
 		if len(fields) < netlinkFieldCount {
-			return nil, lineErrorf(lines.num, "too few fields (%d)", len(fields))
+			return nil, kernel.LineErrorf(lines.num, "too few fields (%d)", len(fields))
 		}
 		row, err := parseNetlinkSocketFields(fields, lines.num)
 		if err != nil {
@@ -65,40 +66,40 @@ func parseNetlinkSockets(data []byte) ([]netlinkSocketLine, error) {
 func parseNetlinkSocketFields(fields [][]byte, lineNum int) (netlinkSocketLine, error) {
 	var row netlinkSocketLine
 	if _, ok := procnetHex(fields[0], 64); !ok {
-		return row, lineErrorf(lineNum, "sk %q", procnetClip(fields[0]))
+		return row, kernel.LineErrorf(lineNum, "sk %q", procnetClip(fields[0]))
 	}
 	protocol, ok := procnetInt(fields[1], 32)
 	if !ok {
-		return row, lineErrorf(lineNum, "eth %q", procnetClip(fields[1]))
+		return row, kernel.LineErrorf(lineNum, "eth %q", procnetClip(fields[1]))
 	}
 	row.Protocol = int(protocol)
 	portID, ok := procnetDec(fields[2], 32)
 	if !ok {
-		return row, lineErrorf(lineNum, "pid %q", procnetClip(fields[2]))
+		return row, kernel.LineErrorf(lineNum, "pid %q", procnetClip(fields[2]))
 	}
 	row.PortID = uint32(portID)
 	groups, ok := procnetHex(fields[3], 32)
 	if !ok {
-		return row, lineErrorf(lineNum, "groups %q", procnetClip(fields[3]))
+		return row, kernel.LineErrorf(lineNum, "groups %q", procnetClip(fields[3]))
 	}
 	row.Groups = uint32(groups)
 	if row.Rmem, ok = procnetDec(fields[4], 64); !ok {
-		return row, lineErrorf(lineNum, "rmem %q", procnetClip(fields[4]))
+		return row, kernel.LineErrorf(lineNum, "rmem %q", procnetClip(fields[4]))
 	}
 	if row.Wmem, ok = procnetDec(fields[5], 64); !ok {
-		return row, lineErrorf(lineNum, "wmem %q", procnetClip(fields[5]))
+		return row, kernel.LineErrorf(lineNum, "wmem %q", procnetClip(fields[5]))
 	}
 	if _, ok = procnetInt(fields[6], 32); !ok {
-		return row, lineErrorf(lineNum, "dump %q", procnetClip(fields[6]))
+		return row, kernel.LineErrorf(lineNum, "dump %q", procnetClip(fields[6]))
 	}
 	if _, ok = procnetInt(fields[7], 32); !ok {
-		return row, lineErrorf(lineNum, "locks %q", procnetClip(fields[7]))
+		return row, kernel.LineErrorf(lineNum, "locks %q", procnetClip(fields[7]))
 	}
 	if row.Drops, ok = procnetDec(fields[8], 64); !ok {
-		return row, lineErrorf(lineNum, "drops %q", procnetClip(fields[8]))
+		return row, kernel.LineErrorf(lineNum, "drops %q", procnetClip(fields[8]))
 	}
 	if row.Inode, ok = procnetDec(fields[9], 64); !ok {
-		return row, lineErrorf(lineNum, "inode %q", procnetClip(fields[9]))
+		return row, kernel.LineErrorf(lineNum, "inode %q", procnetClip(fields[9]))
 	}
 	return row, nil
 }

@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"netsql/tables/kernel"
 	"os"
 	"strings"
 	"syscall"
@@ -141,7 +142,7 @@ func TestParseNetlinkSocketsLive(t *testing.T) {
 	}
 	rows, err := parseNetlinkSockets(data)
 	if err != nil {
-		t.Fatalf("%v", fileError("/proc/net/netlink", err))
+		t.Fatalf("%v", kernel.FileError("/proc/net/netlink", err))
 	}
 	t.Logf("/proc/net/netlink: %d rows", len(rows))
 	for _, row := range rows {
@@ -157,7 +158,7 @@ func TestParseNetlinkSocketsLive(t *testing.T) {
 }
 
 // FuzzParseNetlinkSockets checks that any text gives rows or an error
-// wrapping ErrMalformed that names a line of the text.
+// wrapping kernel.ErrMalformed that names a line of the text.
 func FuzzParseNetlinkSockets(f *testing.F) {
 	for _, tc := range netlinkCases {
 		f.Add([]byte(tc.text))

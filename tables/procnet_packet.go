@@ -6,6 +6,7 @@ package tables
 
 import (
 	"bytes"
+	"netsql/tables/kernel"
 )
 
 // packetSocketLine is one row of /proc/net/packet ("sk RefCnt Type Proto Iface R Rmem User Inode").
@@ -49,7 +50,7 @@ func parsePacketSockets(data []byte) ([]packetSocketLine, error) {
 			}
 		}
 		if len(fields) < packetFieldCount {
-			return nil, lineErrorf(lines.num, "too few fields (%d)", len(fields))
+			return nil, kernel.LineErrorf(lines.num, "too few fields (%d)", len(fields))
 		}
 		row, err := parsePacketSocketFields(fields, lines.num)
 		if err != nil {
@@ -64,26 +65,26 @@ func parsePacketSockets(data []byte) ([]packetSocketLine, error) {
 func parsePacketSocketFields(fields [][]byte, lineNum int) (packetSocketLine, error) {
 	var row packetSocketLine
 	if _, ok := procnetHex(fields[0], 64); !ok {
-		return row, lineErrorf(lineNum, "sk %q", procnetClip(fields[0]))
+		return row, kernel.LineErrorf(lineNum, "sk %q", procnetClip(fields[0]))
 	}
 	refCount, ok := procnetDec(fields[1], 32)
 	if !ok {
-		return row, lineErrorf(lineNum, "refcnt %q", procnetClip(fields[1]))
+		return row, kernel.LineErrorf(lineNum, "refcnt %q", procnetClip(fields[1]))
 	}
 	row.RefCount = uint32(refCount)
 	socketType, ok := procnetDec(fields[2], 16)
 	if !ok {
-		return row, lineErrorf(lineNum, "type %q", procnetClip(fields[2]))
+		return row, kernel.LineErrorf(lineNum, "type %q", procnetClip(fields[2]))
 	}
 	row.Type = uint16(socketType)
 	proto, ok := procnetHex(fields[3], 16)
 	if !ok {
-		return row, lineErrorf(lineNum, "proto %q", procnetClip(fields[3]))
+		return row, kernel.LineErrorf(lineNum, "proto %q", procnetClip(fields[3]))
 	}
 	row.Proto = uint16(proto)
 	ifindex, ok := procnetInt(fields[4], 32)
 	if !ok {
-		return row, lineErrorf(lineNum, "iface %q", procnetClip(fields[4]))
+		return row, kernel.LineErrorf(lineNum, "iface %q", procnetClip(fields[4]))
 	}
 	row.Ifindex = int32(ifindex)
 	switch string(fields[5]) {
@@ -91,18 +92,18 @@ func parsePacketSocketFields(fields [][]byte, lineNum int) (packetSocketLine, er
 	case "1":
 		row.Running = true
 	default:
-		return row, lineErrorf(lineNum, "running flag %q", procnetClip(fields[5]))
+		return row, kernel.LineErrorf(lineNum, "running flag %q", procnetClip(fields[5]))
 	}
 	if row.Rmem, ok = procnetDec(fields[6], 64); !ok {
-		return row, lineErrorf(lineNum, "rmem %q", procnetClip(fields[6]))
+		return row, kernel.LineErrorf(lineNum, "rmem %q", procnetClip(fields[6]))
 	}
 	uid, ok := procnetDec(fields[7], 32)
 	if !ok {
-		return row, lineErrorf(lineNum, "user %q", procnetClip(fields[7]))
+		return row, kernel.LineErrorf(lineNum, "user %q", procnetClip(fields[7]))
 	}
 	row.UID = uint32(uid)
 	if row.Inode, ok = procnetDec(fields[8], 64); !ok {
-		return row, lineErrorf(lineNum, "inode %q", procnetClip(fields[8]))
+		return row, kernel.LineErrorf(lineNum, "inode %q", procnetClip(fields[8]))
 	}
 	return row, nil
 }

@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"netsql/tables/kernel"
 	"os"
 	"strings"
 	"syscall"
@@ -129,7 +130,7 @@ func TestParsePacketSocketsLive(t *testing.T) {
 	}
 	rows, err := parsePacketSockets(data)
 	if err != nil {
-		t.Fatalf("%v", fileError("/proc/net/packet", err))
+		t.Fatalf("%v", kernel.FileError("/proc/net/packet", err))
 	}
 	t.Logf("/proc/net/packet: %d rows", len(rows))
 	if fd < 0 {
@@ -149,7 +150,7 @@ func TestParsePacketSocketsLive(t *testing.T) {
 }
 
 // FuzzParsePacketSockets checks that any text gives rows or an error
-// wrapping ErrMalformed that names a line of the text.
+// wrapping kernel.ErrMalformed that names a line of the text.
 func FuzzParsePacketSockets(f *testing.F) {
 	for _, tc := range packetCases {
 		f.Add([]byte(tc.text))

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"math/bits"
 	"net/netip"
+	"netsql/tables/kernel"
 	"strconv"
 )
 
@@ -51,32 +52,32 @@ func parseProcNetRoute(data []byte) ([]procRoute, error) {
 			continue
 		}
 		if len(fields) < 8 {
-			return nil, lineErrorf(i+1, "route line has %d fields, want 11", len(fields))
+			return nil, kernel.LineErrorf(i+1, "route line has %d fields, want 11", len(fields))
 		}
 		dst, ok := hexIPv4(fields[1])
 		if !ok {
-			return nil, lineErrorf(i+1, "destination %q", fields[1])
+			return nil, kernel.LineErrorf(i+1, "destination %q", fields[1])
 		}
 		gw, ok := hexIPv4(fields[2])
 		if !ok {
-			return nil, lineErrorf(i+1, "gateway %q", fields[2])
+			return nil, kernel.LineErrorf(i+1, "gateway %q", fields[2])
 		}
 		flags, err := strconv.ParseUint(string(fields[3]), 16, 32)
 		if err != nil {
-			return nil, lineErrorf(i+1, "flags %q", fields[3])
+			return nil, kernel.LineErrorf(i+1, "flags %q", fields[3])
 		}
 		metric, err := strconv.ParseInt(string(fields[6]), 10, 64)
 		if err != nil || metric < math32Min || metric > math32Max {
-			return nil, lineErrorf(i+1, "metric %q", fields[6])
+			return nil, kernel.LineErrorf(i+1, "metric %q", fields[6])
 		}
 		mask, ok := hexIPv4(fields[7])
 		if !ok {
-			return nil, lineErrorf(i+1, "mask %q", fields[7])
+			return nil, kernel.LineErrorf(i+1, "mask %q", fields[7])
 		}
 		m := binary.BigEndian.Uint32(mask.AsSlice())
 		ones := bits.LeadingZeros32(^m)
 		if m<<ones != 0 {
-			return nil, lineErrorf(i+1, "mask %q is not a prefix", fields[7])
+			return nil, kernel.LineErrorf(i+1, "mask %q is not a prefix", fields[7])
 		}
 		r := procRoute{Dst: netip.PrefixFrom(dst, ones), Flags: uint32(flags), Metric: metric & 0xffffffff}
 		if string(fields[0]) != "*" {
@@ -136,27 +137,27 @@ func parseProcNetIPv6Route(data []byte) ([]procRoute, error) {
 			continue
 		}
 		if len(fields) != 10 {
-			return nil, lineErrorf(i+1, "ipv6_route line has %d fields, want 10", len(fields))
+			return nil, kernel.LineErrorf(i+1, "ipv6_route line has %d fields, want 10", len(fields))
 		}
 		dst, ok := hexIPv6(fields[0])
 		if !ok {
-			return nil, lineErrorf(i+1, "destination %q", fields[0])
+			return nil, kernel.LineErrorf(i+1, "destination %q", fields[0])
 		}
 		plen, err := strconv.ParseUint(string(fields[1]), 16, 8)
 		if err != nil || plen > 128 {
-			return nil, lineErrorf(i+1, "prefix length %q", fields[1])
+			return nil, kernel.LineErrorf(i+1, "prefix length %q", fields[1])
 		}
 		gw, ok := hexIPv6(fields[4])
 		if !ok {
-			return nil, lineErrorf(i+1, "next hop %q", fields[4])
+			return nil, kernel.LineErrorf(i+1, "next hop %q", fields[4])
 		}
 		metric, err := strconv.ParseUint(string(fields[5]), 16, 32)
 		if err != nil {
-			return nil, lineErrorf(i+1, "metric %q", fields[5])
+			return nil, kernel.LineErrorf(i+1, "metric %q", fields[5])
 		}
 		flags, err := strconv.ParseUint(string(fields[8]), 16, 32)
 		if err != nil {
-			return nil, lineErrorf(i+1, "flags %q", fields[8])
+			return nil, kernel.LineErrorf(i+1, "flags %q", fields[8])
 		}
 		r := procRoute{Dst: netip.PrefixFrom(dst, int(plen)), Flags: uint32(flags), Metric: int64(metric), Iface: string(fields[9])}
 		if !gw.IsUnspecified() {

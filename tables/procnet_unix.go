@@ -7,6 +7,7 @@ package tables
 
 import (
 	"bytes"
+	"netsql/tables/kernel"
 )
 
 // unixSocketLine is one row of /proc/net/unix.
@@ -48,7 +49,7 @@ func parseUnixSockets(data []byte) ([]unixSocketLine, error) {
 		}
 		if !unixHasPointer(line) {
 			if len(rows) == 0 {
-				return nil, lineErrorf(lines.num, "path continuation %q before any socket row", procnetClip(line))
+				return nil, kernel.LineErrorf(lines.num, "path continuation %q before any socket row", procnetClip(line))
 			}
 			last := &rows[len(rows)-1]
 			last.Path += "\n" + string(line)
@@ -142,7 +143,7 @@ func unixValidHex(field []byte, bitSize uint) bool {
 // field means the line ended before it.
 func unixFieldError(lineNum int, column string, field []byte) error {
 	if len(field) == 0 {
-		return lineErrorf(lineNum, "row: %s column missing", column)
+		return kernel.LineErrorf(lineNum, "row: %s column missing", column)
 	}
-	return lineErrorf(lineNum, "%s %q", column, procnetClip(field))
+	return kernel.LineErrorf(lineNum, "%s %q", column, procnetClip(field))
 }

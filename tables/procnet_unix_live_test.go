@@ -4,6 +4,7 @@ package tables
 
 import (
 	"net"
+	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"testing"
@@ -24,7 +25,7 @@ func TestParseUnixSocketsLive(t *testing.T) {
 	}
 	rows, err := parseUnixSockets(data)
 	if err != nil {
-		t.Fatalf("%v", fileError("/proc/net/unix", err))
+		t.Fatalf("%v", kernel.FileError("/proc/net/unix", err))
 	}
 	t.Logf("/proc/net/unix: %d rows", len(rows))
 	for _, row := range rows {

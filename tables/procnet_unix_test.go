@@ -151,7 +151,7 @@ func TestParseUnixSocketsErrors(t *testing.T) {
 }
 
 // FuzzParseUnixSockets checks that any text gives rows or an error wrapping
-// ErrMalformed that names a line of the text.
+// kernel.ErrMalformed that names a line of the text.
 func FuzzParseUnixSockets(f *testing.F) {
 	for _, tc := range unixCases {
 		f.Add([]byte(tc.text))

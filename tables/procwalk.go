@@ -7,6 +7,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io/fs"
+	"netsql/tables/kernel"
 	"os"
 	"runtime"
 	"slices"
@@ -28,9 +29,9 @@ import (
 // leaves NULLs; both are counted as warnings, never errors.
 
 // listPIDs returns the numeric entries of the proc root, ascending.
-func listPIDs(c *Collector) ([]int64, error) {
-	c.src.note(c.src.Proc)
-	return readPIDs(c.src.Proc)
+func listPIDs(c *kernel.Collector) ([]int64, error) {
+	c.Source().Note(c.Source().Proc)
+	return readPIDs(c.Source().Proc)
 }
 
 // readPIDs lists the numeric entries of dir, ascending; it tells no one,
@@ -63,17 +64,17 @@ func readPIDs(dir string) ([]int64, error) {
 func skipReason(err error) (kind string, ok bool) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ESRCH):
-		return WarnProcessVanished, true
+		return kernel.WarnProcessVanished, true
 	case errors.Is(err, fs.ErrPermission):
-		return WarnProcessDenied, true
+		return kernel.WarnProcessDenied, true
 	}
 	return "", false
 }
 
 // isProcess reports whether pid names a process (a thread group leader),
 // not a thread: /proc resolves /proc/TID too, though it does not list it.
-func isProcess(c *Collector, pid int64) (bool, error) {
-	data, err := c.src.readFile(c.src.procPath(strconv.FormatInt(pid, 10), "status"))
+func isProcess(c *kernel.Collector, pid int64) (bool, error) {
+	data, err := c.Source().ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "status"))
 	if err != nil {
 		if _, skip := skipReason(err); skip {
 			return false, nil
@@ -102,8 +103,8 @@ func statusField(data []byte, name string) (string, bool) {
 
 // readNetns returns the inode of the net namespace behind a ns/net link
 // ("net:[4026531840]").
-func readNetns(c *Collector, path string) (any, error) {
-	c.src.note(path)
+func readNetns(c *kernel.Collector, path string) (any, error) {
+	c.Source().Note(path)
 	link, err := os.Readlink(path)
 	if err != nil {
 		return nil, err
@@ -114,21 +115,21 @@ func readNetns(c *Collector, path string) (any, error) {
 func parseNsLink(link, kind string) (any, error) {
 	prefix := kind + ":["
 	if !strings.HasPrefix(link, prefix) || !strings.HasSuffix(link, "]") {
-		return nil, lineErrorf(1, "namespace link %q", link)
+		return nil, kernel.LineErrorf(1, "namespace link %q", link)
 	}
 	n, err := strconv.ParseInt(link[len(prefix):len(link)-1], 10, 64)
 	if err != nil {
-		return nil, lineErrorf(1, "namespace link %q", link)
+		return nil, kernel.LineErrorf(1, "namespace link %q", link)
 	}
 	return n, nil
 }
 
 // selfNetns is the namespace whose sockets /proc/net lists: ours.
-func selfNetns(c *Collector) any {
-	v, _ := memoize(c, "self-netns", func() (any, error) {
-		self := c.src.procPath("self", "ns", "net")
-		if c.src.Live {
-			self = c.src.procPath("thread-self", "ns", "net") // as netPath
+func selfNetns(c *kernel.Collector) any {
+	v, _ := kernel.Memoize(c, "self-netns", func() (any, error) {
+		self := c.Source().ProcPath("self", "ns", "net")
+		if c.Source().Live {
+			self = c.Source().ProcPath("thread-self", "ns", "net") // as NetPath
 		}
 		ns, err := readNetns(c, self)
 		if err != nil {
@@ -169,8 +170,8 @@ const maxOwnerWorkers = 16
 // owners walks /proc/*/fd once per statement, building one map from inode
 // to owners, so finding the owners of n sockets is linear, not n × fds.
 // The walk may already be running in the background (startOwners).
-func owners(c *Collector) (*socketOwners, error) {
-	return memoize(c, "owners", func() (*socketOwners, error) {
+func owners(c *kernel.Collector) (*socketOwners, error) {
+	return kernel.Memoize(c, "owners", func() (*socketOwners, error) {
 		w := startOwners(c)
 		<-w.done
 		return w.finish(c)
@@ -180,11 +181,11 @@ func owners(c *Collector) (*socketOwners, error) {
 // startOwners starts the statement's owner walk in the background, once;
 // sockets starts it before collecting when a scan will need the owner
 // columns, so the walk of /proc and the netlink dump overlap.
-func startOwners(c *Collector) *ownerWalk {
-	w, _ := memoize(c, "owners-walk", func() (*ownerWalk, error) {
-		c.src.note(c.src.Proc)
-		w := &ownerWalk{proc: c.src.Proc, done: make(chan struct{})}
-		ctx := c.ctx
+func startOwners(c *kernel.Collector) *ownerWalk {
+	w, _ := kernel.Memoize(c, "owners-walk", func() (*ownerWalk, error) {
+		c.Source().Note(c.Source().Proc)
+		w := &ownerWalk{proc: c.Source().Proc, done: make(chan struct{})}
+		ctx := c.Context()
 		go func() {
 			defer close(w.done)
 			w.pids, w.err = readPIDs(w.proc)
@@ -199,16 +200,16 @@ func startOwners(c *Collector) *ownerWalk {
 }
 
 // ownersOf walks /proc/PID/fd for one process only (a narrowed read).
-func ownersOf(c *Collector, pid int64) (*socketOwners, error) {
+func ownersOf(c *kernel.Collector, pid int64) (*socketOwners, error) {
 	ok, err := isProcess(c, pid)
 	if err != nil {
 		return nil, err
 	}
-	w := &ownerWalk{proc: c.src.Proc}
+	w := &ownerWalk{proc: c.Source().Proc}
 	if ok {
 		w.pids = []int64{pid}
 	}
-	w.run(c.ctx, 1)
+	w.run(c.Context(), 1)
 	return w.finish(c)
 }
 
@@ -289,17 +290,17 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 
 // finish tells the Source what the walk read and counts the processes it
 // skipped, then returns the owners.
-func (w *ownerWalk) finish(c *Collector) (*socketOwners, error) {
+func (w *ownerWalk) finish(c *kernel.Collector) (*socketOwners, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
 	for n, pid := range w.pids {
 		r := &w.results[n]
-		if c.src.OnRead != nil {
-			dir := c.src.procPath(strconv.FormatInt(pid, 10))
-			c.src.note(dir + "/fd")
+		if c.Source().OnRead != nil {
+			dir := c.Source().ProcPath(strconv.FormatInt(pid, 10))
+			c.Source().Note(dir + "/fd")
 			if r.hasComm {
-				c.src.note(dir + "/comm")
+				c.Source().Note(dir + "/comm")
 			}
 		}
 		if r.skip != "" {
@@ -439,16 +440,16 @@ func readlinkat(dirfd int, name *byte, buf []byte) (int, error) {
 
 // pidNetns reads the net namespace of one process once per statement; only
 // process_sockets needs it, so the owner walk behind sockets.pid skips it.
-func pidNetns(c *Collector, pid int64) any {
-	nsByPID, _ := memoize(c, "pid-netns", func() (map[int64]any, error) { return map[int64]any{}, nil })
+func pidNetns(c *kernel.Collector, pid int64) any {
+	nsByPID, _ := kernel.Memoize(c, "pid-netns", func() (map[int64]any, error) { return map[int64]any{}, nil })
 	if ns, ok := nsByPID[pid]; ok {
 		return ns
 	}
-	ns, err := readNetns(c, c.src.procPath(strconv.FormatInt(pid, 10), "ns", "net"))
+	ns, err := readNetns(c, c.Source().ProcPath(strconv.FormatInt(pid, 10), "ns", "net"))
 	if err != nil {
 		ns = nil
-		if kind, skip := skipReason(err); skip && kind == WarnProcessDenied {
-			c.Warn(WarnProcessPartly, pid)
+		if kind, skip := skipReason(err); skip && kind == kernel.WarnProcessDenied {
+			c.Warn(kernel.WarnProcessPartly, pid)
 		}
 	}
 	nsByPID[pid] = ns
@@ -473,10 +474,10 @@ func socketInode(link []byte) (int64, bool) {
 
 // users maps uid to name from the tree's etc/passwd (never the host's when
 // --root points elsewhere); a missing file gives no names.
-func users(c *Collector) map[int64]string {
-	m, _ := memoize(c, "users", func() (map[int64]string, error) {
+func users(c *kernel.Collector) map[int64]string {
+	m, _ := kernel.Memoize(c, "users", func() (map[int64]string, error) {
 		m := map[int64]string{}
-		data, _, err := c.src.readOptional(c.src.etcPath("passwd"))
+		data, _, err := c.Source().ReadOptional(c.Source().EtcPath("passwd"))
 		if err != nil {
 			return m, nil
 		}
@@ -497,7 +498,7 @@ func users(c *Collector) map[int64]string {
 }
 
 // userName returns the name of uid, or nil when passwd has none.
-func userName(c *Collector, uid int64) any {
+func userName(c *kernel.Collector, uid int64) any {
 	if name, ok := users(c)[uid]; ok {
 		return name
 	}

@@ -4,6 +4,7 @@ package tables
 
 import (
 	"context"
+	"netsql/tables/kernel"
 	"os"
 	"syscall"
 	"testing"
@@ -24,12 +25,12 @@ func BenchmarkOwnerWalk(b *testing.B) {
 			syscall.Close(fds[1])
 		})
 	}
-	c := newCollector(context.Background(), LiveSource())
+	c := kernel.NewCollector(context.Background(), kernel.LiveSource())
 	pid := int64(os.Getpid())
 	b.ReportAllocs()
 	for b.Loop() {
-		w := &ownerWalk{proc: c.src.Proc, pids: []int64{pid}}
-		w.run(c.ctx, 1)
+		w := &ownerWalk{proc: c.Source().Proc, pids: []int64{pid}}
+		w.run(c.Context(), 1)
 		o, err := w.finish(c)
 		if err != nil {
 			b.Fatal(err)

@@ -2,6 +2,7 @@ package tables
 
 import (
 	"context"
+	"netsql/tables/kernel"
 	"strings"
 	"testing"
 )
@@ -13,13 +14,13 @@ import (
 // and the statement warns that it mixed two moments.
 func TestReplanServesEveryRowOnce(t *testing.T) {
 	s := &twoKeys{n: 20}
-	e, err := Open(context.Background(), RootSource(t.TempDir()), []*Dataset{s.dataset()})
+	e, err := Open(context.Background(), kernel.RootSource(t.TempDir()), []*Dataset{s.dataset()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { e.Close() })
 	d := e.Datasets()[0]
-	col := newCollector(context.Background(), e.src)
+	col := kernel.NewCollector(context.Background(), e.src)
 	odd := []KeyValue{{Column: "kind", Value: "odd"}}
 	ts := &tableState{ds: d, plan: &datasetPlan{mode: readUnion, union: [][]KeyValue{odd},
 		inUnion: map[string]bool{conjunctionKey(odd): true}}}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"sort"
@@ -47,7 +48,7 @@ var Routes = &Dataset{
 	Sources: []string{"rtnetlink RTM_GETROUTE", "/proc/net/route", "/proc/net/ipv6_route",
 		"/etc/iproute2/rt_tables", "/etc/iproute2/rt_tables.d/*.conf", "/usr/share/iproute2/rt_tables (live only)"},
 	Columns: routeColumns,
-	Collect: func(c *Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]Row, error) {
 		return fromNetlinkOrFiles(c, "routes", "/proc/net/route and /proc/net/ipv6_route", routesFromNetlink, routesFromFiles)
 	},
 	EstimatedRows: 30,
@@ -110,7 +111,7 @@ type routeHop struct {
 	weight  any
 }
 
-func routesFromNetlink(c *Collector) ([]Row, error) {
+func routesFromNetlink(c *kernel.Collector) ([]Row, error) {
 	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.RouteMessage, error) { return conn.Route.List() })
 	if err != nil {
 		return nil, err
@@ -228,7 +229,7 @@ func netlinkRouteFlags(m rtnetlink.RouteMessage, hasGateway bool) string {
 	return routeFlags6(flags)
 }
 
-func routesFromFiles(c *Collector) ([]Row, error) {
+func routesFromFiles(c *kernel.Collector) ([]Row, error) {
 	var rows []Row
 	indexes := sysIfindexes(c)
 	ifindex := func(name string) any {
@@ -237,15 +238,15 @@ func routesFromFiles(c *Collector) ([]Row, error) {
 		}
 		return nil
 	}
-	path := c.src.procPath("net", "route")
-	data, ok, err := c.src.readOptional(path)
+	path := c.Source().ProcPath("net", "route")
+	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil {
 		return nil, err
 	}
 	if ok {
 		routes, err := parseProcNetRoute(data)
 		if err != nil {
-			return nil, fileError(path, err)
+			return nil, kernel.FileError(path, err)
 		}
 		tables := routeTableNames(c)
 		for _, rt := range routes {
@@ -261,15 +262,15 @@ func routesFromFiles(c *Collector) ([]Row, error) {
 			rows = append(rows, r)
 		}
 	}
-	path = c.src.procPath("net", "ipv6_route")
-	data, ok, err = c.src.readOptional(path)
+	path = c.Source().ProcPath("net", "ipv6_route")
+	data, ok, err = c.Source().ReadOptional(path)
 	if err != nil {
 		return nil, err
 	}
 	if ok {
 		routes, err := parseProcNetIPv6Route(data)
 		if err != nil {
-			return nil, fileError(path, err)
+			return nil, kernel.FileError(path, err)
 		}
 		for _, rt := range routes {
 			r := make(Row, rtColumns)
@@ -320,15 +321,15 @@ func tableName(names map[uint32]string, id uint32) string {
 // live system /usr/share/iproute2/rt_tables when /etc has none); then every
 // rt_tables.d/*.conf, a file in /etc hiding the same name in /usr/share.
 // From a --root tree only its etc is read. Later entries win.
-func routeTableNames(c *Collector) map[uint32]string {
-	names, _ := memoize(c, "rt_tables", func() (map[uint32]string, error) {
+func routeTableNames(c *kernel.Collector) map[uint32]string {
+	names, _ := kernel.Memoize(c, "rt_tables", func() (map[uint32]string, error) {
 		names := map[uint32]string{unix.RT_TABLE_DEFAULT: "default", unix.RT_TABLE_MAIN: "main", unix.RT_TABLE_LOCAL: "local"}
-		dirs := []string{c.src.etcPath("iproute2")}
-		if c.src.Live {
+		dirs := []string{c.Source().EtcPath("iproute2")}
+		if c.Source().Live {
 			dirs = append(dirs, "/usr/share/iproute2")
 		}
 		merge := func(path string) bool {
-			data, ok, err := c.src.readOptional(path)
+			data, ok, err := c.Source().ReadOptional(path)
 			if err != nil || !ok {
 				return false
 			}
@@ -349,7 +350,7 @@ func routeTableNames(c *Collector) map[uint32]string {
 		seen := map[string]bool{}
 		for _, dir := range dirs {
 			d := filepath.Join(dir, "rt_tables.d")
-			c.src.note(d)
+			c.Source().Note(d)
 			entries, err := os.ReadDir(d)
 			if err != nil {
 				continue

@@ -13,6 +13,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"netsql/tables/kernel"
 	"strconv"
 	"strings"
 
@@ -58,8 +59,8 @@ func refusedReason(err error) string {
 // fromNetlinkOrFiles collects a dataset from rtnetlink on the live system
 // and from its files otherwise. When the kernel refuses the dump it reads
 // the files instead and warns once per statement; files names what is read.
-func fromNetlinkOrFiles(c *Collector, dataset, files string, live, fromFiles func(*Collector) ([]Row, error)) ([]Row, error) {
-	if !c.src.Live {
+func fromNetlinkOrFiles(c *kernel.Collector, dataset, files string, live, fromFiles func(*kernel.Collector) ([]Row, error)) ([]Row, error) {
+	if !c.Source().Live {
 		return fromFiles(c)
 	}
 	rows, err := live(c)
@@ -75,8 +76,8 @@ func fromNetlinkOrFiles(c *Collector, dataset, files string, live, fromFiles fun
 
 // rtnlLinks is the statement's one link dump, shared by the datasets that
 // name interfaces by index.
-func rtnlLinks(c *Collector) ([]rtnetlink.LinkMessage, error) {
-	return memoize(c, "rtnl.links", func() ([]rtnetlink.LinkMessage, error) {
+func rtnlLinks(c *kernel.Collector) ([]rtnetlink.LinkMessage, error) {
+	return kernel.Memoize(c, "rtnl.links", func() ([]rtnetlink.LinkMessage, error) {
 		return rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.LinkMessage, error) { return conn.Link.List() })
 	})
 }
@@ -85,7 +86,7 @@ func rtnlLinks(c *Collector) ([]rtnetlink.LinkMessage, error) {
 // that dump fails but is not refused (a link message this library cannot
 // decode), the standard library's own RTM_GETLINK names the interfaces, so
 // routes, addresses and neighbors do not fail with interfaces.
-func rtnlLinkNames(c *Collector) (map[uint32]string, error) {
+func rtnlLinkNames(c *kernel.Collector) (map[uint32]string, error) {
 	links, err := rtnlLinks(c)
 	if err != nil {
 		if netlinkRefused(err) {

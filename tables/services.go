@@ -6,6 +6,7 @@ package tables
 
 import (
 	"bytes"
+	"netsql/tables/kernel"
 	"strings"
 )
 
@@ -20,9 +21,9 @@ var Services = &Dataset{
 		{Name: "proto", Type: Text, Doc: "transport protocol as the file names it: tcp, udp, sctp, ddp, ...; match sockets.proto with rtrim(sockets.proto, '6')"},
 		{Name: "aliases", Type: Text, Doc: "other names of the service, separated by spaces; empty when none"},
 	},
-	Collect: func(c *Collector) ([]Row, error) {
-		path := c.src.etcPath("services")
-		data, ok, err := c.src.readOptional(path)
+	Collect: func(c *kernel.Collector) ([]Row, error) {
+		path := c.Source().EtcPath("services")
+		data, ok, err := c.Source().ReadOptional(path)
 		if err != nil || !ok {
 			return nil, err
 		}

@@ -3,6 +3,7 @@ package tables
 import (
 	"context"
 	"fmt"
+	"netsql/tables/kernel"
 	"runtime/debug"
 	"slices"
 	"strconv"
@@ -14,7 +15,7 @@ import (
 // statements'): each dataset read at one moment, in the mode the
 // statement's plan chose, with hash indexes built on first use.
 type snapshot struct {
-	col    *Collector
+	col    *kernel.Collector
 	tables map[string]*tableState
 	// plans holds the read decided for each dataset (by index in
 	// Engine.datasets) before the statement's first row; a dataset without
@@ -22,8 +23,8 @@ type snapshot struct {
 	plans map[int]*datasetPlan
 }
 
-func newSnapshot(ctx context.Context, src *Source) *snapshot {
-	return &snapshot{col: newCollector(ctx, src), tables: map[string]*tableState{}}
+func newSnapshot(ctx context.Context, src *kernel.Source) *snapshot {
+	return &snapshot{col: kernel.NewCollector(ctx, src), tables: map[string]*tableState{}}
 }
 
 func (s *snapshot) table(d *Dataset, index int) *tableState {
@@ -80,7 +81,7 @@ func (ts *tableState) newRowSet(rows []Row) *rowSet {
 // values, or the rows of one value of a stable key. eq holds the scan's
 // equalities on key columns. A scan the plan did not foresee (it should
 // not happen) switches the dataset to a whole read and is counted.
-func (ts *tableState) read(e *Engine, col *Collector, eq []KeyValue) (*rowSet, error) {
+func (ts *tableState) read(e *Engine, col *kernel.Collector, eq []KeyValue) (*rowSet, error) {
 	switch ts.plan.mode {
 	case readUnion:
 		if ts.plan.inUnion[conjunctionKey(eq)] {
@@ -114,7 +115,7 @@ const warnTwoMoments = "%s read twice in one statement, by a scan its plan did n
 // read keep their rowids and stand for their keys; the whole read adds
 // only the rows outside those keys, so no row is served twice. It says so
 // in a warning, since the two reads are two moments.
-func (ts *tableState) replan(e *Engine, col *Collector) (*rowSet, error) {
+func (ts *tableState) replan(e *Engine, col *kernel.Collector) (*rowSet, error) {
 	e.count(func(s *Stats) map[string]int { return s.Replanned }, ts.ds.Name, 1)
 	col.Notice(fmt.Sprintf(warnTwoMoments, ts.ds.Name))
 	var kept []*rowSet
@@ -182,7 +183,7 @@ func rowMatches(d *Dataset, r Row, conj []KeyValue) bool {
 }
 
 // collectWhole collects the dataset once.
-func (ts *tableState) collectWhole(e *Engine, col *Collector) (*rowSet, error) {
+func (ts *tableState) collectWhole(e *Engine, col *kernel.Collector) (*rowSet, error) {
 	if ts.all != nil {
 		return ts.all, nil
 	}
@@ -202,7 +203,7 @@ func (ts *tableState) collectWhole(e *Engine, col *Collector) (*rowSet, error) {
 }
 
 // narrow reads the rows matching any of the conjunctions in one read.
-func (ts *tableState) narrow(e *Engine, col *Collector, union [][]KeyValue) ([]Row, error) {
+func (ts *tableState) narrow(e *Engine, col *kernel.Collector, union [][]KeyValue) ([]Row, error) {
 	if err := col.Err(); err != nil {
 		return nil, err
 	}
@@ -227,7 +228,7 @@ func (ts *tableState) narrow(e *Engine, col *Collector, union [][]KeyValue) ([]R
 // readValue reads the rows of one value of the plan's stable key, once per
 // statement. Only rows whose key really equals the value are kept, so the
 // row sets of two values never share a row.
-func (ts *tableState) readValue(e *Engine, col *Collector, value any) (*rowSet, error) {
+func (ts *tableState) readValue(e *Engine, col *kernel.Collector, value any) (*rowSet, error) {
 	if rs := ts.byValue[value]; rs != nil {
 		return rs, nil
 	}
@@ -258,7 +259,7 @@ func (ts *tableState) readValue(e *Engine, col *Collector, value any) (*rowSet, 
 }
 
 // fill computes the named column groups of rs that are not yet filled.
-func (ts *tableState) fill(e *Engine, col *Collector, rs *rowSet, groups []string) error {
+func (ts *tableState) fill(e *Engine, col *kernel.Collector, rs *rowSet, groups []string) error {
 	for _, g := range groups {
 		if rs.filled[g] {
 			continue

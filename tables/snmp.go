@@ -9,6 +9,7 @@ package tables
 
 import (
 	"bytes"
+	"netsql/tables/kernel"
 )
 
 // SNMP is every protocol counter of this network namespace.
@@ -48,11 +49,11 @@ var snmpFiles = []snmpFile{
 	{[]string{"net", "sctp", "snmp"}, func(data []byte) ([]snmpCounter, error) { return parseSNMPSingle(data, sctpProtocol) }},
 }
 
-func collectSNMP(c *Collector) ([]Row, error) {
+func collectSNMP(c *kernel.Collector) ([]Row, error) {
 	var rows []Row
 	for _, f := range snmpFiles {
-		path := c.src.procPath(f.path...)
-		data, ok, err := c.src.readOptional(path)
+		path := c.Source().ProcPath(f.path...)
+		data, ok, err := c.Source().ReadOptional(path)
 		if err != nil {
 			return nil, err
 		}
@@ -61,7 +62,7 @@ func collectSNMP(c *Collector) ([]Row, error) {
 		}
 		counters, err := f.parse(data)
 		if err != nil {
-			return nil, fileError(path, err)
+			return nil, kernel.FileError(path, err)
 		}
 		for _, ctr := range counters {
 			rows = append(rows, Row{ctr.Protocol, ctr.Name, ctr.Key, ctr.Value})
@@ -91,22 +92,22 @@ func parseSNMPPairs(data []byte) ([]snmpCounter, error) {
 		}
 		values, ok := lines.next()
 		if !ok {
-			return nil, lineErrorf(headerNum, "%s: header line without a value line", protocol)
+			return nil, kernel.LineErrorf(headerNum, "%s: header line without a value line", protocol)
 		}
 		valueProtocol, valueFields, err := snmpSplitLine(values, lines.num)
 		if err != nil {
 			return nil, err
 		}
 		if valueProtocol != protocol {
-			return nil, lineErrorf(lines.num, "%s: value line follows as %q", protocol, procnetClip([]byte(valueProtocol)))
+			return nil, kernel.LineErrorf(lines.num, "%s: value line follows as %q", protocol, procnetClip([]byte(valueProtocol)))
 		}
 		if len(names) != len(valueFields) {
-			return nil, lineErrorf(lines.num, "%s: %d names on line %d but %d values", protocol, len(names), headerNum, len(valueFields))
+			return nil, kernel.LineErrorf(lines.num, "%s: %d names on line %d but %d values", protocol, len(names), headerNum, len(valueFields))
 		}
 		for i, name := range names {
 			value, ok := snmpValue(valueFields[i])
 			if !ok {
-				return nil, lineErrorf(lines.num, "%s: value %q of %s", protocol, procnetClip(valueFields[i]), procnetClip(name))
+				return nil, kernel.LineErrorf(lines.num, "%s: value %q of %s", protocol, procnetClip(valueFields[i]), procnetClip(name))
 			}
 			n := string(name)
 			counters = append(counters, snmpCounter{Protocol: protocol, Name: n, Key: protocol + n, Value: value})
@@ -119,11 +120,11 @@ func parseSNMPPairs(data []byte) ([]snmpCounter, error) {
 func snmpSplitLine(line []byte, lineNum int) (string, [][]byte, error) {
 	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
-		return "", nil, lineErrorf(lineNum, "no \"Protocol:\" prefix in %q", procnetClip(line))
+		return "", nil, kernel.LineErrorf(lineNum, "no \"Protocol:\" prefix in %q", procnetClip(line))
 	}
 	protocol := bytes.TrimSpace(line[:colon])
 	if len(protocol) == 0 || bytes.ContainsAny(protocol, " \t") {
-		return "", nil, lineErrorf(lineNum, "protocol %q", procnetClip(line[:colon]))
+		return "", nil, kernel.LineErrorf(lineNum, "protocol %q", procnetClip(line[:colon]))
 	}
 	return string(protocol), bytes.Fields(line[colon+1:]), nil
 }
@@ -134,13 +135,13 @@ func parseSNMPSingle(data []byte, split func(key string) (protocol, name string)
 	var counters []snmpCounter
 	for num, fields := range procnetFieldLines(data) {
 		if len(fields) != 2 {
-			return nil, lineErrorf(num, "%d fields, want \"name value\"", len(fields))
+			return nil, kernel.LineErrorf(num, "%d fields, want \"name value\"", len(fields))
 		}
 		key := string(fields[0])
 		protocol, name := split(key)
 		value, ok := snmpValue(fields[1])
 		if !ok {
-			return nil, lineErrorf(num, "%s: value %q of %s", protocol, procnetClip(fields[1]), procnetClip(fields[0]))
+			return nil, kernel.LineErrorf(num, "%s: value %q of %s", protocol, procnetClip(fields[1]), procnetClip(fields[0]))
 		}
 		counters = append(counters, snmpCounter{Protocol: protocol, Name: name, Key: key, Value: value})
 	}

@@ -12,6 +12,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"netsql/tables/kernel"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -146,7 +147,7 @@ func (d *diagConn) walk(b []byte, decode func([]byte) error) (done bool, err err
 	for len(b) >= nlmsgHdrLen {
 		length := int(binary.NativeEndian.Uint32(b))
 		if length < nlmsgHdrLen || length > len(b) {
-			return true, fmt.Errorf("netlink sock_diag: %w message length %d in a %d-byte read", ErrMalformed, length, len(b))
+			return true, fmt.Errorf("netlink sock_diag: %w message length %d in a %d-byte read", kernel.ErrMalformed, length, len(b))
 		}
 		typ := binary.NativeEndian.Uint16(b[4:])
 		seq := binary.NativeEndian.Uint32(b[8:])
@@ -160,7 +161,7 @@ func (d *diagConn) walk(b []byte, decode func([]byte) error) (done bool, err err
 			return true, nil
 		case nlmsgError:
 			if len(payload) < 4 {
-				return true, fmt.Errorf("netlink sock_diag: %w error message", ErrMalformed)
+				return true, fmt.Errorf("netlink sock_diag: %w error message", kernel.ErrMalformed)
 			}
 			errno := syscall.Errno(-int32(binary.NativeEndian.Uint32(payload)))
 			if errno == 0 {

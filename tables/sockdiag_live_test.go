@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
 
@@ -239,12 +240,12 @@ func TestLiveNetlinkAgreesWithProc(t *testing.T) {
 			return fmt.Errorf("open the test's sockets: %w", err)
 		}
 		ctx := context.Background()
-		live := LiveSource()
+		live := kernel.LiveSource()
 		// /proc/thread-self is this thread's view, in the namespace.
-		proc := &Source{Proc: "/proc/thread-self", Etc: "/etc"}
-		collect := func(src *Source) ([]Row, time.Duration, error) {
+		proc := &kernel.Source{Proc: "/proc/thread-self", Etc: "/etc"}
+		collect := func(src *kernel.Source) ([]Row, time.Duration, error) {
 			start := time.Now()
-			rows, err := collectSockets(newCollector(ctx, src), wantAll(allProtos))
+			rows, err := collectSockets(kernel.NewCollector(ctx, src), wantAll(allProtos))
 			return rows, time.Since(start), err
 		}
 		// The TIME_WAIT socket appears once the server's close reached the client.
@@ -415,10 +416,10 @@ func TestLiveStateGoesIntoTheDiagRequest(t *testing.T) {
 			}
 			conns = append(conns, c, a)
 		}
-		var dumps []DiagDump
-		src := LiveSource()
-		src.OnDiag = func(d DiagDump) { dumps = append(dumps, d) }
-		c := newCollector(context.Background(), src)
+		var dumps []kernel.DiagDump
+		src := kernel.LiveSource()
+		src.OnDiag = func(d kernel.DiagDump) { dumps = append(dumps, d) }
+		c := kernel.NewCollector(context.Background(), src)
 
 		rows, err := socketsWhere(c, [][]KeyValue{{{Column: "state", Value: "listen"}}}) // as lookupKey folds it
 		if err != nil {
@@ -453,7 +454,7 @@ func TestLiveStateGoesIntoTheDiagRequest(t *testing.T) {
 		if _, err := socketsWhere(c, [][]KeyValue{{{Column: "state", Value: "listen"}, {Column: "proto", Value: "tcp"}}}); err != nil {
 			return err
 		}
-		want := []DiagDump{{Family: unix.AF_INET, Protocol: unix.IPPROTO_TCP, States: 1 << kernelListen, Rows: 1}}
+		want := []kernel.DiagDump{{Family: unix.AF_INET, Protocol: unix.IPPROTO_TCP, States: 1 << kernelListen, Rows: 1}}
 		if diff := cmp.Diff(want, dumps); diff != "" {
 			t.Errorf("state = 'LISTEN' AND proto = 'tcp' dumps (-want +got):\n%s", diff)
 		}
@@ -482,9 +483,9 @@ func TestLiveStatePushdownThroughTheEngine(t *testing.T) {
 	}
 	t.Cleanup(func() { ln.Close() })
 	port := int64(ln.Addr().(*net.TCPAddr).Port)
-	var dumps []DiagDump
-	src := LiveSource()
-	src.OnDiag = func(d DiagDump) { dumps = append(dumps, d) }
+	var dumps []kernel.DiagDump
+	src := kernel.LiveSource()
+	src.OnDiag = func(d kernel.DiagDump) { dumps = append(dumps, d) }
 	e := openFixture(t, src)
 
 	var rows [][]any
@@ -494,7 +495,7 @@ func TestLiveStatePushdownThroughTheEngine(t *testing.T) {
 	if diff := cmp.Diff([][]any{{"tcp", "LISTEN", int64(1)}}, rows); diff != "" {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
-	want := []DiagDump{{Family: unix.AF_INET, Protocol: unix.IPPROTO_TCP, States: 1 << kernelListen}}
+	want := []kernel.DiagDump{{Family: unix.AF_INET, Protocol: unix.IPPROTO_TCP, States: 1 << kernelListen}}
 	for i := range dumps {
 		dumps[i].Rows = 0 // other programs listen too
 	}
@@ -532,8 +533,8 @@ func TestLiveNetlinkRefusedFallsBackToProc(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := LiveSource()
-	src.refuseDiag = true
+	src := kernel.LiveSource()
+	src.RefuseDiag = true
 	e := openFixture(t, src)
 	_, rows, warnings, err := e.Query(context.Background(),
 		"SELECT s.state, s.cookie, s.backlog FROM sockets s JOIN sockets t USING (inode) WHERE s.inode = ?", inode)
@@ -544,13 +545,13 @@ func TestLiveNetlinkRefusedFallsBackToProc(t *testing.T) {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 	// tcp, tcp6, udp, udp6, unix, packet: UDP-Lite falls back quietly.
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "warning: 6 "+WarnNetlinkRefused) {
+	if len(warnings) != 1 || !strings.Contains(warnings[0], "warning: 6 "+kernel.WarnNetlinkRefused) {
 		t.Errorf("warnings %q, want one line counting 6 protocols", warnings)
 	}
 }
 
 func TestInterfaceNameFromIndex(t *testing.T) {
-	c := newCollector(context.Background(), LiveSource())
+	c := kernel.NewCollector(context.Background(), kernel.LiveSource())
 	lo, err := net.InterfaceByIndex(1)
 	if err != nil {
 		t.Fatalf("interface 1: %v", err)

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"netsql/tables/kernel"
 	"runtime"
 	"syscall"
 	"testing"
@@ -76,8 +77,8 @@ func (m inetMsg) encode() []byte {
 
 func testBuilder(t testing.TB) *socketRowBuilder {
 	t.Helper()
-	src := RootSource(fixtureRoot(t, nil))
-	return newSocketRowBuilder(newCollector(context.Background(), src))
+	src := kernel.RootSource(fixtureRoot(t, nil))
+	return newSocketRowBuilder(kernel.NewCollector(context.Background(), src))
 }
 
 // pick returns the named columns of a sockets row.
@@ -233,8 +234,8 @@ func TestDiagWalkFraming(t *testing.T) {
 	}
 	bad := encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 7, []byte("x"))
 	binary.NativeEndian.PutUint32(bad, 4000)
-	if _, err := d.walk(bad, decode); !errors.Is(err, ErrMalformed) {
-		t.Errorf("a message longer than the read: err %v, want ErrMalformed", err)
+	if _, err := d.walk(bad, decode); !errors.Is(err, kernel.ErrMalformed) {
+		t.Errorf("a message longer than the read: err %v, want kernel.ErrMalformed", err)
 	}
 	// Attributes: a truncated one ends the walk without a panic.
 	var types []uint16

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"netsql/tables/kernel"
 	"slices"
 	"strings"
 
@@ -60,14 +61,14 @@ var Sockets = &Dataset{
 		"/proc/net/icmp", "/proc/net/icmp6", "/proc/net/unix", "/proc/net/packet", "/proc/net/netlink",
 		"/proc/PID/fd/* (pid, process)"},
 	Columns: socketColumns,
-	Collect: func(c *Collector) ([]Row, error) { return collectSockets(c, wantAll(allProtos)) },
+	Collect: func(c *kernel.Collector) ([]Row, error) { return collectSockets(c, wantAll(allProtos)) },
 	Keys: []Key{
 		// A socket's protocol and family never change: a join may read
 		// them value by value.
-		{Column: "proto", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+		{Column: "proto", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
 			return socketsWhere(c, [][]KeyValue{{{Column: "proto", Value: v}}})
 		}},
-		{Column: "family", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+		{Column: "family", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
 			return socketsWhere(c, [][]KeyValue{{{Column: "family", Value: v}}})
 		}},
 		// The kernel filters on state: WHERE state = 'LISTEN' never walks
@@ -76,12 +77,12 @@ var Sockets = &Dataset{
 		{Column: "state"},
 	},
 	Narrow: socketsWhere,
-	Fill: map[string]func(*Collector, []int, []Row) error{
+	Fill: map[string]func(*kernel.Collector, []int, []Row) error{
 		"owners":  fillSocketOwners,
 		"meminfo": fillSocketMeminfo,
 	},
 	// The owner walk reads /proc while the kernel dumps the sockets.
-	Prefetch:      map[string]func(*Collector){"owners": func(c *Collector) { startOwners(c) }},
+	Prefetch:      map[string]func(*kernel.Collector){"owners": func(c *kernel.Collector) { startOwners(c) }},
 	EstimatedRows: 1000,
 }
 
@@ -205,7 +206,7 @@ func wantAll(protos []protoFile) []protoWant {
 // conjunctions of equalities on proto, family and state (values as
 // lookupKey folded them), asking the kernel for exactly those protocols
 // and states where netlink serves the protocol.
-func socketsWhere(c *Collector, any [][]KeyValue) ([]Row, error) {
+func socketsWhere(c *kernel.Collector, any [][]KeyValue) ([]Row, error) {
 	var wants []protoWant
 	for _, p := range allProtos {
 		want := protoWant{p: p}
@@ -254,13 +255,13 @@ func socketsWhere(c *Collector, any [][]KeyValue) ([]Row, error) {
 // them with --root or when netlink is refused, come from their /proc/net
 // files (a file this kernel lacks gives no rows; one that does not parse
 // is an error naming it).
-func collectSockets(c *Collector, wants []protoWant) ([]Row, error) {
+func collectSockets(c *kernel.Collector, wants []protoWant) ([]Row, error) {
 	var rows []Row
 	netns := selfNetns(c)
 	var diag *diagConn
 	var builder *socketRowBuilder
 	diagErr := error(nil)
-	if c.src.Live {
+	if c.Source().Live {
 		defer func() {
 			if diag != nil {
 				diag.Close()
@@ -272,9 +273,9 @@ func collectSockets(c *Collector, wants []protoWant) ([]Row, error) {
 		if err := c.Err(); err != nil {
 			return nil, err
 		}
-		if c.src.Live && p.diag != diagNone {
+		if c.Source().Live && p.diag != diagNone {
 			if diag == nil && diagErr == nil {
-				if c.src.refuseDiag {
+				if c.Source().RefuseDiag {
 					diagErr = errDiagRefused
 				} else {
 					diag, diagErr = openDiag()
@@ -285,7 +286,7 @@ func collectSockets(c *Collector, wants []protoWant) ([]Row, error) {
 				var err error
 				rows, err = diagSockets(diag, builder, p, diagStatesMask(p, states), rows)
 				if err == nil {
-					served, _ := memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
+					served, _ := kernel.Memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
 					served[p.proto] = true
 					continue
 				}
@@ -295,7 +296,7 @@ func collectSockets(c *Collector, wants []protoWant) ([]Row, error) {
 			}
 			// UDP-Lite without a diag module is expected: read /proc quietly.
 			if p.protocol != unix.IPPROTO_UDPLITE {
-				c.Warn(WarnNetlinkRefused, int64(p.afamily)<<8|int64(p.protocol))
+				c.Warn(kernel.WarnNetlinkRefused, int64(p.afamily)<<8|int64(p.protocol))
 			}
 		}
 		got, err := procSockets(c, p)
@@ -327,9 +328,9 @@ func diagStatesMask(p *protoFile, states []string) uint32 {
 }
 
 // procSockets reads the /proc/net file of one protocol.
-func procSockets(c *Collector, p *protoFile) ([]Row, error) {
-	path := c.src.netPath(p.proto)
-	data, ok, err := c.src.readOptional(path)
+func procSockets(c *kernel.Collector, p *protoFile) ([]Row, error) {
+	path := c.Source().NetPath(p.proto)
+	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err
 	}
@@ -345,7 +346,7 @@ func procSockets(c *Collector, p *protoFile) ([]Row, error) {
 		got, err = netlinkRows(data)
 	}
 	if err != nil {
-		return nil, fileError(path, err)
+		return nil, kernel.FileError(path, err)
 	}
 	return got, nil
 }
@@ -377,7 +378,7 @@ func inetState(p protoFile, st uint8) string {
 
 func addrText(a netip.Addr) string { return a.String() }
 
-func inetRows(c *Collector, p protoFile, data []byte) ([]Row, error) {
+func inetRows(c *kernel.Collector, p protoFile, data []byte) ([]Row, error) {
 	lines, err := parseInetSockets(data, p.ipv6, p.drops)
 	if err != nil {
 		return nil, err
@@ -453,7 +454,7 @@ func unixRows(data []byte) ([]Row, error) {
 	return rows, nil
 }
 
-func packetRows(c *Collector, data []byte) ([]Row, error) {
+func packetRows(c *kernel.Collector, data []byte) ([]Row, error) {
 	lines, err := parsePacketSockets(data)
 	if err != nil {
 		return nil, err
@@ -503,7 +504,7 @@ func netlinkRows(data []byte) ([]Row, error) {
 
 // fillSocketOwners sets pid and process from the owner walk: the lowest pid
 // holding each socket's inode.
-func fillSocketOwners(c *Collector, _ []int, rows []Row) error {
+func fillSocketOwners(c *kernel.Collector, _ []int, rows []Row) error {
 	o, err := owners(c)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"netsql/tables/kernel"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -24,16 +25,6 @@ const (
 	diagUnix
 	diagPacket
 )
-
-// DiagDump describes one sock_diag dump, for Source.OnDiag: what was asked
-// and how many sockets came back.
-type DiagDump struct {
-	Family   uint8  // AF_INET, AF_INET6, AF_UNIX or AF_PACKET
-	Protocol uint8  // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE; 0 for unix and packet
-	States   uint32 // the state bitmask sent (1 << kernel state); all ones for packet
-	Ext      uint32 // inet: idiag_ext; unix and packet: the show flags
-	Rows     int    // sockets decoded from the replies
-}
 
 // tcpAllStates asks for every TCP state the kernel knows, including the
 // bound-inactive pseudo-state (bit 13), which the kernel reports as CLOSE.
@@ -168,7 +159,7 @@ func boxAll(names []string) []any {
 
 // socketRowBuilder turns diag replies into sockets rows for one collection.
 type socketRowBuilder struct {
-	c      *Collector
+	c      *kernel.Collector
 	alloc  rowAlloc
 	netns  any
 	addrs4 map[[4]byte]any
@@ -180,7 +171,7 @@ type socketRowBuilder struct {
 	name   []byte // scratch for unix names
 }
 
-func newSocketRowBuilder(c *Collector) *socketRowBuilder {
+func newSocketRowBuilder(c *kernel.Collector) *socketRowBuilder {
 	return &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: selfNetns(c),
 		addrs4: map[[4]byte]any{}, addrs6: map[[16]byte]any{}, users: map[uint32]any{}, paths: map[string]any{}}
 }
@@ -450,8 +441,8 @@ func diagSockets(d *diagConn, b *socketRowBuilder, p *protoFile, mask uint32, ro
 	if err != nil {
 		return rows[:before], err
 	}
-	if on := b.c.src.OnDiag; on != nil {
-		on(DiagDump{Family: p.afamily, Protocol: p.protocol, States: mask, Ext: ext, Rows: len(rows) - before})
+	if on := b.c.Source().OnDiag; on != nil {
+		on(kernel.DiagDump{Family: p.afamily, Protocol: p.protocol, States: mask, Ext: ext, Rows: len(rows) - before})
 	}
 	return rows, nil
 }
@@ -459,8 +450,8 @@ func diagSockets(d *diagConn, b *socketRowBuilder, p *protoFile, mask uint32, ro
 // interfaceName returns the name of an interface index, from the
 // statement's one rtnetlink link dump (shared with routes, addresses...);
 // an index without a name is kept as its number.
-func interfaceName(c *Collector, ifindex uint32) any {
-	names, _ := memoize(c, "sockets-ifnames", func() (map[uint32]any, error) {
+func interfaceName(c *kernel.Collector, ifindex uint32) any {
+	names, _ := kernel.Memoize(c, "sockets-ifnames", func() (map[uint32]any, error) {
 		m := map[uint32]any{}
 		byIndex, err := rtnlLinkNames(c)
 		if err != nil {
@@ -482,9 +473,9 @@ func interfaceName(c *Collector, ifindex uint32) any {
 // kernel's skmeminfo only (the first dump leaves it out, since it costs
 // every statement that does not read these columns). Rows read from /proc
 // already hold what /proc has.
-func fillSocketMeminfo(c *Collector, _ []int, rows []Row) error {
-	served, _ := memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
-	if !c.src.Live || len(served) == 0 {
+func fillSocketMeminfo(c *kernel.Collector, _ []int, rows []Row) error {
+	served, _ := kernel.Memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
+	if !c.Source().Live || len(served) == 0 {
 		return nil
 	}
 	// The states present, per protocol, bound each dump.

@@ -6,6 +6,7 @@ package tables
 
 import (
 	"bytes"
+	"netsql/tables/kernel"
 )
 
 // Sockstat is every socket-usage counter of /proc/net/sockstat{,6}.
@@ -29,11 +30,11 @@ type sockstatCounter struct {
 	Value    int64
 }
 
-func collectSockstat(c *Collector) ([]Row, error) {
+func collectSockstat(c *kernel.Collector) ([]Row, error) {
 	var rows []Row
 	for _, name := range []string{"sockstat", "sockstat6"} {
-		path := c.src.procPath("net", name)
-		data, ok, err := c.src.readOptional(path)
+		path := c.Source().ProcPath("net", name)
+		data, ok, err := c.Source().ReadOptional(path)
 		if err != nil {
 			return nil, err
 		}
@@ -42,7 +43,7 @@ func collectSockstat(c *Collector) ([]Row, error) {
 		}
 		counters, err := parseSockstat(data)
 		if err != nil {
-			return nil, fileError(path, err)
+			return nil, kernel.FileError(path, err)
 		}
 		for _, ctr := range counters {
 			rows = append(rows, Row{ctr.Protocol, ctr.Name, ctr.Value})
@@ -68,12 +69,12 @@ func parseSockstat(data []byte) ([]sockstatCounter, error) {
 			return nil, err
 		}
 		if len(fields)%2 != 0 {
-			return nil, lineErrorf(lines.num, "%s: %d fields, want name value pairs", protocol, len(fields))
+			return nil, kernel.LineErrorf(lines.num, "%s: %d fields, want name value pairs", protocol, len(fields))
 		}
 		for i := 0; i < len(fields); i += 2 {
 			value, ok := procnetInt(fields[i+1], 64)
 			if !ok {
-				return nil, lineErrorf(lines.num, "%s: value %q of %s", protocol, procnetClip(fields[i+1]), procnetClip(fields[i]))
+				return nil, kernel.LineErrorf(lines.num, "%s: value %q of %s", protocol, procnetClip(fields[i+1]), procnetClip(fields[i]))
 			}
 			counters = append(counters, sockstatCounter{Protocol: protocol, Name: string(fields[i]), Value: value})
 		}

@@ -8,6 +8,7 @@ package tables
 import (
 	"bytes"
 	"io/fs"
+	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,13 +24,13 @@ var Sysctls = &Dataset{
 		{Name: "value", Type: Text, Doc: "the file's text without its final newline, tabs between values turned into single spaces (ip_local_port_range: 32768 60999)"},
 	},
 	Collect: collectSysctls,
-	Keys: []Key{{Column: "name", Stable: true, Collect: func(c *Collector, v any) ([]Row, error) {
+	Keys: []Key{{Column: "name", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
 		name, _ := v.(string)
 		rel, ok := sysctlPath(name)
 		if !ok {
 			return nil, nil
 		}
-		path := c.src.procPath("sys", rel)
+		path := c.Source().ProcPath("sys", rel)
 		info, err := os.Lstat(path)
 		if err != nil || !info.Mode().IsRegular() {
 			return nil, nil
@@ -43,11 +44,11 @@ var Sysctls = &Dataset{
 	EstimatedRows: 1000,
 }
 
-func collectSysctls(c *Collector) ([]Row, error) {
-	root := c.src.procPath("sys")
+func collectSysctls(c *kernel.Collector) ([]Row, error) {
+	root := c.Source().ProcPath("sys")
 	top := filepath.Join(root, "net")
 	var rows []Row
-	c.src.note(top)
+	c.Source().Note(top)
 	err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			// A directory that vanished (an interface removed) or is not
@@ -82,8 +83,8 @@ func collectSysctls(c *Collector) ([]Row, error) {
 // kernel refuses to read (an unset stable_secret gives EIO) or one that
 // vanished has no value to show, and is skipped without a warning, as
 // sysctl -a skips them.
-func readSysctl(c *Collector, path string) (string, bool) {
-	data, err := c.src.readFile(path)
+func readSysctl(c *kernel.Collector, path string) (string, bool) {
+	data, err := c.Source().ReadFile(path)
 	if err != nil {
 		return "", false
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"netsql/tables/kernel"
 	"strings"
 	"unsafe"
 
@@ -167,11 +168,11 @@ var tcpOptionNames = []struct {
 var tiColumns = tiFirstField + len(tcpInfoFields) + 4
 
 // collectTCPInfo dumps the tcp and tcp6 sockets with their tcp_info.
-func collectTCPInfo(c *Collector) ([]Row, error) {
-	if !c.src.Live {
+func collectTCPInfo(c *kernel.Collector) ([]Row, error) {
+	if !c.Source().Live {
 		return nil, nil // /proc has no tcp_info
 	}
-	if c.src.refuseDiag {
+	if c.Source().RefuseDiag {
 		c.Notice("netlink sock_diag refused: tcp_info has no rows")
 		return nil, nil
 	}
@@ -204,8 +205,8 @@ func collectTCPInfo(c *Collector) ([]Row, error) {
 		if err != nil {
 			return nil, err
 		}
-		if on := c.src.OnDiag; on != nil {
-			on(DiagDump{Family: p.afamily, Protocol: p.protocol, States: states, Ext: inetDiagExtInfo | inetDiagExtCong, Rows: len(rows) - before})
+		if on := c.Source().OnDiag; on != nil {
+			on(kernel.DiagDump{Family: p.afamily, Protocol: p.protocol, States: states, Ext: inetDiagExtInfo | inetDiagExtCong, Rows: len(rows) - before})
 		}
 	}
 	return rows, nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"netsql/tables/kernel"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -43,8 +44,8 @@ func TestLiveTCPInfo(t *testing.T) {
 	}
 
 	var exts []uint32
-	src := LiveSource()
-	src.OnDiag = func(d DiagDump) {
+	src := kernel.LiveSource()
+	src.OnDiag = func(d kernel.DiagDump) {
 		if d.Family == unix.AF_INET || d.Family == unix.AF_INET6 {
 			exts = append(exts, d.Ext)
 		}

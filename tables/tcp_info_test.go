@@ -2,6 +2,7 @@ package tables
 
 import (
 	"net/netip"
+	"netsql/tables/kernel"
 	"testing"
 	"unsafe"
 
@@ -78,7 +79,7 @@ func TestTCPInfoRow(t *testing.T) {
 }
 
 func TestFixtureTCPInfoIsEmpty(t *testing.T) {
-	e := openFixture(t, RootSource(fixtureRoot(t, nil)))
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	if rows := query(t, e, "SELECT count(*) FROM tcp_info"); rows[0][0] != int64(0) {
 		t.Errorf("tcp_info from a --root tree has %v rows, want 0", rows[0][0])
 	}

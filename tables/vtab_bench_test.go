@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"netsql/tables/kernel"
 	"testing"
 )
 
@@ -25,10 +26,10 @@ func BenchmarkVtabScan(b *testing.B) {
 			{Name: "local_port", Type: Integer, Doc: "local port"}, {Name: "remote_addr", Type: Text, Doc: "remote address"},
 			{Name: "remote_port", Type: Integer, Doc: "remote port"}, {Name: "state", Type: Text, Doc: "state"},
 		},
-		Collect:       func(*Collector) ([]Row, error) { return rows, nil },
+		Collect:       func(*kernel.Collector) ([]Row, error) { return rows, nil },
 		EstimatedRows: n,
 	}
-	e, err := Open(context.Background(), RootSource(b.TempDir()), []*Dataset{ds})
+	e, err := Open(context.Background(), kernel.RootSource(b.TempDir()), []*Dataset{ds})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"errors"
@@ -9,14 +9,14 @@ import (
 // the file and line.
 var ErrMalformed = errors.New("malformed")
 
-// lineErrorf reports a malformed line of a kernel file; the caller that
-// knows the path prefixes it (see fileError).
-func lineErrorf(line int, format string, args ...any) error {
+// LineErrorf reports a malformed line of a kernel file; the caller that
+// knows the path prefixes it (see FileError).
+func LineErrorf(line int, format string, args ...any) error {
 	return fmt.Errorf("line %d: %w %s", line, ErrMalformed, fmt.Sprintf(format, args...))
 }
 
-// fileError prefixes an error from a parser with the file it came from,
+// FileError prefixes an error from a parser with the file it came from,
 // giving messages like `/proc/net/tcp line 3: malformed local address "zz"`.
-func fileError(path string, err error) error {
+func FileError(path string, err error) error {
 	return fmt.Errorf("%s %w", path, err)
 }

@@ -1,4 +1,8 @@
-package tables
+// Package kernel reads the machine's network state: where to read from
+// (Source: the live system or a tree), the reading session of one statement
+// (Collector: its context, values computed once, warnings counted), and
+// the errors readers return. It knows no SQL and no dataset.
+package kernel
 
 import (
 	"errors"
@@ -29,7 +33,7 @@ type Source struct {
 	// Resolver answers resolve(addr); nil means the system's resolver.
 	Resolver *net.Resolver
 
-	refuseDiag bool // tests: act as if the kernel refused sock_diag
+	RefuseDiag bool // tests: act as if the kernel refused sock_diag
 }
 
 // LiveSource reads the running system.
@@ -65,43 +69,43 @@ func CheckDir(path string) error {
 	return nil
 }
 
-func (s *Source) note(path string) {
+func (s *Source) Note(path string) {
 	if s.OnRead != nil {
 		s.OnRead(path)
 	}
 }
 
-// procPath joins elements under the proc root.
-func (s *Source) procPath(elem ...string) string {
+// ProcPath joins elements under the proc root.
+func (s *Source) ProcPath(elem ...string) string {
 	return filepath.Join(append([]string{s.Proc}, elem...)...)
 }
 
-// netPath names a file of the proc root's net directory: on the live
+// NetPath names a file of the proc root's net directory: on the live
 // system through /proc/thread-self, the namespace of the calling thread,
 // which is also where netlink sockets it opens look (/proc/net follows
 // the main thread, which a setns elsewhere in the process could move).
-func (s *Source) netPath(file string) string {
+func (s *Source) NetPath(file string) string {
 	if s.Live {
-		return s.procPath("thread-self", "net", file)
+		return s.ProcPath("thread-self", "net", file)
 	}
-	return s.procPath("net", file)
+	return s.ProcPath("net", file)
 }
 
-// etcPath joins elements under the etc root.
-func (s *Source) etcPath(elem ...string) string {
+// EtcPath joins elements under the etc root.
+func (s *Source) EtcPath(elem ...string) string {
 	return filepath.Join(append([]string{s.Etc}, elem...)...)
 }
 
-// readFile reads a whole file, telling OnRead.
-func (s *Source) readFile(path string) ([]byte, error) {
-	s.note(path)
+// ReadFile reads a whole file, telling OnRead.
+func (s *Source) ReadFile(path string) ([]byte, error) {
+	s.Note(path)
 	return os.ReadFile(path)
 }
 
-// readOptional reads a file that may not exist on this kernel: a missing
+// ReadOptional reads a file that may not exist on this kernel: a missing
 // file is (nil, false, nil), "no data" rather than an error.
-func (s *Source) readOptional(path string) ([]byte, bool, error) {
-	data, err := s.readFile(path)
+func (s *Source) ReadOptional(path string) ([]byte, bool, error) {
+	data, err := s.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, false, nil
 	}
@@ -109,4 +113,14 @@ func (s *Source) readOptional(path string) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	return data, true, nil
+}
+
+// DiagDump describes one sock_diag dump, for Source.OnDiag: what was asked
+// and how many sockets came back.
+type DiagDump struct {
+	Family   uint8  // AF_INET, AF_INET6, AF_UNIX or AF_PACKET
+	Protocol uint8  // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE; 0 for unix and packet
+	States   uint32 // the state bitmask sent (1 << kernel state); all ones for packet
+	Ext      uint32 // inet: idiag_ext; unix and packet: the show flags
+	Rows     int    // sockets decoded from the replies
 }

@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"context"
@@ -25,9 +25,22 @@ type Collector struct {
 	warnings map[string]map[int64]bool
 }
 
-func newCollector(ctx context.Context, src *Source) *Collector {
+func NewCollector(ctx context.Context, src *Source) *Collector {
 	return &Collector{src: src, ctx: ctx, memo: map[string]any{}, warnings: map[string]map[int64]bool{}}
 }
+
+// Source is where the statement reads from.
+func (c *Collector) Source() *Source { return c.src }
+
+// Context is the statement's context: cancellation and --timeout.
+func (c *Collector) Context() context.Context { return c.ctx }
+
+// SetContext hands a collector kept across statements (.snapshot on) to
+// the next statement's context.
+func (c *Collector) SetContext(ctx context.Context) { c.ctx = ctx }
+
+// ClearWarnings forgets the warnings counted, once they were printed.
+func (c *Collector) ClearWarnings() { clear(c.warnings) }
 
 // Err returns a non-nil error once the statement was cancelled; long
 // collections check it between units of work.
@@ -63,8 +76,8 @@ func (c *Collector) Warnings() []string {
 	return lines
 }
 
-// memoize returns the value computed once per statement under key.
-func memoize[T any](c *Collector, key string, compute func() (T, error)) (T, error) {
+// Memoize returns the value computed once per statement under key.
+func Memoize[T any](c *Collector, key string, compute func() (T, error)) (T, error) {
 	if v, ok := c.memo[key]; ok {
 		t, _ := v.(T) // a nil stored for an interface type stays the zero value
 		return t, nil
