@@ -21,6 +21,7 @@ import (
 	"netsql/queries"
 	"netsql/sqlshell"
 	"netsql/tables"
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 )
 
@@ -275,7 +276,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // openShell opens the engine and the shell every way in shares, set up
 // from the flags: output format, --allow-write, --timeout, --param.
-func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stderr io.Writer) (*tables.Engine, *sqlshell.Shell, error) {
+func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stderr io.Writer) (*engine.Engine, *sqlshell.Shell, error) {
 	format := sqlshell.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
 	if format.Mode == "" {
 		format.Mode = "tsv"

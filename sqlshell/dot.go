@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"netsql/queries"
-	"netsql/tables"
+	"netsql/tables/engine"
 )
 
 // session is the state the prompt and the dot-commands keep beside the
@@ -318,7 +318,7 @@ func (ss *session) userObjects(ctx context.Context) ([]userObject, error) {
 			rows.Close()
 			return nil, err
 		}
-		if tables.Find(ss.sh.eng.Datasets(), o.name) == nil {
+		if engine.Find(ss.sh.eng.Datasets(), o.name) == nil {
 			objs = append(objs, o)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"netsql/tables"
+	"netsql/tables/engine"
 )
 
 // ErrOutputClosed means the reader of stdout went away (`| head`): the run
@@ -23,7 +23,7 @@ var ErrOutputClosed = errors.New("output closed")
 
 // Shell runs statements on one engine and prints their results.
 type Shell struct {
-	eng    *tables.Engine
+	eng    *engine.Engine
 	Format Format
 	out    *bufio.Writer
 	errOut io.Writer
@@ -39,7 +39,7 @@ type Shell struct {
 func (s *Shell) allowWrite() bool { return s.eng.AllowWrite() }
 
 // New returns a shell printing results to stdout and diagnostics to stderr.
-func New(eng *tables.Engine, f Format, stdout, stderr io.Writer) *Shell {
+func New(eng *engine.Engine, f Format, stdout, stderr io.Writer) *Shell {
 	return &Shell{eng: eng, Format: f, out: bufio.NewWriterSize(stdout, 64<<10), errOut: stderr}
 }
 
@@ -137,7 +137,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 			}
 			return cause
 		}
-		return &StatementError{Msg: tables.CleanError(err)}
+		return &StatementError{Msg: engine.CleanError(err)}
 	}
 	return nil
 }
@@ -171,7 +171,7 @@ func (s *Shell) ListTables() error {
 
 // Schema prints the CREATE TABLE statement of one dataset, or of every one
 // for "all", each column's description as a comment.
-func Schema(w io.Writer, datasets []*tables.Dataset, name string) error {
+func Schema(w io.Writer, datasets []*engine.Dataset, name string) error {
 	var parts []string
 	for _, d := range datasets {
 		if name == "all" || d.Name == name {

@@ -1,8 +1,10 @@
 package tables
 
 import (
-	"netsql/tables/kernel"
 	"strconv"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
@@ -10,19 +12,19 @@ import (
 
 // addressColumns declares the columns of Addresses; the positions below are
 // looked up by name in it.
-var addressColumns = []Column{
-	{Name: "interface", Type: Text, Doc: "interface name (joins interfaces.name)"},
-	{Name: "ifindex", Type: Integer, Doc: "interface index"},
-	{Name: "family", Type: Text, Doc: "inet or inet6"},
-	{Name: "address", Type: Text, Doc: "the address (the local end of a point-to-point link)"},
-	{Name: "prefix_len", Type: Integer, Doc: "prefix length of the address's network"},
-	{Name: "scope", Type: Text, Doc: "address scope: global, site, link, host, nowhere"},
-	{Name: "broadcast", Type: Text, Doc: "IPv4 broadcast address; NULL when unset and for IPv6"},
-	{Name: "peer", Type: Text, Doc: "remote address of a point-to-point link; NULL otherwise"},
-	{Name: "flags", Type: Text, Doc: "address flags as ip prints them, comma-separated: permanent, secondary (temporary for IPv6), tentative, deprecated, nodad, dadfailed, optimistic, noprefixroute, mngtmpaddr, ...; from /proc/net/if_inet6 only the low 8 bits"},
-	{Name: "label", Type: Text, Doc: "IPv4 address label (eth0, eth0:1, ...); NULL for IPv6"},
-	{Name: "valid_lft_s", Type: Integer, Doc: "seconds until the address becomes invalid; NULL when forever or from /proc"},
-	{Name: "preferred_lft_s", Type: Integer, Doc: "seconds until the address becomes deprecated; NULL when forever or from /proc"},
+var addressColumns = []engine.Column{
+	{Name: "interface", Type: engine.Text, Doc: "interface name (joins interfaces.name)"},
+	{Name: "ifindex", Type: engine.Integer, Doc: "interface index"},
+	{Name: "family", Type: engine.Text, Doc: "inet or inet6"},
+	{Name: "address", Type: engine.Text, Doc: "the address (the local end of a point-to-point link)"},
+	{Name: "prefix_len", Type: engine.Integer, Doc: "prefix length of the address's network"},
+	{Name: "scope", Type: engine.Text, Doc: "address scope: global, site, link, host, nowhere"},
+	{Name: "broadcast", Type: engine.Text, Doc: "IPv4 broadcast address; NULL when unset and for IPv6"},
+	{Name: "peer", Type: engine.Text, Doc: "remote address of a point-to-point link; NULL otherwise"},
+	{Name: "flags", Type: engine.Text, Doc: "address flags as ip prints them, comma-separated: permanent, secondary (temporary for IPv6), tentative, deprecated, nodad, dadfailed, optimistic, noprefixroute, mngtmpaddr, ...; from /proc/net/if_inet6 only the low 8 bits"},
+	{Name: "label", Type: engine.Text, Doc: "IPv4 address label (eth0, eth0:1, ...); NULL for IPv6"},
+	{Name: "valid_lft_s", Type: engine.Integer, Doc: "seconds until the address becomes invalid; NULL when forever or from /proc"},
+	{Name: "preferred_lft_s", Type: engine.Integer, Doc: "seconds until the address becomes deprecated; NULL when forever or from /proc"},
 }
 
 // Addresses is every IPv4 and IPv6 address on the interfaces of this
@@ -30,12 +32,12 @@ var addressColumns = []Column{
 // IFA_FLAGS, labels, lifetimes); from a --root tree, or when netlink is
 // refused, it reads /proc/net/if_inet6, which holds IPv6 addresses only: no
 // file lists IPv4 addresses, so those rows need netlink.
-var Addresses = &Dataset{
+var Addresses = &engine.Dataset{
 	Name:    "addresses",
 	Doc:     "one row per IPv4 and IPv6 address of an interface of this namespace (ip addr); from files IPv6 only",
 	Sources: []string{"rtnetlink RTM_GETADDR", "/proc/net/if_inet6 (IPv6 only: IPv4 addresses need netlink)"},
 	Columns: addressColumns,
-	Collect: func(c *kernel.Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
 		return fromNetlinkOrFiles(c, "addresses", "/proc/net/if_inet6 (IPv6 only; IPv4 addresses need netlink and are missing)",
 			addressesFromNetlink, addressesFromFiles)
 	},
@@ -80,7 +82,7 @@ func lifetime(seconds uint32) any {
 	return int64(seconds)
 }
 
-func addressesFromNetlink(c *kernel.Collector) ([]Row, error) {
+func addressesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.AddressMessage, error) { return conn.Address.List() })
 	if err != nil {
 		return nil, err
@@ -89,7 +91,7 @@ func addressesFromNetlink(c *kernel.Collector) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, 0, len(msgs))
+	rows := make([]engine.Row, 0, len(msgs))
 	for _, m := range msgs {
 		a := m.Attributes
 		if a == nil || (m.Family != unix.AF_INET && m.Family != unix.AF_INET6) {
@@ -103,7 +105,7 @@ func addressesFromNetlink(c *kernel.Collector) ([]Row, error) {
 		} else if peer.Equal(local) {
 			peer = nil
 		}
-		r := make(Row, addrColumns)
+		r := make(engine.Row, addrColumns)
 		r[addrInterface] = ifName(names, m.Index)
 		r[addrIfindex] = int64(m.Index)
 		r[addrFamily] = familyName(int(m.Family))
@@ -127,7 +129,7 @@ func addressesFromNetlink(c *kernel.Collector) ([]Row, error) {
 // netlink's RT_SCOPE_* values get.
 var ipv6ScopeNames = map[uint8]string{0x00: "global", 0x10: "host", 0x20: "link", 0x40: "site"}
 
-func addressesFromFiles(c *kernel.Collector) ([]Row, error) {
+func addressesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "if_inet6")
 	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil || !ok {
@@ -137,9 +139,9 @@ func addressesFromFiles(c *kernel.Collector) ([]Row, error) {
 	if err != nil {
 		return nil, kernel.FileError(path, err)
 	}
-	rows := make([]Row, 0, len(addrs))
+	rows := make([]engine.Row, 0, len(addrs))
 	for _, a := range addrs {
-		r := make(Row, addrColumns)
+		r := make(engine.Row, addrColumns)
 		r[addrInterface] = a.Name
 		r[addrIfindex] = int64(a.Ifindex)
 		r[addrFamily] = "inet6"

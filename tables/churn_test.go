@@ -5,13 +5,14 @@ package tables
 import (
 	"context"
 	"net"
-	"netsql/tables/kernel"
 	"os"
 	"os/exec"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"netsql/tables/kernel"
 )
 
 // churnChildEnv turns the test binary into a short-lived process that

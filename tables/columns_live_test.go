@@ -3,8 +3,9 @@
 package tables
 
 import (
-	"netsql/tables/kernel"
 	"testing"
+
+	"netsql/tables/kernel"
 )
 
 // Every dataset of this host, tcp_info included (the fixture has none),

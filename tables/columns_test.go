@@ -3,8 +3,10 @@ package tables
 import (
 	"context"
 	"fmt"
-	"netsql/tables/kernel"
 	"testing"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 )
 
 // Every position variable a dataset file derives from its columns names a
@@ -18,7 +20,7 @@ func TestColumnPositionsResolve(t *testing.T) {
 // checkRowsMatchDeclarations reads every dataset of e whole and checks each
 // value against its column's declared type: a row filled at the wrong
 // position puts a number in a text column or the other way round.
-func checkRowsMatchDeclarations(t *testing.T, e *Engine) (checked int) {
+func checkRowsMatchDeclarations(t *testing.T, e *engine.Engine) (checked int) {
 	t.Helper()
 	for _, d := range e.Datasets() {
 		_, rows, _, err := e.Query(context.Background(), "SELECT * FROM "+d.Name)
@@ -31,7 +33,7 @@ func checkRowsMatchDeclarations(t *testing.T, e *Engine) (checked int) {
 				t.Fatalf("%s: a row of %d values for %d columns", d.Name, len(r), len(d.Columns))
 			}
 			for i, v := range r {
-				want := map[Type]string{Integer: "int64", Text: "string", Real: "float64"}[d.Columns[i].Type]
+				want := map[engine.Type]string{engine.Integer: "int64", engine.Text: "string", engine.Real: "float64"}[d.Columns[i].Type]
 				if got := fmt.Sprintf("%T", v); v != nil && got != want {
 					t.Errorf("%s.%s is %s, holds %s %v", d.Name, d.Columns[i].Name, d.Columns[i].Type, got, v)
 				}

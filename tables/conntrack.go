@@ -19,6 +19,8 @@ import (
 	"errors"
 	"io/fs"
 	"net/netip"
+
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 )
 
@@ -27,36 +29,36 @@ import (
 const WarnConntrackDenied = "conntrack table not readable (permission denied): run as root to see tracked connections"
 
 // Conntrack is every connection netfilter tracks in this network namespace.
-var Conntrack = &Dataset{
+var Conntrack = &engine.Dataset{
 	Name:    "conntrack",
 	Doc:     "one row per connection netfilter tracks in this network namespace; empty when it tracks none (conntrack -L, netstat -M)",
 	Sources: []string{"/proc/net/nf_conntrack"},
-	Columns: []Column{
-		{Name: "family", Type: Text, Doc: "inet or inet6"},
-		{Name: "proto", Type: Text, Doc: "layer-4 protocol as conntrack names it: tcp, udp, udplite, icmp, icmpv6, sctp, dccp, gre, unknown"},
-		{Name: "proto_num", Type: Integer, Doc: "IP protocol number (6 tcp, 17 udp, 1 icmp, 58 icmpv6, ...)"},
-		{Name: "state", Type: Text, Doc: "protocol state for tcp, sctp and dccp (ESTABLISHED, SYN_SENT, TIME_WAIT, ...); NULL for the others"},
-		{Name: "src_addr", Type: Text, Doc: "source address of the original direction (the side that opened it)"},
-		{Name: "src_port", Type: Integer, Doc: "source port of the original direction; NULL for protocols without ports"},
-		{Name: "dst_addr", Type: Text, Doc: "destination address of the original direction"},
-		{Name: "dst_port", Type: Integer, Doc: "destination port of the original direction; NULL for protocols without ports"},
-		{Name: "reply_src_addr", Type: Text, Doc: "source address of the reply direction (differs from dst_addr under DNAT)"},
-		{Name: "reply_src_port", Type: Integer, Doc: "source port of the reply direction"},
-		{Name: "reply_dst_addr", Type: Text, Doc: "destination address of the reply direction (differs from src_addr under SNAT or masquerade)"},
-		{Name: "reply_dst_port", Type: Integer, Doc: "destination port of the reply direction"},
-		{Name: "mark", Type: Integer, Doc: "connection mark (ct mark); NULL when the kernel has no mark support"},
-		{Name: "zone", Type: Integer, Doc: "conntrack zone, 0 by default; NULL when the kernel has no zone support"},
-		{Name: "timeout", Type: Integer, Doc: "seconds until the entry expires unless more packets come; NULL when offloaded"},
-		{Name: "packets", Type: Integer, Doc: "packets in the original direction; NULL unless accounting is on (net.netfilter.nf_conntrack_acct)"},
-		{Name: "bytes", Type: Integer, Doc: "bytes in the original direction; NULL unless accounting is on"},
-		{Name: "reply_packets", Type: Integer, Doc: "packets in the reply direction; NULL unless accounting is on"},
-		{Name: "reply_bytes", Type: Integer, Doc: "bytes in the reply direction; NULL unless accounting is on"},
-		{Name: "assured", Type: Integer, Doc: "1 when traffic was seen both ways and the entry is not dropped early under pressure ([ASSURED]), else 0"},
-		{Name: "unreplied", Type: Integer, Doc: "1 when no reply has been seen yet ([UNREPLIED]), else 0"},
-		{Name: "offloaded", Type: Integer, Doc: "1 when the flow is offloaded to a flowtable or hardware ([OFFLOAD], [HW_OFFLOAD]), else 0"},
-		{Name: "icmp_type", Type: Integer, Doc: "ICMP type of the original direction (icmp, icmpv6); NULL for other protocols"},
-		{Name: "icmp_code", Type: Integer, Doc: "ICMP code of the original direction (icmp, icmpv6)"},
-		{Name: "icmp_id", Type: Integer, Doc: "ICMP echo identifier (icmp, icmpv6)"},
+	Columns: []engine.Column{
+		{Name: "family", Type: engine.Text, Doc: "inet or inet6"},
+		{Name: "proto", Type: engine.Text, Doc: "layer-4 protocol as conntrack names it: tcp, udp, udplite, icmp, icmpv6, sctp, dccp, gre, unknown"},
+		{Name: "proto_num", Type: engine.Integer, Doc: "IP protocol number (6 tcp, 17 udp, 1 icmp, 58 icmpv6, ...)"},
+		{Name: "state", Type: engine.Text, Doc: "protocol state for tcp, sctp and dccp (ESTABLISHED, SYN_SENT, TIME_WAIT, ...); NULL for the others"},
+		{Name: "src_addr", Type: engine.Text, Doc: "source address of the original direction (the side that opened it)"},
+		{Name: "src_port", Type: engine.Integer, Doc: "source port of the original direction; NULL for protocols without ports"},
+		{Name: "dst_addr", Type: engine.Text, Doc: "destination address of the original direction"},
+		{Name: "dst_port", Type: engine.Integer, Doc: "destination port of the original direction; NULL for protocols without ports"},
+		{Name: "reply_src_addr", Type: engine.Text, Doc: "source address of the reply direction (differs from dst_addr under DNAT)"},
+		{Name: "reply_src_port", Type: engine.Integer, Doc: "source port of the reply direction"},
+		{Name: "reply_dst_addr", Type: engine.Text, Doc: "destination address of the reply direction (differs from src_addr under SNAT or masquerade)"},
+		{Name: "reply_dst_port", Type: engine.Integer, Doc: "destination port of the reply direction"},
+		{Name: "mark", Type: engine.Integer, Doc: "connection mark (ct mark); NULL when the kernel has no mark support"},
+		{Name: "zone", Type: engine.Integer, Doc: "conntrack zone, 0 by default; NULL when the kernel has no zone support"},
+		{Name: "timeout", Type: engine.Integer, Doc: "seconds until the entry expires unless more packets come; NULL when offloaded"},
+		{Name: "packets", Type: engine.Integer, Doc: "packets in the original direction; NULL unless accounting is on (net.netfilter.nf_conntrack_acct)"},
+		{Name: "bytes", Type: engine.Integer, Doc: "bytes in the original direction; NULL unless accounting is on"},
+		{Name: "reply_packets", Type: engine.Integer, Doc: "packets in the reply direction; NULL unless accounting is on"},
+		{Name: "reply_bytes", Type: engine.Integer, Doc: "bytes in the reply direction; NULL unless accounting is on"},
+		{Name: "assured", Type: engine.Integer, Doc: "1 when traffic was seen both ways and the entry is not dropped early under pressure ([ASSURED]), else 0"},
+		{Name: "unreplied", Type: engine.Integer, Doc: "1 when no reply has been seen yet ([UNREPLIED]), else 0"},
+		{Name: "offloaded", Type: engine.Integer, Doc: "1 when the flow is offloaded to a flowtable or hardware ([OFFLOAD], [HW_OFFLOAD]), else 0"},
+		{Name: "icmp_type", Type: engine.Integer, Doc: "ICMP type of the original direction (icmp, icmpv6); NULL for other protocols"},
+		{Name: "icmp_code", Type: engine.Integer, Doc: "ICMP code of the original direction (icmp, icmpv6)"},
+		{Name: "icmp_id", Type: engine.Integer, Doc: "ICMP echo identifier (icmp, icmpv6)"},
 	},
 	Collect:       collectConntrack,
 	EstimatedRows: 100,
@@ -92,7 +94,7 @@ type conntrackEntry struct {
 	Zone      int64
 }
 
-func collectConntrack(c *kernel.Collector) ([]Row, error) {
+func collectConntrack(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "nf_conntrack")
 	data, ok, err := c.Source().ReadOptional(path)
 	if errors.Is(err, fs.ErrPermission) {
@@ -106,7 +108,7 @@ func collectConntrack(c *kernel.Collector) ([]Row, error) {
 	if err != nil {
 		return nil, kernel.FileError(path, err)
 	}
-	rows := make([]Row, len(entries))
+	rows := make([]engine.Row, len(entries))
 	for i, e := range entries {
 		rows[i] = conntrackRow(e)
 	}
@@ -128,13 +130,13 @@ func conntrackAddr(a netip.Addr) any {
 	return a.String()
 }
 
-func conntrackRow(e conntrackEntry) Row {
+func conntrackRow(e conntrackEntry) engine.Row {
 	var state any
 	if e.State != "" {
 		state = e.State
 	}
 	o, r := e.Orig, e.Reply
-	return Row{
+	return engine.Row{
 		e.Family, e.Proto, e.ProtoNum, state,
 		conntrackAddr(o.Src), conntrackOpt(o.SrcPort), conntrackAddr(o.Dst), conntrackOpt(o.DstPort),
 		conntrackAddr(r.Src), conntrackOpt(r.SrcPort), conntrackAddr(r.Dst), conntrackOpt(r.DstPort),

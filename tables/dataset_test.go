@@ -1,9 +1,11 @@
 package tables
 
 import (
-	"netsql/tables/kernel"
 	"strings"
 	"testing"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 )
 
 func TestRegistryDeclarationsValidate(t *testing.T) {
@@ -26,7 +28,7 @@ func TestRegistryDeclarationsValidate(t *testing.T) {
 
 // The column constants used by the producers must match the declarations.
 func TestColumnConstantsMatchDeclarations(t *testing.T) {
-	check := func(d *Dataset, n int, named map[string]int) {
+	check := func(d *engine.Dataset, n int, named map[string]int) {
 		if len(d.Columns) != n {
 			t.Errorf("%s declares %d columns, its constants say %d", d.Name, len(d.Columns), n)
 		}
@@ -46,31 +48,31 @@ func TestColumnConstantsMatchDeclarations(t *testing.T) {
 }
 
 func TestValidateRejectsBadDeclarations(t *testing.T) {
-	good := func() *Dataset {
-		return &Dataset{Name: "things", Doc: "things", Sources: []string{"x"},
-			Columns: []Column{{Name: "a", Type: Integer, Doc: "a"}},
-			Collect: func(*kernel.Collector) ([]Row, error) { return nil, nil }}
+	good := func() *engine.Dataset {
+		return &engine.Dataset{Name: "things", Doc: "things", Sources: []string{"x"},
+			Columns: []engine.Column{{Name: "a", Type: engine.Integer, Doc: "a"}},
+			Collect: func(*kernel.Collector) ([]engine.Row, error) { return nil, nil }}
 	}
 	if err := good().Validate(); err != nil {
 		t.Fatalf("a good declaration fails: %v", err)
 	}
-	cases := map[string]func(d *Dataset){
-		"keyword table":       func(d *Dataset) { d.Name = "table" },
-		"CamelCase":           func(d *Dataset) { d.Name = "Things" },
-		"no doc":              func(d *Dataset) { d.Doc = "" },
-		"no sources":          func(d *Dataset) { d.Sources = nil },
-		"no collect":          func(d *Dataset) { d.Collect = nil },
-		"keyword column":      func(d *Dataset) { d.Columns[0].Name = "group" },
-		"column without doc":  func(d *Dataset) { d.Columns[0].Doc = " " },
-		"column without type": func(d *Dataset) { d.Columns[0].Type = 0 },
-		"duplicate column":    func(d *Dataset) { d.Columns = append(d.Columns, d.Columns[0]) },
-		"key on no column":    func(d *Dataset) { d.Keys = []Key{{Column: "zz", Collect: d.Keys[0].Collect}} },
-		"group without fill":  func(d *Dataset) { d.Columns[0].Group = "owners" },
-		"multi-line doc":      func(d *Dataset) { d.Doc = "a\nb" },
+	cases := map[string]func(d *engine.Dataset){
+		"keyword table":       func(d *engine.Dataset) { d.Name = "table" },
+		"CamelCase":           func(d *engine.Dataset) { d.Name = "Things" },
+		"no doc":              func(d *engine.Dataset) { d.Doc = "" },
+		"no sources":          func(d *engine.Dataset) { d.Sources = nil },
+		"no collect":          func(d *engine.Dataset) { d.Collect = nil },
+		"keyword column":      func(d *engine.Dataset) { d.Columns[0].Name = "group" },
+		"column without doc":  func(d *engine.Dataset) { d.Columns[0].Doc = " " },
+		"column without type": func(d *engine.Dataset) { d.Columns[0].Type = 0 },
+		"duplicate column":    func(d *engine.Dataset) { d.Columns = append(d.Columns, d.Columns[0]) },
+		"key on no column":    func(d *engine.Dataset) { d.Keys = []engine.Key{{Column: "zz", Collect: d.Keys[0].Collect}} },
+		"group without fill":  func(d *engine.Dataset) { d.Columns[0].Group = "owners" },
+		"multi-line doc":      func(d *engine.Dataset) { d.Doc = "a\nb" },
 	}
 	for name, mutate := range cases {
 		d := good()
-		d.Keys = []Key{{Column: "a", Collect: func(*kernel.Collector, any) ([]Row, error) { return nil, nil }}}
+		d.Keys = []engine.Key{{Column: "a", Collect: func(*kernel.Collector, any) ([]engine.Row, error) { return nil, nil }}}
 		mutate(d)
 		if err := d.Validate(); err == nil {
 			t.Errorf("%s: Validate accepted it", name)

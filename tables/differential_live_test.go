@@ -6,6 +6,7 @@ import (
 	"context"
 	"testing"
 
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
@@ -20,7 +21,7 @@ const liveCopyRows = 400
 func TestDifferentialLiveCopy(t *testing.T) {
 	tablestest.RequireRoot(t)
 	live := openFixture(t, kernel.LiveSource())
-	var replayed []*Dataset
+	var replayed []*engine.Dataset
 	for _, d := range live.Datasets() {
 		_, rows, _, err := live.Query(context.Background(), "SELECT * FROM "+d.Name)
 		if err != nil {
@@ -31,9 +32,9 @@ func TestDifferentialLiveCopy(t *testing.T) {
 		// TIME_WAIT sockets) returns rows² rows, which must stay in memory
 		// to be compared.
 		stride := max(1, (len(rows)+liveCopyRows-1)/liveCopyRows)
-		var captured []Row
+		var captured []engine.Row
 		for i := 0; i < len(rows); i += stride {
-			captured = append(captured, Row(rows[i]))
+			captured = append(captured, engine.Row(rows[i]))
 		}
 		replayed = append(replayed, replayDataset(d, captured))
 	}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"netsql/tables/kernel"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -44,13 +46,13 @@ func diffStatements(t *testing.T, ciDefault int) (n int, seed uint64) {
 // values seen in them, to pick constants that match some rows.
 type diffTable struct {
 	name    string
-	columns []Column
+	columns []engine.Column
 	values  [][]any // per column, distinct values seen
 }
 
 // copyToReference creates ref_NAME for every dataset of e and fills it
 // with one whole scan of the dataset, and returns what the generator needs.
-func copyToReference(t *testing.T, e *Engine) []diffTable {
+func copyToReference(t *testing.T, e *engine.Engine) []diffTable {
 	t.Helper()
 	var tables []diffTable
 	for _, d := range e.Datasets() {
@@ -158,7 +160,7 @@ func (g *stmtGen) predicate(t diffTable, a string, depth int) string {
 	case 3:
 		return col + " <> " + g.value(t, i)
 	case 4:
-		if t.columns[i].Type == Text {
+		if t.columns[i].Type == engine.Text {
 			v := g.value(t, i)
 			if len(v) > 3 && v[0] == '\'' {
 				return col + " LIKE " + v[:len(v)/2] + "%'"
@@ -166,7 +168,7 @@ func (g *stmtGen) predicate(t diffTable, a string, depth int) string {
 		}
 		return col + " > " + g.value(t, i)
 	case 5:
-		if t.columns[i].Type == Text {
+		if t.columns[i].Type == engine.Text {
 			return col + " = " + strings.ToUpper(g.value(t, i)) + " COLLATE NOCASE"
 		}
 		return "+" + col + " = " + g.value(t, i)
@@ -274,7 +276,7 @@ func multiset(rows [][]any) []string {
 }
 
 // runDifferential runs n random statements on e and on the reference.
-func runDifferential(t *testing.T, e *Engine, tables []diffTable, n int, seed uint64) {
+func runDifferential(t *testing.T, e *engine.Engine, tables []diffTable, n int, seed uint64) {
 	t.Helper()
 	g := &stmtGen{r: rand.New(rand.NewPCG(seed, 0x6e657473716c)), tables: tables}
 	failures := 0
@@ -309,10 +311,10 @@ func TestDifferentialFixture(t *testing.T) {
 // columns, keys (and their stability), Narrow and groups — so the engine's
 // plans, narrowed reads and lookups run over a real host's data at one
 // fixed moment.
-func replayDataset(d *Dataset, rows []Row) *Dataset {
+func replayDataset(d *engine.Dataset, rows []engine.Row) *engine.Dataset {
 	r := *d
-	clone := func(keep func(Row) bool) []Row {
-		var out []Row
+	clone := func(keep func(engine.Row) bool) []engine.Row {
+		var out []engine.Row
 		for _, row := range rows {
 			if keep(row) {
 				out = append(out, slices.Clone(row))
@@ -320,33 +322,27 @@ func replayDataset(d *Dataset, rows []Row) *Dataset {
 		}
 		return out
 	}
-	matches := func(row Row, conj []KeyValue) bool {
-		for _, kv := range conj {
-			i := d.ColumnIndex(kv.Column)
-			if k, ok := rowKey(d.Columns[i].Type, row[i]); !ok || k != kv.Value {
-				return false
-			}
-		}
-		return true
+	matches := func(row engine.Row, conj []engine.KeyValue) bool { return engine.RowMatches(d, row, conj) }
+	r.Collect = func(*kernel.Collector) ([]engine.Row, error) {
+		return clone(func(engine.Row) bool { return true }), nil
 	}
-	r.Collect = func(*kernel.Collector) ([]Row, error) { return clone(func(Row) bool { return true }), nil }
 	r.Keys = slices.Clone(d.Keys)
 	for i := range r.Keys {
 		column := r.Keys[i].Column
-		r.Keys[i].Collect = func(_ *kernel.Collector, v any) ([]Row, error) {
-			return clone(func(row Row) bool { return matches(row, []KeyValue{{Column: column, Value: v}}) }), nil
+		r.Keys[i].Collect = func(_ *kernel.Collector, v any) ([]engine.Row, error) {
+			return clone(func(row engine.Row) bool { return matches(row, []engine.KeyValue{{Column: column, Value: v}}) }), nil
 		}
 	}
 	if d.Narrow != nil {
-		r.Narrow = func(_ *kernel.Collector, any [][]KeyValue) ([]Row, error) {
-			return clone(func(row Row) bool {
-				return slices.ContainsFunc(any, func(conj []KeyValue) bool { return matches(row, conj) })
+		r.Narrow = func(_ *kernel.Collector, any [][]engine.KeyValue) ([]engine.Row, error) {
+			return clone(func(row engine.Row) bool {
+				return slices.ContainsFunc(any, func(conj []engine.KeyValue) bool { return matches(row, conj) })
 			}), nil
 		}
 	}
-	r.Fill = map[string]func(*kernel.Collector, []int, []Row) error{}
+	r.Fill = map[string]func(*kernel.Collector, []int, []engine.Row) error{}
 	for g := range d.Fill {
-		r.Fill[g] = func(*kernel.Collector, []int, []Row) error { return nil } // captured rows hold every column
+		r.Fill[g] = func(*kernel.Collector, []int, []engine.Row) error { return nil } // captured rows hold every column
 	}
 	r.Prefetch = nil
 	return &r

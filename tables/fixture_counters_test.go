@@ -2,11 +2,13 @@ package tables
 
 import (
 	"context"
-	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -238,7 +240,7 @@ func TestFixtureCountersMalformed(t *testing.T) {
 			t.Errorf("%s: no error", table)
 			continue
 		}
-		if msg := CleanError(err); !strings.Contains(msg, filepath.Join(root, want)) {
+		if msg := engine.CleanError(err); !strings.Contains(msg, filepath.Join(root, want)) {
 			t.Errorf("%s: error %q does not contain %q", table, msg, filepath.Join(root, want))
 		}
 	}

@@ -2,11 +2,13 @@ package tables
 
 import (
 	"context"
-	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jsimonetti/rtnetlink/v2"
@@ -15,11 +17,11 @@ import (
 
 // rtnlDatasets are the datasets read from rtnetlink live and from files
 // under a --root tree.
-var rtnlDatasets = []*Dataset{Routes, Interfaces, Addresses, Neighbors}
+var rtnlDatasets = []*engine.Dataset{Routes, Interfaces, Addresses, Neighbors}
 
 // openRtnlFixture opens an engine with the rtnetlink datasets over a copy
 // of the fixture tree; extra adds symlinks (path -> target).
-func openRtnlFixture(t *testing.T, extra map[string]string) (*Engine, *kernel.Source) {
+func openRtnlFixture(t *testing.T, extra map[string]string) (*engine.Engine, *kernel.Source) {
 	t.Helper()
 	src := kernel.RootSource(fixtureRoot(t, extra))
 	e, err := Open(context.Background(), src, rtnlDatasets)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
@@ -19,7 +20,7 @@ func fixtureRoot(t testing.TB, extra map[string]string) string {
 	return tablestest.Root(t, extra)
 }
 
-func openFixture(t *testing.T, src *kernel.Source) *Engine {
+func openFixture(t *testing.T, src *kernel.Source) *engine.Engine {
 	t.Helper()
 	e, err := Open(context.Background(), src, nil)
 	if err != nil {
@@ -202,7 +203,7 @@ func TestFixtureMalformedFileNamesFileAndLine(t *testing.T) {
 	if err == nil {
 		t.Fatal("a malformed /proc/net/tcp gave no error")
 	}
-	msg := CleanError(err)
+	msg := engine.CleanError(err)
 	if !strings.Contains(msg, filepath.Join(root, "proc/net/tcp")+" line 3:") {
 		t.Errorf("error %q does not name the file and line 3", msg)
 	}

@@ -7,60 +7,45 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"netsql/tables/kernel"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"modernc.org/sqlite"
 )
 
-// The helper SQL functions. SQLite functions register process-wide and
-// receive nothing that names their connection, so the ones that need the
-// engine (service's etc/services, resolve's cache) use the engine whose
-// statement is running: Engine.Statement runs one statement at a time per
-// process and records itself in running.
-
-var running struct {
-	sync.Mutex // held for the whole of a statement, across engines
-	engine     *Engine
-}
-
-// Function describes one helper function, for docs and completion.
+// Function is one helper function netsql adds to SQL: its documentation
+// and what registers it.
 type Function struct {
 	Name, Signature, Doc string
+	nargs                int32 // -1: any number
+	deterministic        bool
+	impl                 func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error)
 }
 
-// Functions lists the helper functions netsql adds to SQL.
+// Functions lists the helper functions netsql adds to SQL; registration
+// reads this list. The ones that need the statement (service's
+// etc/services, resolve's cache) find it with engine.RunningCollector.
 var Functions = []Function{
-	{"service", "service(port[, proto])", "the port's service name from etc/services (tcp6 counts as tcp), NULL if none"},
-	{"cidr_contains", "cidr_contains(cidr, addr)", "1 if the address is inside the CIDR block, else 0"},
-	{"is_private", "is_private(addr)", "1 for RFC 1918, ULA, loopback, link-local and CGNAT (100.64/10) addresses, else 0"},
-	{"ip_family", "ip_family(addr)", "4 or 6"},
-	{"resolve", "resolve(addr)", "reverse DNS name of the address (1 s timeout, cached per statement), NULL if none"},
+	{"service", "service(port[, proto])", "the port's service name from etc/services (tcp6 counts as tcp), NULL if none", -1, false, sqlService},
+	{"cidr_contains", "cidr_contains(cidr, addr)", "1 if the address is inside the CIDR block, else 0", 2, true, sqlCIDRContains},
+	{"is_private", "is_private(addr)", "1 for RFC 1918, ULA, loopback, link-local and CGNAT (100.64/10) addresses, else 0", 1, true, sqlIsPrivate},
+	{"ip_family", "ip_family(addr)", "4 or 6", 1, true, sqlIPFamily},
+	{"resolve", "resolve(addr)", "reverse DNS name of the address (1 s timeout, cached per statement), NULL if none", 1, false, sqlResolve},
 }
 
+// registerFunctions registers Functions with SQLite, process-wide.
 func registerFunctions() error {
-	type fn struct {
-		name  string
-		nargs int32
-		impl  func(*sqlite.FunctionContext, []driver.Value) (driver.Value, error)
-		det   bool
-	}
-	for _, f := range []fn{
-		{"service", -1, sqlService, false},
-		{"cidr_contains", 2, sqlCIDRContains, true},
-		{"is_private", 1, sqlIsPrivate, true},
-		{"ip_family", 1, sqlIPFamily, true},
-		{"resolve", 1, sqlResolve, false},
-	} {
+	for _, f := range Functions {
 		register := sqlite.RegisterScalarFunction
-		if f.det {
+		if f.deterministic {
 			register = sqlite.RegisterDeterministicScalarFunction
 		}
-		if err := register(f.name, f.nargs, f.impl); err != nil {
-			return fmt.Errorf("register %s: %w", f.name, err)
+		if err := register(f.Name, f.nargs, f.impl); err != nil {
+			return fmt.Errorf("register %s: %w", f.Name, err)
 		}
 	}
 	return nil
@@ -78,7 +63,7 @@ func argText(fn string, args []driver.Value, i int) (string, bool, error) {
 	case int64:
 		return strconv.FormatInt(v, 10), true, nil
 	case float64:
-		return sqliteRealText(v), true, nil
+		return engine.RealText(v), true, nil
 	}
 	return "", false, fmt.Errorf("%s: argument %d has an unsupported type %T", fn, i+1, args[i])
 }
@@ -157,15 +142,6 @@ func sqlIPFamily(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, 
 	return int64(6), nil
 }
 
-// runningCollector is the collector of the statement being run.
-func runningCollector(fn string) (*kernel.Collector, error) {
-	e := running.engine
-	if e == nil || e.snap == nil {
-		return nil, fmt.Errorf("%s: called outside a netsql statement", fn)
-	}
-	return e.snap.col, nil
-}
-
 func sqlService(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
 	if len(args) < 1 || len(args) > 2 {
 		return nil, fmt.Errorf("service: takes 1 or 2 arguments (port[, proto]), got %d", len(args))
@@ -198,7 +174,7 @@ func sqlService(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, e
 		}
 		proto = strings.TrimSuffix(strings.ToLower(strings.TrimSpace(p)), "6")
 	}
-	c, err := runningCollector("service")
+	c, err := engine.RunningCollector("service")
 	if err != nil {
 		return nil, err
 	}
@@ -241,7 +217,7 @@ func sqlResolve(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, e
 		return nil, err
 	}
 	addr = addr.Unmap()
-	c, err := runningCollector("resolve")
+	c, err := engine.RunningCollector("resolve")
 	if err != nil {
 		return nil, err
 	}

@@ -5,17 +5,19 @@ import (
 	"context"
 	"encoding/binary"
 	"net"
-	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
 
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
+
 	"github.com/google/go-cmp/cmp"
 )
 
-func openWithServices(t *testing.T) *Engine {
+func openWithServices(t *testing.T) *engine.Engine {
 	t.Helper()
 	root := t.TempDir()
 	services := "# comment\nssh\t\t22/tcp\t\t\t\t# SSH\ndomain\t\t53/tcp\ndomain\t\t53/udp\nhttp\t\t80/tcp\t\twww\nsyslog\t\t514/udp\n"
@@ -25,7 +27,7 @@ func openWithServices(t *testing.T) *Engine {
 	if err := os.WriteFile(filepath.Join(root, "etc", "services"), []byte(services), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	e, err := Open(context.Background(), kernel.RootSource(root), []*Dataset{})
+	e, err := Open(context.Background(), kernel.RootSource(root), []*engine.Dataset{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +98,7 @@ func TestFunctionsBadArgumentsAreErrors(t *testing.T) {
 	}
 	for expr, want := range cases {
 		_, _, _, err := e.Query(context.Background(), "SELECT "+expr)
-		if err == nil || !strings.Contains(CleanError(err), want) {
+		if err == nil || !strings.Contains(engine.CleanError(err), want) {
 			t.Errorf("%s: error %v, want %q", expr, err, want)
 		}
 	}
@@ -179,7 +181,7 @@ func TestResolveUsesResolverAndCachesPerStatement(t *testing.T) {
 	resolver, questions := stubDNS(t)
 	src := kernel.RootSource(t.TempDir())
 	src.Resolver = resolver
-	e, err := Open(context.Background(), src, []*Dataset{})
+	e, err := Open(context.Background(), src, []*engine.Dataset{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +211,7 @@ func TestResolveTimesOutToNull(t *testing.T) {
 		var d net.Dialer
 		return d.DialContext(ctx, "udp", conn.LocalAddr().String())
 	}}
-	e, err := Open(context.Background(), src, []*Dataset{})
+	e, err := Open(context.Background(), src, []*engine.Dataset{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,32 +3,34 @@ package tables
 import (
 	"errors"
 	"io/fs"
-	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 )
 
 // interfaceColumns declares the columns of Interfaces; the positions below are
 // looked up by name in it.
-var interfaceColumns = append([]Column{
-	{Name: "name", Type: Text, Doc: "interface name"},
-	{Name: "ifindex", Type: Integer, Doc: "interface index"},
-	{Name: "kind", Type: Text, Doc: "link kind: veth, bridge, vlan, bond, dummy, tun, wireguard, ...; NULL for a physical device or loopback (from /sys: the uevent DEVTYPE, NULL for veth and others)"},
-	{Name: "master", Type: Text, Doc: "name of the bridge, bond or VRF this interface is enslaved to; NULL when none"},
-	{Name: "link_type", Type: Text, Doc: "link-layer type as ip names it: ether, loopback, none, ipip, sit, gre, ...; else the ARPHRD number"},
-	{Name: "mtu", Type: Integer, Doc: "MTU in bytes"},
-	{Name: "mac", Type: Text, Doc: "link-layer address, colon-separated hex; NULL when the interface has none"},
-	{Name: "flags", Type: Text, Doc: "interface flags as the kernel names them: UP,BROADCAST,RUNNING,MULTICAST,LOWER_UP, ...; from /sys RUNNING, LOWER_UP and DORMANT are derived from operstate and carrier"},
-	{Name: "operstate", Type: Text, Doc: "RFC 2863 operational state: UP, DOWN, LOWERLAYERDOWN, DORMANT, TESTING, NOTPRESENT, UNKNOWN"},
-	{Name: "carrier", Type: Integer, Doc: "1 when the link has carrier, 0 when not; NULL from /sys while the interface is down"},
-	{Name: "speed_mbps", Type: Integer, Doc: "link speed in Mbit/s from /sys; NULL where the kernel refuses it (lo, down links) or does not know it"},
-	{Name: "duplex", Type: Text, Doc: "full, half or unknown from /sys; NULL where the kernel refuses it"},
-	{Name: "qdisc", Type: Text, Doc: "root queueing discipline (noqueue, fq_codel, mq, ...); NULL from /sys"},
-	{Name: "txqueuelen", Type: Integer, Doc: "transmit queue length in packets"},
+var interfaceColumns = append([]engine.Column{
+	{Name: "name", Type: engine.Text, Doc: "interface name"},
+	{Name: "ifindex", Type: engine.Integer, Doc: "interface index"},
+	{Name: "kind", Type: engine.Text, Doc: "link kind: veth, bridge, vlan, bond, dummy, tun, wireguard, ...; NULL for a physical device or loopback (from /sys: the uevent DEVTYPE, NULL for veth and others)"},
+	{Name: "master", Type: engine.Text, Doc: "name of the bridge, bond or VRF this interface is enslaved to; NULL when none"},
+	{Name: "link_type", Type: engine.Text, Doc: "link-layer type as ip names it: ether, loopback, none, ipip, sit, gre, ...; else the ARPHRD number"},
+	{Name: "mtu", Type: engine.Integer, Doc: "MTU in bytes"},
+	{Name: "mac", Type: engine.Text, Doc: "link-layer address, colon-separated hex; NULL when the interface has none"},
+	{Name: "flags", Type: engine.Text, Doc: "interface flags as the kernel names them: UP,BROADCAST,RUNNING,MULTICAST,LOWER_UP, ...; from /sys RUNNING, LOWER_UP and DORMANT are derived from operstate and carrier"},
+	{Name: "operstate", Type: engine.Text, Doc: "RFC 2863 operational state: UP, DOWN, LOWERLAYERDOWN, DORMANT, TESTING, NOTPRESENT, UNKNOWN"},
+	{Name: "carrier", Type: engine.Integer, Doc: "1 when the link has carrier, 0 when not; NULL from /sys while the interface is down"},
+	{Name: "speed_mbps", Type: engine.Integer, Doc: "link speed in Mbit/s from /sys; NULL where the kernel refuses it (lo, down links) or does not know it"},
+	{Name: "duplex", Type: engine.Text, Doc: "full, half or unknown from /sys; NULL where the kernel refuses it"},
+	{Name: "qdisc", Type: engine.Text, Doc: "root queueing discipline (noqueue, fq_codel, mq, ...); NULL from /sys"},
+	{Name: "txqueuelen", Type: engine.Integer, Doc: "transmit queue length in packets"},
 }, interfaceCounterColumns()...)
 
 // Interfaces is every network interface of this namespace with its kernel
@@ -37,13 +39,13 @@ var interfaceColumns = append([]Column{
 // speed and duplex from /sys/class/net/NAME; from a --root tree, or when
 // netlink is refused, it lists /proc/net/dev and reads /sys/class/net/NAME
 // and its statistics/ directory.
-var Interfaces = &Dataset{
+var Interfaces = &engine.Dataset{
 	Name: "interfaces",
 	Doc:  "one row per network interface of this namespace, with its kernel statistics (netstat -i, ip -s -d link)",
 	Sources: []string{"rtnetlink RTM_GETLINK", "/proc/net/dev", "/sys/class/net/NAME/{ifindex,mtu,address,flags,operstate,carrier,speed,duplex,tx_queue_len,type,uevent,master}",
 		"/sys/class/net/NAME/statistics/*"},
 	Columns: interfaceColumns,
-	Collect: func(c *kernel.Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
 		return fromNetlinkOrFiles(c, "interfaces", "/proc/net/dev and /sys/class/net", interfacesFromNetlink, interfacesFromFiles)
 	},
 	EstimatedRows: 10,
@@ -105,10 +107,10 @@ var interfaceCounters = []interfaceCounter{
 	{"collisions", "collisions while sending", func(s *rtnetlink.LinkStats64) uint64 { return s.Collisions }, func(s *rtnetlink.LinkStats) uint32 { return s.Collisions }},
 }
 
-func interfaceCounterColumns() []Column {
-	cols := make([]Column, len(interfaceCounters))
+func interfaceCounterColumns() []engine.Column {
+	cols := make([]engine.Column, len(interfaceCounters))
 	for i, k := range interfaceCounters {
-		cols[i] = Column{Name: k.name, Type: Integer, Doc: k.doc}
+		cols[i] = engine.Column{Name: k.name, Type: engine.Integer, Doc: k.doc}
 	}
 	return cols
 }
@@ -145,7 +147,7 @@ func linkTypeName(t uint32) string {
 	return strconv.FormatUint(uint64(t), 10)
 }
 
-func interfacesFromNetlink(c *kernel.Collector) ([]Row, error) {
+func interfacesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 	links, err := rtnlLinks(c)
 	if err != nil {
 		return nil, err
@@ -154,13 +156,13 @@ func interfacesFromNetlink(c *kernel.Collector) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, 0, len(links))
+	rows := make([]engine.Row, 0, len(links))
 	for _, l := range links {
 		a := l.Attributes
 		if a == nil {
 			continue
 		}
-		r := make(Row, ifcColumns)
+		r := make(engine.Row, ifcColumns)
 		r[ifcName] = a.Name
 		r[ifcIndex] = int64(l.Index)
 		if a.Info != nil && a.Info.Kind != "" {
@@ -205,7 +207,7 @@ func interfacesFromNetlink(c *kernel.Collector) ([]Row, error) {
 	return rows, nil
 }
 
-func interfacesFromFiles(c *kernel.Collector) ([]Row, error) {
+func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "dev")
 	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil {
@@ -229,9 +231,9 @@ func interfacesFromFiles(c *kernel.Collector) ([]Row, error) {
 			devs = append(devs, procDev{Name: e.Name()})
 		}
 	}
-	rows := make([]Row, 0, len(devs))
+	rows := make([]engine.Row, 0, len(devs))
 	for _, d := range devs {
-		r := make(Row, ifcColumns)
+		r := make(engine.Row, ifcColumns)
 		r[ifcName] = d.Name
 		r[ifcIndex] = sysInt(c, d.Name, "ifindex")
 		if uevent, ok := sysNetAttr(c, d.Name, "uevent"); ok {

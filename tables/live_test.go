@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"netsql/tables"
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
@@ -240,7 +241,7 @@ func TestLiveSocketsFindsOwnSockets(t *testing.T) {
 
 // liveQuery runs one statement on the engine, failing the test on an error;
 // warnings are logged, since other users' processes may come and go.
-func liveQuery(t *testing.T, e *tables.Engine, q string, args ...any) [][]any {
+func liveQuery(t *testing.T, e *engine.Engine, q string, args ...any) [][]any {
 	t.Helper()
 	_, rows, warnings, err := e.Query(context.Background(), q, args...)
 	if err != nil {
@@ -253,11 +254,11 @@ func liveQuery(t *testing.T, e *tables.Engine, q string, args ...any) [][]any {
 }
 
 // statsDelta returns how much the engine's collection counters moved across fn.
-func statsDelta(e *tables.Engine, fn func()) tables.Stats {
+func statsDelta(e *engine.Engine, fn func()) engine.Stats {
 	before := e.Stats()
 	fn()
 	after := e.Stats()
-	d := tables.Stats{Collections: map[string]int{}, Narrowed: map[string]int{}}
+	d := engine.Stats{Collections: map[string]int{}, Narrowed: map[string]int{}}
 	for k, v := range after.Collections {
 		d.Collections[k] = v - before.Collections[k]
 	}

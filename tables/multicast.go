@@ -10,25 +10,27 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
-	"netsql/tables/kernel"
 	"strings"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 )
 
 // Multicast is every multicast group membership of this network namespace.
-var Multicast = &Dataset{
+var Multicast = &engine.Dataset{
 	Name:    "multicast",
 	Doc:     "one row per multicast group membership of an interface (netstat -g, ip maddr)",
 	Sources: []string{"/proc/net/igmp", "/proc/net/igmp6", "/proc/net/dev_mcast"},
-	Columns: []Column{
-		{Name: "interface", Type: Text, Doc: "interface name; joins interfaces.name"},
-		{Name: "ifindex", Type: Integer, Doc: "interface index"},
-		{Name: "family", Type: Text, Doc: "inet (IGMP), inet6 (MLD) or link (a link-layer address from dev_mcast)"},
-		{Name: "group_addr", Type: Text, Doc: "group: dotted IPv4, RFC 5952 IPv6, or a MAC address like 01:00:5e:00:00:01"},
-		{Name: "users", Type: Integer, Doc: "references to the membership (netstat -g RefCnt): sockets and the kernel's own joins"},
-		{Name: "querier", Type: Text, Doc: "IGMP version the interface answers queries with: V1, V2 or V3; NULL for inet6 and link"},
-		{Name: "reporter", Type: Integer, Doc: "1 when this host sent the last membership report for the group, else 0; NULL for link"},
-		{Name: "timer_ms", Type: Integer, Doc: "milliseconds until the pending membership report, 0 when none (10 ms resolution); NULL for link"},
-		{Name: "global_use", Type: Integer, Doc: "1 when the link-layer address was added by hand (ip maddr add; ip maddr shows static), else 0; NULL for inet and inet6"},
+	Columns: []engine.Column{
+		{Name: "interface", Type: engine.Text, Doc: "interface name; joins interfaces.name"},
+		{Name: "ifindex", Type: engine.Integer, Doc: "interface index"},
+		{Name: "family", Type: engine.Text, Doc: "inet (IGMP), inet6 (MLD) or link (a link-layer address from dev_mcast)"},
+		{Name: "group_addr", Type: engine.Text, Doc: "group: dotted IPv4, RFC 5952 IPv6, or a MAC address like 01:00:5e:00:00:01"},
+		{Name: "users", Type: engine.Integer, Doc: "references to the membership (netstat -g RefCnt): sockets and the kernel's own joins"},
+		{Name: "querier", Type: engine.Text, Doc: "IGMP version the interface answers queries with: V1, V2 or V3; NULL for inet6 and link"},
+		{Name: "reporter", Type: engine.Integer, Doc: "1 when this host sent the last membership report for the group, else 0; NULL for link"},
+		{Name: "timer_ms", Type: engine.Integer, Doc: "milliseconds until the pending membership report, 0 when none (10 ms resolution); NULL for link"},
+		{Name: "global_use", Type: engine.Integer, Doc: "1 when the link-layer address was added by hand (ip maddr add; ip maddr shows static), else 0; NULL for inet and inet6"},
 	},
 	Collect:       collectMulticast,
 	EstimatedRows: 30,
@@ -47,8 +49,8 @@ type multicastGroup struct {
 	GlobalUse int64 // dev_mcast only
 }
 
-func collectMulticast(c *kernel.Collector) ([]Row, error) {
-	var rows []Row
+func collectMulticast(c *kernel.Collector) ([]engine.Row, error) {
+	var rows []engine.Row
 	for _, f := range []struct {
 		name  string
 		parse func([]byte) ([]multicastGroup, error)
@@ -72,8 +74,8 @@ func collectMulticast(c *kernel.Collector) ([]Row, error) {
 	return rows, nil
 }
 
-func multicastRow(g multicastGroup) Row {
-	r := Row{g.Interface, g.Ifindex, g.Family, g.Group, g.Users, nil, nil, nil, nil}
+func multicastRow(g multicastGroup) engine.Row {
+	r := engine.Row{g.Interface, g.Ifindex, g.Family, g.Group, g.Users, nil, nil, nil, nil}
 	if g.Family == "link" {
 		r[8] = g.GlobalUse
 		return r

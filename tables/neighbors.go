@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 
 	"github.com/jsimonetti/rtnetlink/v2"
@@ -9,14 +10,14 @@ import (
 
 // neighborColumns declares the columns of Neighbors; the positions below are
 // looked up by name in it.
-var neighborColumns = []Column{
-	{Name: "family", Type: Text, Doc: "inet (ARP) or inet6 (NDP)"},
-	{Name: "address", Type: Text, Doc: "the neighbour's IP address"},
-	{Name: "mac", Type: Text, Doc: "the neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
-	{Name: "interface", Type: Text, Doc: "interface name (joins interfaces.name)"},
-	{Name: "ifindex", Type: Integer, Doc: "interface index"},
-	{Name: "state", Type: Text, Doc: "NUD state: REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, NOARP, PERMANENT or NONE; from /proc/net/arp only PERMANENT, VALID (resolved: one of REACHABLE, STALE, DELAY, PROBE, NOARP) or INCOMPLETE (also FAILED)"},
-	{Name: "flags", Type: Text, Doc: "entry flags as ip prints them: router (an IPv6 router), proxy, extern_learn, offload, ...; empty when none"},
+var neighborColumns = []engine.Column{
+	{Name: "family", Type: engine.Text, Doc: "inet (ARP) or inet6 (NDP)"},
+	{Name: "address", Type: engine.Text, Doc: "the neighbour's IP address"},
+	{Name: "mac", Type: engine.Text, Doc: "the neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
+	{Name: "interface", Type: engine.Text, Doc: "interface name (joins interfaces.name)"},
+	{Name: "ifindex", Type: engine.Integer, Doc: "interface index"},
+	{Name: "state", Type: engine.Text, Doc: "NUD state: REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, NOARP, PERMANENT or NONE; from /proc/net/arp only PERMANENT, VALID (resolved: one of REACHABLE, STALE, DELAY, PROBE, NOARP) or INCOMPLETE (also FAILED)"},
+	{Name: "flags", Type: engine.Text, Doc: "entry flags as ip prints them: router (an IPv6 router), proxy, extern_learn, offload, ...; empty when none"},
 }
 
 // Neighbors is the ARP (IPv4) and NDP (IPv6) cache of this namespace, every
@@ -24,12 +25,12 @@ var neighborColumns = []Column{
 // RTM_GETNEIGH; from a --root tree, or when netlink is refused, it reads
 // /proc/net/arp, which holds IPv4 entries only and tells just permanent,
 // resolved or incomplete.
-var Neighbors = &Dataset{
+var Neighbors = &engine.Dataset{
 	Name:    "neighbors",
 	Doc:     "one row per ARP or NDP neighbour cache entry of this namespace, every state (arp -n, ip neigh show nud all)",
 	Sources: []string{"rtnetlink RTM_GETNEIGH", "/proc/net/arp (IPv4 only)"},
 	Columns: neighborColumns,
-	Collect: func(c *kernel.Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
 		return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
 	},
 	EstimatedRows: 10,
@@ -56,7 +57,7 @@ var neighborStates = []bitName{{0x01, "INCOMPLETE"}, {0x02, "REACHABLE"}, {0x04,
 var neighborFlags = []bitName{{0x80, "router"}, {0x08, "proxy"}, {0x10, "extern_learn"}, {0x20, "offload"},
 	{0x40, "sticky"}, {0x01, "use"}, {0x02, "self"}, {0x04, "master"}}
 
-func neighborsFromNetlink(c *kernel.Collector) ([]Row, error) {
+func neighborsFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.NeighMessage, error) { return conn.Neigh.List() })
 	if err != nil {
 		return nil, err
@@ -65,9 +66,9 @@ func neighborsFromNetlink(c *kernel.Collector) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, 0, len(msgs))
+	rows := make([]engine.Row, 0, len(msgs))
 	for _, m := range msgs {
-		r := make(Row, nbColumns)
+		r := make(engine.Row, nbColumns)
 		r[nbFamily] = familyName(int(m.Family))
 		if a := m.Attributes; a != nil {
 			r[nbAddress] = ipText(a.Address)
@@ -85,7 +86,7 @@ func neighborsFromNetlink(c *kernel.Collector) ([]Row, error) {
 	return rows, nil
 }
 
-func neighborsFromFiles(c *kernel.Collector) ([]Row, error) {
+func neighborsFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "arp")
 	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil || !ok {
@@ -96,9 +97,9 @@ func neighborsFromFiles(c *kernel.Collector) ([]Row, error) {
 		return nil, kernel.FileError(path, err)
 	}
 	indexes := sysIfindexes(c)
-	rows := make([]Row, 0, len(entries))
+	rows := make([]engine.Row, 0, len(entries))
 	for _, e := range entries {
-		r := make(Row, nbColumns)
+		r := make(engine.Row, nbColumns)
 		r[nbFamily] = familyName(unix.AF_INET)
 		r[nbAddress] = e.Addr.String()
 		r[nbInterface] = e.Device

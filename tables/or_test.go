@@ -2,9 +2,10 @@ package tables
 
 import (
 	"context"
-	"netsql/tables/kernel"
 	"testing"
 	"time"
+
+	"netsql/tables/kernel"
 )
 
 // The OR reproductions on the fixture: each statement must count

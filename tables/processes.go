@@ -3,41 +3,43 @@ package tables
 import (
 	"bufio"
 	"bytes"
-	"netsql/tables/kernel"
 	"strconv"
 	"strings"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/prometheus/procfs"
 )
 
 // processColumns declares the columns of Processes; the positions below are
 // looked up by name in it.
-var processColumns = []Column{
-	{Name: "pid", Type: Integer, Doc: "process id"},
-	{Name: "ppid", Type: Integer, Doc: "parent process id"},
-	{Name: "name", Type: Text, Doc: "the kernel's command name (comm, at most 15 bytes), as ps and ss -p show"},
-	{Name: "cmdline", Type: Text, Doc: "command line, arguments separated by spaces; empty for kernel threads"},
-	{Name: "exe", Type: Text, Doc: "path of the executable; NULL when not readable (other users' processes without root) or a kernel thread"},
-	{Name: "state", Type: Text, Doc: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle"},
-	{Name: "uid", Type: Integer, Doc: "real user id"},
-	{Name: "euid", Type: Integer, Doc: "effective user id"},
-	{Name: "user", Type: Text, Doc: "name of the real user id from etc/passwd; NULL when it has none"},
-	{Name: "threads", Type: Integer, Doc: "number of threads"},
-	{Name: "start_time", Type: Integer, Doc: "start time in Unix seconds"},
-	{Name: "netns", Type: Integer, Doc: "inode of the process's network namespace (/proc/PID/ns/net); NULL when not readable"},
-	{Name: "cgroup", Type: Text, Doc: "cgroup v2 path (the 0:: line of /proc/PID/cgroup), else the first hierarchy's path"},
+var processColumns = []engine.Column{
+	{Name: "pid", Type: engine.Integer, Doc: "process id"},
+	{Name: "ppid", Type: engine.Integer, Doc: "parent process id"},
+	{Name: "name", Type: engine.Text, Doc: "the kernel's command name (comm, at most 15 bytes), as ps and ss -p show"},
+	{Name: "cmdline", Type: engine.Text, Doc: "command line, arguments separated by spaces; empty for kernel threads"},
+	{Name: "exe", Type: engine.Text, Doc: "path of the executable; NULL when not readable (other users' processes without root) or a kernel thread"},
+	{Name: "state", Type: engine.Text, Doc: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle"},
+	{Name: "uid", Type: engine.Integer, Doc: "real user id"},
+	{Name: "euid", Type: engine.Integer, Doc: "effective user id"},
+	{Name: "user", Type: engine.Text, Doc: "name of the real user id from etc/passwd; NULL when it has none"},
+	{Name: "threads", Type: engine.Integer, Doc: "number of threads"},
+	{Name: "start_time", Type: engine.Integer, Doc: "start time in Unix seconds"},
+	{Name: "netns", Type: engine.Integer, Doc: "inode of the process's network namespace (/proc/PID/ns/net); NULL when not readable"},
+	{Name: "cgroup", Type: engine.Text, Doc: "cgroup v2 path (the 0:: line of /proc/PID/cgroup), else the first hierarchy's path"},
 }
 
 // Processes is every process netsql can read, in any namespace: what `ps`
 // shows that an investigation of sockets needs. It reads
 // /proc/PID/{stat,status,cmdline,exe,ns/net,cgroup} and /proc/stat (boot time).
-var Processes = &Dataset{
+var Processes = &engine.Dataset{
 	Name:    "processes",
 	Doc:     "one row per process, in any network namespace (ps)",
 	Sources: []string{"/proc/PID/stat", "/proc/PID/status", "/proc/PID/cmdline", "/proc/PID/exe", "/proc/PID/ns/net", "/proc/PID/cgroup", "/proc/stat", "/etc/passwd"},
 	Columns: processColumns,
 	Collect: collectProcesses,
-	Keys: []Key{{Column: "pid", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
+	Keys: []engine.Key{{Column: "pid", Stable: true, Collect: func(c *kernel.Collector, v any) ([]engine.Row, error) {
 		pid := v.(int64)
 		if ok, err := isProcess(c, pid); err != nil || !ok {
 			return nil, err
@@ -46,7 +48,7 @@ var Processes = &Dataset{
 		if row == nil || err != nil {
 			return nil, err
 		}
-		return []Row{row}, nil
+		return []engine.Row{row}, nil
 	}}},
 	EstimatedRows: 300,
 }
@@ -70,12 +72,12 @@ var (
 	procColumns   = len(processColumns)
 )
 
-func collectProcesses(c *kernel.Collector) ([]Row, error) {
+func collectProcesses(c *kernel.Collector) ([]engine.Row, error) {
 	pids, err := listPIDs(c)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, 0, len(pids))
+	rows := make([]engine.Row, 0, len(pids))
 	for _, pid := range pids {
 		if err := c.Err(); err != nil {
 			return nil, err
@@ -118,7 +120,7 @@ const userHZ = 100
 
 // readProcess reads one process. A process that vanished or cannot be read
 // returns (nil, nil) and is counted; only an unexpected failure is an error.
-func readProcess(c *kernel.Collector, pid int64) (Row, error) {
+func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
 	fs, err := procFS(c)
 	if err != nil {
 		return nil, err
@@ -139,7 +141,7 @@ func readProcess(c *kernel.Collector, pid int64) (Row, error) {
 	if int64(status.TGID) != pid {
 		return nil, nil // a thread id, which /proc resolves but does not list
 	}
-	row := make(Row, procColumns)
+	row := make(engine.Row, procColumns)
 	row[procPID] = pid
 	row[procPPID] = int64(stat.PPID)
 	row[procName] = stat.Comm

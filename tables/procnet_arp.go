@@ -3,8 +3,9 @@ package tables
 import (
 	"bytes"
 	"net/netip"
-	"netsql/tables/kernel"
 	"strconv"
+
+	"netsql/tables/kernel"
 )
 
 // arpEntry is one line of /proc/net/arp.

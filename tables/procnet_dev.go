@@ -2,8 +2,9 @@ package tables
 
 import (
 	"bytes"
-	"netsql/tables/kernel"
 	"strconv"
+
+	"netsql/tables/kernel"
 )
 
 // procDev is one interface line of /proc/net/dev.

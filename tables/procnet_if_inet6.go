@@ -3,8 +3,9 @@ package tables
 import (
 	"bytes"
 	"net/netip"
-	"netsql/tables/kernel"
 	"strconv"
+
+	"netsql/tables/kernel"
 )
 
 // ifInet6 is one line of /proc/net/if_inet6: an IPv6 address of an interface.

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"iter"
 	"net/netip"
+
 	"netsql/tables/kernel"
 )
 

@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
 	"testing"
+
+	"netsql/tables/kernel"
 )
 
 // TestParseInetSocketsLive parses this machine's files and finds sockets the

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"netsql/tables/kernel"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"

@@ -6,8 +6,9 @@ package tables
 
 import (
 	"bytes"
-	"netsql/tables/kernel"
 	"strconv"
+
+	"netsql/tables/kernel"
 )
 
 // netlinkSocketLine is one row of /proc/net/netlink ("sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode").

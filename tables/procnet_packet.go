@@ -6,6 +6,7 @@ package tables
 
 import (
 	"bytes"
+
 	"netsql/tables/kernel"
 )
 

@@ -1,11 +1,12 @@
 package tables
 
 import (
-	"netsql/tables/kernel"
 	"os"
 	"strings"
 	"syscall"
 	"testing"
+
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 )

@@ -6,8 +6,9 @@ import (
 	"encoding/hex"
 	"math/bits"
 	"net/netip"
-	"netsql/tables/kernel"
 	"strconv"
+
+	"netsql/tables/kernel"
 )
 
 // procRoute is one line of /proc/net/route or /proc/net/ipv6_route.

@@ -7,6 +7,7 @@ package tables
 
 import (
 	"bytes"
+
 	"netsql/tables/kernel"
 )
 

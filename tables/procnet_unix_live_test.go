@@ -4,10 +4,11 @@ package tables
 
 import (
 	"net"
-	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"netsql/tables/kernel"
 )
 
 // TestParseUnixSocketsLive parses this machine's /proc/net/unix and finds a

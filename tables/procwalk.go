@@ -7,7 +7,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"io/fs"
-	"netsql/tables/kernel"
 	"os"
 	"runtime"
 	"slices"
@@ -18,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"unsafe"
+
+	"netsql/tables/kernel"
 
 	"golang.org/x/sys/unix"
 )

@@ -4,10 +4,11 @@ package tables
 
 import (
 	"context"
-	"netsql/tables/kernel"
 	"os"
 	"syscall"
 	"testing"
+
+	"netsql/tables/kernel"
 )
 
 // BenchmarkOwnerWalk reads this process's /proc/PID/fd holding 10,000

@@ -3,12 +3,14 @@ package tables
 import (
 	"fmt"
 	"strings"
+
+	"netsql/tables/engine"
 )
 
 // ReferenceMarkdown renders the table reference that the README carries:
 // one section per dataset with its sources and every column's type and
 // description. A test fails when the README drifts from it.
-func ReferenceMarkdown(datasets []*Dataset) string {
+func ReferenceMarkdown(datasets []*engine.Dataset) string {
 	var b strings.Builder
 	for i, d := range datasets {
 		if i > 0 {

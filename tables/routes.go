@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
@@ -17,23 +19,23 @@ import (
 
 // routeColumns declares the columns of Routes; the positions below are
 // looked up by name in it.
-var routeColumns = []Column{
-	{Name: "family", Type: Text, Doc: "inet or inet6"},
-	{Name: "table_id", Type: Integer, Doc: "routing table number (255 local, 254 main, 253 default); NULL from /proc/net/ipv6_route, which names none"},
-	{Name: "table_name", Type: Text, Doc: "routing table name: local, main, default, a name from iproute2's rt_tables files, else the number"},
-	{Name: "destination", Type: Text, Doc: "destination prefix in CIDR form (0.0.0.0/0 or ::/0 for the default route)"},
-	{Name: "gateway", Type: Text, Doc: "next-hop router address; NULL for a directly connected route"},
-	{Name: "interface", Type: Text, Doc: "outgoing interface name (joins interfaces.name); NULL when the route has none (blackhole, unreachable)"},
-	{Name: "ifindex", Type: Integer, Doc: "outgoing interface index; NULL when the route has none"},
-	{Name: "metric", Type: Integer, Doc: "route priority (metric); lower is preferred"},
-	{Name: "flags", Type: Text, Doc: "netstat -r's flag letters: U up, G gateway, H host, ! reject, n no next hop (IPv6), A addrconf, D default, e expires, ..."},
-	{Name: "type", Type: Text, Doc: "route type: unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat; NULL from /proc where the file does not tell (reject or device-less routes)"},
-	{Name: "protocol", Type: Text, Doc: "who installed the route: kernel, boot, static, dhcp, ra, redirect, bird, zebra, bgp, ospf, ...; NULL from /proc"},
-	{Name: "scope", Type: Text, Doc: "route scope: global, site, link, host, nowhere; NULL from /proc"},
-	{Name: "prefsrc", Type: Text, Doc: "preferred source address for traffic on this route; NULL when unset or from /proc"},
-	{Name: "mtu", Type: Integer, Doc: "path MTU set on the route (mtu metric); NULL when unset or from /proc"},
-	{Name: "weight", Type: Integer, Doc: "weight of this next hop in a multipath route; NULL for a single next hop"},
-	{Name: "nexthop_flags", Type: Text, Doc: "flags of the next hop as ip prints them: dead, onlink, linkdown, offload, trap, unresolved; NULL from /proc"},
+var routeColumns = []engine.Column{
+	{Name: "family", Type: engine.Text, Doc: "inet or inet6"},
+	{Name: "table_id", Type: engine.Integer, Doc: "routing table number (255 local, 254 main, 253 default); NULL from /proc/net/ipv6_route, which names none"},
+	{Name: "table_name", Type: engine.Text, Doc: "routing table name: local, main, default, a name from iproute2's rt_tables files, else the number"},
+	{Name: "destination", Type: engine.Text, Doc: "destination prefix in CIDR form (0.0.0.0/0 or ::/0 for the default route)"},
+	{Name: "gateway", Type: engine.Text, Doc: "next-hop router address; NULL for a directly connected route"},
+	{Name: "interface", Type: engine.Text, Doc: "outgoing interface name (joins interfaces.name); NULL when the route has none (blackhole, unreachable)"},
+	{Name: "ifindex", Type: engine.Integer, Doc: "outgoing interface index; NULL when the route has none"},
+	{Name: "metric", Type: engine.Integer, Doc: "route priority (metric); lower is preferred"},
+	{Name: "flags", Type: engine.Text, Doc: "netstat -r's flag letters: U up, G gateway, H host, ! reject, n no next hop (IPv6), A addrconf, D default, e expires, ..."},
+	{Name: "type", Type: engine.Text, Doc: "route type: unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat; NULL from /proc where the file does not tell (reject or device-less routes)"},
+	{Name: "protocol", Type: engine.Text, Doc: "who installed the route: kernel, boot, static, dhcp, ra, redirect, bird, zebra, bgp, ospf, ...; NULL from /proc"},
+	{Name: "scope", Type: engine.Text, Doc: "route scope: global, site, link, host, nowhere; NULL from /proc"},
+	{Name: "prefsrc", Type: engine.Text, Doc: "preferred source address for traffic on this route; NULL when unset or from /proc"},
+	{Name: "mtu", Type: engine.Integer, Doc: "path MTU set on the route (mtu metric); NULL when unset or from /proc"},
+	{Name: "weight", Type: engine.Integer, Doc: "weight of this next hop in a multipath route; NULL for a single next hop"},
+	{Name: "nexthop_flags", Type: engine.Text, Doc: "flags of the next hop as ip prints them: dead, onlink, linkdown, offload, trap, unresolved; NULL from /proc"},
 }
 
 // Routes is every route of this network namespace, IPv4 and IPv6, of every
@@ -42,13 +44,13 @@ var routeColumns = []Column{
 // refused, it reads /proc/net/route (IPv4, main table only) and
 // /proc/net/ipv6_route (every table, unnamed). Table names come from
 // iproute2's rt_tables files.
-var Routes = &Dataset{
+var Routes = &engine.Dataset{
 	Name: "routes",
 	Doc:  "one row per route and next hop, IPv4 and IPv6, every routing table (netstat -r, ip route show table all)",
 	Sources: []string{"rtnetlink RTM_GETROUTE", "/proc/net/route", "/proc/net/ipv6_route",
 		"/etc/iproute2/rt_tables", "/etc/iproute2/rt_tables.d/*.conf", "/usr/share/iproute2/rt_tables (live only)"},
 	Columns: routeColumns,
-	Collect: func(c *kernel.Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
 		return fromNetlinkOrFiles(c, "routes", "/proc/net/route and /proc/net/ipv6_route", routesFromNetlink, routesFromFiles)
 	},
 	EstimatedRows: 30,
@@ -111,7 +113,7 @@ type routeHop struct {
 	weight  any
 }
 
-func routesFromNetlink(c *kernel.Collector) ([]Row, error) {
+func routesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.RouteMessage, error) { return conn.Route.List() })
 	if err != nil {
 		return nil, err
@@ -121,7 +123,7 @@ func routesFromNetlink(c *kernel.Collector) ([]Row, error) {
 		return nil, err
 	}
 	tables := routeTableNames(c)
-	var rows []Row
+	var rows []engine.Row
 	for _, m := range msgs {
 		// An AF_UNSPEC dump also returns multicast (ipmr) and MPLS tables.
 		if m.Family != unix.AF_INET && m.Family != unix.AF_INET6 {
@@ -139,7 +141,7 @@ func routesFromNetlink(c *kernel.Collector) ([]Row, error) {
 		if d, ok := netip.AddrFromSlice(a.Dst); ok {
 			dst = d
 		}
-		base := make(Row, rtColumns)
+		base := make(engine.Row, rtColumns)
 		base[rtFamily] = familyName(int(m.Family))
 		base[rtTableID] = int64(table)
 		base[rtTableName] = tableName(tables, table)
@@ -161,7 +163,7 @@ func routesFromNetlink(c *kernel.Collector) ([]Row, error) {
 			}
 		}
 		for _, h := range hops {
-			r := append(Row(nil), base...)
+			r := append(engine.Row(nil), base...)
 			r[rtGateway] = ipText(h.gateway)
 			r[rtInterface] = ifName(names, h.ifindex)
 			if h.ifindex != 0 {
@@ -229,8 +231,8 @@ func netlinkRouteFlags(m rtnetlink.RouteMessage, hasGateway bool) string {
 	return routeFlags6(flags)
 }
 
-func routesFromFiles(c *kernel.Collector) ([]Row, error) {
-	var rows []Row
+func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
+	var rows []engine.Row
 	indexes := sysIfindexes(c)
 	ifindex := func(name string) any {
 		if i, ok := indexes[name]; ok {
@@ -250,7 +252,7 @@ func routesFromFiles(c *kernel.Collector) ([]Row, error) {
 		}
 		tables := routeTableNames(c)
 		for _, rt := range routes {
-			r := make(Row, rtColumns)
+			r := make(engine.Row, rtColumns)
 			r[rtFamily] = "inet"
 			r[rtTableID] = int64(unix.RT_TABLE_MAIN) // the file lists the main table only
 			r[rtTableName] = tableName(tables, unix.RT_TABLE_MAIN)
@@ -273,7 +275,7 @@ func routesFromFiles(c *kernel.Collector) ([]Row, error) {
 			return nil, kernel.FileError(path, err)
 		}
 		for _, rt := range routes {
-			r := make(Row, rtColumns)
+			r := make(engine.Row, rtColumns)
 			r[rtFamily] = "inet6"
 			fileRoute(r, rt, ifindex)
 			r[rtFlags] = routeFlags6(rt.Flags)
@@ -296,7 +298,7 @@ func routesFromFiles(c *kernel.Collector) ([]Row, error) {
 }
 
 // fileRoute fills the columns both route files share.
-func fileRoute(r Row, rt procRoute, ifindex func(string) any) {
+func fileRoute(r engine.Row, rt procRoute, ifindex func(string) any) {
 	r[rtDestination] = rt.Dst.String()
 	if rt.Flags&rtfGateway != 0 && rt.Gateway.IsValid() {
 		r[rtGateway] = rt.Gateway.String()

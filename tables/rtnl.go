@@ -13,9 +13,11 @@ import (
 	"math"
 	"net"
 	"net/netip"
-	"netsql/tables/kernel"
 	"strconv"
 	"strings"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
@@ -59,7 +61,7 @@ func refusedReason(err error) string {
 // fromNetlinkOrFiles collects a dataset from rtnetlink on the live system
 // and from its files otherwise. When the kernel refuses the dump it reads
 // the files instead and warns once per statement; files names what is read.
-func fromNetlinkOrFiles(c *kernel.Collector, dataset, files string, live, fromFiles func(*kernel.Collector) ([]Row, error)) ([]Row, error) {
+func fromNetlinkOrFiles(c *kernel.Collector, dataset, files string, live, fromFiles func(*kernel.Collector) ([]engine.Row, error)) ([]engine.Row, error) {
 	if !c.Source().Live {
 		return fromFiles(c)
 	}

@@ -6,31 +6,33 @@ package tables
 
 import (
 	"bytes"
-	"netsql/tables/kernel"
 	"strings"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 )
 
 // Services is every entry of etc/services.
-var Services = &Dataset{
+var Services = &engine.Dataset{
 	Name:    "services",
 	Doc:     "one row per port name in etc/services (the names netstat shows without -n)",
 	Sources: []string{"/etc/services"},
-	Columns: []Column{
-		{Name: "name", Type: Text, Doc: "official service name (ssh, https, domain, ...)"},
-		{Name: "port", Type: Integer, Doc: "port number"},
-		{Name: "proto", Type: Text, Doc: "transport protocol as the file names it: tcp, udp, sctp, ddp, ...; match sockets.proto with rtrim(sockets.proto, '6')"},
-		{Name: "aliases", Type: Text, Doc: "other names of the service, separated by spaces; empty when none"},
+	Columns: []engine.Column{
+		{Name: "name", Type: engine.Text, Doc: "official service name (ssh, https, domain, ...)"},
+		{Name: "port", Type: engine.Integer, Doc: "port number"},
+		{Name: "proto", Type: engine.Text, Doc: "transport protocol as the file names it: tcp, udp, sctp, ddp, ...; match sockets.proto with rtrim(sockets.proto, '6')"},
+		{Name: "aliases", Type: engine.Text, Doc: "other names of the service, separated by spaces; empty when none"},
 	},
-	Collect: func(c *kernel.Collector) ([]Row, error) {
+	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
 		path := c.Source().EtcPath("services")
 		data, ok, err := c.Source().ReadOptional(path)
 		if err != nil || !ok {
 			return nil, err
 		}
 		entries := parseServicesFile(data)
-		rows := make([]Row, len(entries))
+		rows := make([]engine.Row, len(entries))
 		for i, e := range entries {
-			rows[i] = Row{e.Name, e.Port, e.Proto, strings.Join(e.Aliases, " ")}
+			rows[i] = engine.Row{e.Name, e.Port, e.Proto, strings.Join(e.Aliases, " ")}
 		}
 		return rows, nil
 	},

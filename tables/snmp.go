@@ -9,19 +9,21 @@ package tables
 
 import (
 	"bytes"
+
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 )
 
 // SNMP is every protocol counter of this network namespace.
-var SNMP = &Dataset{
+var SNMP = &engine.Dataset{
 	Name:    "snmp",
 	Doc:     "one row per kernel protocol counter of this network namespace (netstat -s, nstat -az)",
 	Sources: []string{"/proc/net/snmp", "/proc/net/netstat", "/proc/net/snmp6", "/proc/net/sctp/snmp"},
-	Columns: []Column{
-		{Name: "protocol", Type: Text, Doc: "protocol as the file names it: Ip, Icmp, IcmpMsg, Tcp, Udp, UdpLite, TcpExt, IpExt, MPTcpExt, Ip6, Icmp6, Udp6, UdpLite6, Sctp, ..."},
-		{Name: "name", Type: Text, Doc: "counter name within the protocol (InReceives, SyncookiesSent, ...)"},
-		{Name: "key", Type: Text, Doc: "nstat's name for the counter: protocol and name joined (TcpExtSyncookiesSent, Ip6InReceives)"},
-		{Name: "value", Type: Integer, Doc: "value since boot; most are counters, a few are gauges (Tcp CurrEstab) or settings (Tcp MaxConn is -1, Ip Forwarding is 1 or 2)"},
+	Columns: []engine.Column{
+		{Name: "protocol", Type: engine.Text, Doc: "protocol as the file names it: Ip, Icmp, IcmpMsg, Tcp, Udp, UdpLite, TcpExt, IpExt, MPTcpExt, Ip6, Icmp6, Udp6, UdpLite6, Sctp, ..."},
+		{Name: "name", Type: engine.Text, Doc: "counter name within the protocol (InReceives, SyncookiesSent, ...)"},
+		{Name: "key", Type: engine.Text, Doc: "nstat's name for the counter: protocol and name joined (TcpExtSyncookiesSent, Ip6InReceives)"},
+		{Name: "value", Type: engine.Integer, Doc: "value since boot; most are counters, a few are gauges (Tcp CurrEstab) or settings (Tcp MaxConn is -1, Ip Forwarding is 1 or 2)"},
 	},
 	Collect:       collectSNMP,
 	EstimatedRows: 450,
@@ -49,8 +51,8 @@ var snmpFiles = []snmpFile{
 	{[]string{"net", "sctp", "snmp"}, func(data []byte) ([]snmpCounter, error) { return parseSNMPSingle(data, sctpProtocol) }},
 }
 
-func collectSNMP(c *kernel.Collector) ([]Row, error) {
-	var rows []Row
+func collectSNMP(c *kernel.Collector) ([]engine.Row, error) {
+	var rows []engine.Row
 	for _, f := range snmpFiles {
 		path := c.Source().ProcPath(f.path...)
 		data, ok, err := c.Source().ReadOptional(path)
@@ -65,7 +67,7 @@ func collectSNMP(c *kernel.Collector) ([]Row, error) {
 			return nil, kernel.FileError(path, err)
 		}
 		for _, ctr := range counters {
-			rows = append(rows, Row{ctr.Protocol, ctr.Name, ctr.Key, ctr.Value})
+			rows = append(rows, engine.Row{ctr.Protocol, ctr.Name, ctr.Key, ctr.Value})
 		}
 	}
 	return rows, nil

@@ -12,8 +12,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"netsql/tables/kernel"
 	"syscall"
+
+	"netsql/tables/kernel"
 
 	"golang.org/x/sys/unix"
 )

@@ -18,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
@@ -243,13 +244,13 @@ func TestLiveNetlinkAgreesWithProc(t *testing.T) {
 		live := kernel.LiveSource()
 		// /proc/thread-self is this thread's view, in the namespace.
 		proc := &kernel.Source{Proc: "/proc/thread-self", Etc: "/etc"}
-		collect := func(src *kernel.Source) ([]Row, time.Duration, error) {
+		collect := func(src *kernel.Source) ([]engine.Row, time.Duration, error) {
 			start := time.Now()
 			rows, err := collectSockets(kernel.NewCollector(ctx, src), wantAll(allProtos))
 			return rows, time.Since(start), err
 		}
 		// The TIME_WAIT socket appears once the server's close reached the client.
-		var procRows, diagRows []Row
+		var procRows, diagRows []engine.Row
 		deadline := time.Now().Add(10 * time.Second)
 		var elapsed time.Duration
 		for {
@@ -269,8 +270,8 @@ func TestLiveNetlinkAgreesWithProc(t *testing.T) {
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
-		byInode := func(rows []Row) map[int64]Row {
-			m := map[int64]Row{}
+		byInode := func(rows []engine.Row) map[int64]engine.Row {
+			m := map[int64]engine.Row{}
 			for _, r := range rows {
 				if inode, _ := r[sockInode].(int64); inode != 0 {
 					m[inode] = r
@@ -281,7 +282,7 @@ func TestLiveNetlinkAgreesWithProc(t *testing.T) {
 		procBy, diagBy := byInode(procRows), byInode(diagRows)
 		type pair struct {
 			name       string
-			proc, diag Row
+			proc, diag engine.Row
 		}
 		var pairs []pair
 		for _, inode := range opened.inodes {
@@ -375,7 +376,7 @@ func TestLiveNetlinkAgreesWithProc(t *testing.T) {
 	})
 }
 
-func findTimeWait(rows []Row, port int64) Row {
+func findTimeWait(rows []engine.Row, port int64) engine.Row {
 	for _, r := range rows {
 		if r[sockState] == "TIME_WAIT" && r[sockLocalPort] == port {
 			return r
@@ -421,7 +422,7 @@ func TestLiveStateGoesIntoTheDiagRequest(t *testing.T) {
 		src.OnDiag = func(d kernel.DiagDump) { dumps = append(dumps, d) }
 		c := kernel.NewCollector(context.Background(), src)
 
-		rows, err := socketsWhere(c, [][]KeyValue{{{Column: "state", Value: "listen"}}}) // as lookupKey folds it
+		rows, err := socketsWhere(c, [][]engine.KeyValue{{{Column: "state", Value: "listen"}}}) // as lookupKey folds it
 		if err != nil {
 			return err
 		}
@@ -451,7 +452,7 @@ func TestLiveStateGoesIntoTheDiagRequest(t *testing.T) {
 
 		// state AND proto: one dump, of tcp listeners.
 		dumps = nil
-		if _, err := socketsWhere(c, [][]KeyValue{{{Column: "state", Value: "listen"}, {Column: "proto", Value: "tcp"}}}); err != nil {
+		if _, err := socketsWhere(c, [][]engine.KeyValue{{{Column: "state", Value: "listen"}, {Column: "proto", Value: "tcp"}}}); err != nil {
 			return err
 		}
 		want := []kernel.DiagDump{{Family: unix.AF_INET, Protocol: unix.IPPROTO_TCP, States: 1 << kernelListen, Rows: 1}}
@@ -461,7 +462,7 @@ func TestLiveStateGoesIntoTheDiagRequest(t *testing.T) {
 
 		// Established only: the 40, no listener.
 		dumps = nil
-		if _, err := socketsWhere(c, [][]KeyValue{{{Column: "state", Value: "established"}, {Column: "family", Value: "inet"}}}); err != nil {
+		if _, err := socketsWhere(c, [][]engine.KeyValue{{{Column: "state", Value: "established"}, {Column: "family", Value: "inet"}}}); err != nil {
 			return err
 		}
 		for _, d := range dumps {

@@ -5,10 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
-	"netsql/tables/kernel"
 	"runtime"
 	"syscall"
 	"testing"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
@@ -82,7 +84,7 @@ func testBuilder(t testing.TB) *socketRowBuilder {
 }
 
 // pick returns the named columns of a sockets row.
-func pick(r Row, names ...string) []any {
+func pick(r engine.Row, names ...string) []any {
 	out := make([]any, len(names))
 	for i, n := range names {
 		out[i] = r[Sockets.ColumnIndex(n)]
@@ -334,10 +336,10 @@ func BenchmarkDecodeInetDiag(b *testing.B) {
 	b.SetBytes(int64(size))
 	b.ReportAllocs()
 	for b.Loop() {
-		resume := pauseGC() // as the engine runs every collection
+		resume := engine.PauseGC() // as the engine runs every collection
 		builder.alloc = rowAlloc{cols: sockColumns}
 		d := &diagConn{seq: 1}
-		rows := make([]Row, 0, 1024)
+		rows := make([]engine.Row, 0, 1024)
 		for _, r := range reads {
 			if _, err := d.walk(r, func(payload []byte) error {
 				rows = append(rows, builder.inetRow(p, inetDiagMsg(payload)))

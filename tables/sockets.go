@@ -4,45 +4,47 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"netsql/tables/kernel"
 	"slices"
 	"strings"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"golang.org/x/sys/unix"
 )
 
 // socketColumns declares the columns of Sockets; the positions below are
 // looked up by name in it.
-var socketColumns = []Column{
-	{Name: "proto", Type: Text, Doc: "netstat's Proto: tcp tcp6 udp udp6 udplite udplite6 raw raw6 icmp icmp6 unix packet netlink"},
-	{Name: "family", Type: Text, Doc: "address family: inet, inet6, unix, packet or netlink"},
-	{Name: "type", Type: Text, Doc: "socket type: stream, dgram, raw or seqpacket; NULL for netlink (not in /proc)"},
-	{Name: "local_addr", Type: Text, Doc: "local address (RFC 5952 for IPv6, IPv4-mapped kept); the protocol name (rtnl, tcpdiag, ...) for netlink, as ss names it; NULL for unix and packet"},
-	{Name: "local_port", Type: Integer, Doc: "local port; the IP protocol number for raw, the ethertype for packet, the port id for netlink"},
-	{Name: "remote_addr", Type: Text, Doc: "remote address; 0.0.0.0 or :: when unconnected; NULL for unix, packet, netlink"},
-	{Name: "remote_port", Type: Integer, Doc: "remote port; 0 when unconnected"},
-	{Name: "state", Type: Text, Doc: "TCP state (LISTEN, ESTABLISHED, TIME_WAIT, ...; BOUND_INACTIVE for a bound socket neither listening nor connecting, seen over netlink only); UNCONN or ESTABLISHED for udp, raw, icmp; LISTENING, CONNECTED, ... for unix; an unknown code as its hex number"},
-	{Name: "recv_q", Type: Integer, Doc: "bytes received not yet read (a listener: connections waiting in the accept queue); unix from netlink only; NULL for packet, netlink"},
-	{Name: "send_q", Type: Integer, Doc: "bytes sent not yet acknowledged (tcp) or queued; a listener's is its backlog over netlink (as ss shows) but 0 from /proc, so read backlog instead; unix from netlink only; NULL for packet, netlink"},
-	{Name: "uid", Type: Integer, Doc: "user id that created the socket; unix from netlink only; NULL for netlink"},
-	{Name: "user", Type: Text, Doc: "name of uid from etc/passwd"},
-	{Name: "inode", Type: Integer, Doc: "socket inode; 0 for TIME_WAIT and SYN_RECV; joins process_sockets.inode"},
-	{Name: "netns", Type: Integer, Doc: "inode of the network namespace the sockets were listed in"},
-	{Name: "pid", Type: Integer, Group: "owners", Doc: "lowest pid holding the socket; NULL when no readable process holds it (all owners: process_sockets)"},
-	{Name: "process", Type: Text, Group: "owners", Doc: "name (comm) of the process pid"},
-	{Name: "timer", Type: Text, Doc: "pending timer, in netstat's words: off, on (retransmit), keepalive, timewait, probe (zero window)"},
-	{Name: "timer_ms", Type: Integer, Doc: "milliseconds until the timer fires (1 ms resolution over netlink, 10 ms in /proc)"},
-	{Name: "retransmits", Type: Integer, Doc: "unrecovered retransmissions of the current segment (or probes)"},
-	{Name: "path", Type: Text, Doc: "unix socket path; abstract names start with @; NULL when unbound"},
-	{Name: "drops", Type: Integer, Group: "meminfo", Doc: "packets dropped before they were queued (udp, raw, icmp, netlink in /proc; every family over netlink)"},
-	{Name: "rmem", Type: Integer, Group: "meminfo", Doc: "receive memory in use in bytes (packet, netlink in /proc; every family over netlink)"},
-	{Name: "wmem", Type: Integer, Group: "meminfo", Doc: "send memory in use in bytes (netlink in /proc; every family over netlink)"},
-	{Name: "peer_inode", Type: Integer, Doc: "unix: inode of the socket at the other end; NULL when unconnected or from /proc"},
-	{Name: "cookie", Type: Integer, Doc: "the kernel's socket cookie, unique while the machine runs (ss -e sk:); NULL from /proc"},
-	{Name: "interface", Type: Text, Doc: "device the socket is bound to (SO_BINDTODEVICE; a packet socket's interface); joins interfaces.name; NULL when unbound or from /proc"},
-	{Name: "fwmark", Type: Integer, Doc: "firewall mark (SO_MARK); NULL from /proc, for TIME_WAIT and SYN_RECV, and when not root"},
-	{Name: "v6only", Type: Integer, Doc: "1 when a tcp6/udp6 listener or unbound socket takes IPv6 only (IPV6_V6ONLY), 0 when it also takes IPv4; NULL otherwise and from /proc"},
-	{Name: "backlog", Type: Integer, Doc: "a listener's accept-queue limit (its listen() backlog capped by net.core.somaxconn); NULL for other sockets and from /proc"},
+var socketColumns = []engine.Column{
+	{Name: "proto", Type: engine.Text, Doc: "netstat's Proto: tcp tcp6 udp udp6 udplite udplite6 raw raw6 icmp icmp6 unix packet netlink"},
+	{Name: "family", Type: engine.Text, Doc: "address family: inet, inet6, unix, packet or netlink"},
+	{Name: "type", Type: engine.Text, Doc: "socket type: stream, dgram, raw or seqpacket; NULL for netlink (not in /proc)"},
+	{Name: "local_addr", Type: engine.Text, Doc: "local address (RFC 5952 for IPv6, IPv4-mapped kept); the protocol name (rtnl, tcpdiag, ...) for netlink, as ss names it; NULL for unix and packet"},
+	{Name: "local_port", Type: engine.Integer, Doc: "local port; the IP protocol number for raw, the ethertype for packet, the port id for netlink"},
+	{Name: "remote_addr", Type: engine.Text, Doc: "remote address; 0.0.0.0 or :: when unconnected; NULL for unix, packet, netlink"},
+	{Name: "remote_port", Type: engine.Integer, Doc: "remote port; 0 when unconnected"},
+	{Name: "state", Type: engine.Text, Doc: "TCP state (LISTEN, ESTABLISHED, TIME_WAIT, ...; BOUND_INACTIVE for a bound socket neither listening nor connecting, seen over netlink only); UNCONN or ESTABLISHED for udp, raw, icmp; LISTENING, CONNECTED, ... for unix; an unknown code as its hex number"},
+	{Name: "recv_q", Type: engine.Integer, Doc: "bytes received not yet read (a listener: connections waiting in the accept queue); unix from netlink only; NULL for packet, netlink"},
+	{Name: "send_q", Type: engine.Integer, Doc: "bytes sent not yet acknowledged (tcp) or queued; a listener's is its backlog over netlink (as ss shows) but 0 from /proc, so read backlog instead; unix from netlink only; NULL for packet, netlink"},
+	{Name: "uid", Type: engine.Integer, Doc: "user id that created the socket; unix from netlink only; NULL for netlink"},
+	{Name: "user", Type: engine.Text, Doc: "name of uid from etc/passwd"},
+	{Name: "inode", Type: engine.Integer, Doc: "socket inode; 0 for TIME_WAIT and SYN_RECV; joins process_sockets.inode"},
+	{Name: "netns", Type: engine.Integer, Doc: "inode of the network namespace the sockets were listed in"},
+	{Name: "pid", Type: engine.Integer, Group: "owners", Doc: "lowest pid holding the socket; NULL when no readable process holds it (all owners: process_sockets)"},
+	{Name: "process", Type: engine.Text, Group: "owners", Doc: "name (comm) of the process pid"},
+	{Name: "timer", Type: engine.Text, Doc: "pending timer, in netstat's words: off, on (retransmit), keepalive, timewait, probe (zero window)"},
+	{Name: "timer_ms", Type: engine.Integer, Doc: "milliseconds until the timer fires (1 ms resolution over netlink, 10 ms in /proc)"},
+	{Name: "retransmits", Type: engine.Integer, Doc: "unrecovered retransmissions of the current segment (or probes)"},
+	{Name: "path", Type: engine.Text, Doc: "unix socket path; abstract names start with @; NULL when unbound"},
+	{Name: "drops", Type: engine.Integer, Group: "meminfo", Doc: "packets dropped before they were queued (udp, raw, icmp, netlink in /proc; every family over netlink)"},
+	{Name: "rmem", Type: engine.Integer, Group: "meminfo", Doc: "receive memory in use in bytes (packet, netlink in /proc; every family over netlink)"},
+	{Name: "wmem", Type: engine.Integer, Group: "meminfo", Doc: "send memory in use in bytes (netlink in /proc; every family over netlink)"},
+	{Name: "peer_inode", Type: engine.Integer, Doc: "unix: inode of the socket at the other end; NULL when unconnected or from /proc"},
+	{Name: "cookie", Type: engine.Integer, Doc: "the kernel's socket cookie, unique while the machine runs (ss -e sk:); NULL from /proc"},
+	{Name: "interface", Type: engine.Text, Doc: "device the socket is bound to (SO_BINDTODEVICE; a packet socket's interface); joins interfaces.name; NULL when unbound or from /proc"},
+	{Name: "fwmark", Type: engine.Integer, Doc: "firewall mark (SO_MARK); NULL from /proc, for TIME_WAIT and SYN_RECV, and when not root"},
+	{Name: "v6only", Type: engine.Integer, Doc: "1 when a tcp6/udp6 listener or unbound socket takes IPv6 only (IPV6_V6ONLY), 0 when it also takes IPv4; NULL otherwise and from /proc"},
+	{Name: "backlog", Type: engine.Integer, Doc: "a listener's accept-queue limit (its listen() backlog capped by net.core.somaxconn); NULL for other sockets and from /proc"},
 }
 
 // Sockets is every socket of this network namespace, of every family, as
@@ -53,7 +55,7 @@ var socketColumns = []Column{
 // refused, it reads every /proc/net file. The owner columns walk
 // /proc/PID/fd only when a statement uses them; rmem, wmem and drops cost a
 // second dump, only when used.
-var Sockets = &Dataset{
+var Sockets = &engine.Dataset{
 	Name: "sockets",
 	Doc:  "one row per socket of this network namespace, every family (netstat -a, ss -a)",
 	Sources: []string{"netlink sock_diag (inet_diag, unix_diag, packet_diag)", "/proc/net/tcp", "/proc/net/tcp6",
@@ -61,15 +63,15 @@ var Sockets = &Dataset{
 		"/proc/net/icmp", "/proc/net/icmp6", "/proc/net/unix", "/proc/net/packet", "/proc/net/netlink",
 		"/proc/PID/fd/* (pid, process)"},
 	Columns: socketColumns,
-	Collect: func(c *kernel.Collector) ([]Row, error) { return collectSockets(c, wantAll(allProtos)) },
-	Keys: []Key{
+	Collect: func(c *kernel.Collector) ([]engine.Row, error) { return collectSockets(c, wantAll(allProtos)) },
+	Keys: []engine.Key{
 		// A socket's protocol and family never change: a join may read
 		// them value by value.
-		{Column: "proto", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
-			return socketsWhere(c, [][]KeyValue{{{Column: "proto", Value: v}}})
+		{Column: "proto", Stable: true, Collect: func(c *kernel.Collector, v any) ([]engine.Row, error) {
+			return socketsWhere(c, [][]engine.KeyValue{{{Column: "proto", Value: v}}})
 		}},
-		{Column: "family", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
-			return socketsWhere(c, [][]KeyValue{{{Column: "family", Value: v}}})
+		{Column: "family", Stable: true, Collect: func(c *kernel.Collector, v any) ([]engine.Row, error) {
+			return socketsWhere(c, [][]engine.KeyValue{{{Column: "family", Value: v}}})
 		}},
 		// The kernel filters on state: WHERE state = 'LISTEN' never walks
 		// the established connections. A socket's state changes, so it is
@@ -77,7 +79,7 @@ var Sockets = &Dataset{
 		{Column: "state"},
 	},
 	Narrow: socketsWhere,
-	Fill: map[string]func(*kernel.Collector, []int, []Row) error{
+	Fill: map[string]func(*kernel.Collector, []int, []engine.Row) error{
 		"owners":  fillSocketOwners,
 		"meminfo": fillSocketMeminfo,
 	},
@@ -206,7 +208,7 @@ func wantAll(protos []protoFile) []protoWant {
 // conjunctions of equalities on proto, family and state (values as
 // lookupKey folded them), asking the kernel for exactly those protocols
 // and states where netlink serves the protocol.
-func socketsWhere(c *kernel.Collector, any [][]KeyValue) ([]Row, error) {
+func socketsWhere(c *kernel.Collector, any [][]engine.KeyValue) ([]engine.Row, error) {
 	var wants []protoWant
 	for _, p := range allProtos {
 		want := protoWant{p: p}
@@ -227,7 +229,7 @@ func socketsWhere(c *kernel.Collector, any [][]KeyValue) ([]Row, error) {
 			if (proto != "" && p.proto != proto) || (family != "" && p.family != family) {
 				continue
 			}
-			hasState := slices.ContainsFunc(conj, func(kv KeyValue) bool { return kv.Column == "state" })
+			hasState := slices.ContainsFunc(conj, func(kv engine.KeyValue) bool { return kv.Column == "state" })
 			switch {
 			case hasState && state == "":
 				continue // no socket has an empty state
@@ -255,8 +257,8 @@ func socketsWhere(c *kernel.Collector, any [][]KeyValue) ([]Row, error) {
 // them with --root or when netlink is refused, come from their /proc/net
 // files (a file this kernel lacks gives no rows; one that does not parse
 // is an error naming it).
-func collectSockets(c *kernel.Collector, wants []protoWant) ([]Row, error) {
-	var rows []Row
+func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error) {
+	var rows []engine.Row
 	netns := selfNetns(c)
 	var diag *diagConn
 	var builder *socketRowBuilder
@@ -328,13 +330,13 @@ func diagStatesMask(p *protoFile, states []string) uint32 {
 }
 
 // procSockets reads the /proc/net file of one protocol.
-func procSockets(c *kernel.Collector, p *protoFile) ([]Row, error) {
+func procSockets(c *kernel.Collector, p *protoFile) ([]engine.Row, error) {
 	path := c.Source().NetPath(p.proto)
 	data, ok, err := c.Source().ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err
 	}
-	var got []Row
+	var got []engine.Row
 	switch p.kind {
 	case kindInet:
 		got, err = inetRows(c, *p, data)
@@ -378,12 +380,12 @@ func inetState(p protoFile, st uint8) string {
 
 func addrText(a netip.Addr) string { return a.String() }
 
-func inetRows(c *kernel.Collector, p protoFile, data []byte) ([]Row, error) {
+func inetRows(c *kernel.Collector, p protoFile, data []byte) ([]engine.Row, error) {
 	lines, err := parseInetSockets(data, p.ipv6, p.drops)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, len(lines))
+	rows := make([]engine.Row, len(lines))
 	alloc := rowAlloc{cols: sockColumns}
 	for i, l := range lines {
 		r := alloc.next()
@@ -422,12 +424,12 @@ var unixStates = [...]string{1: "UNCONNECTED", 2: "CONNECTING", 3: "CONNECTED", 
 // unixAcceptCon is __SO_ACCEPTCON, the flag of a listening unix socket.
 const unixAcceptCon = 0x10000
 
-func unixRows(data []byte) ([]Row, error) {
+func unixRows(data []byte) ([]engine.Row, error) {
 	lines, err := parseUnixSockets(data)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, len(lines))
+	rows := make([]engine.Row, len(lines))
 	alloc := rowAlloc{cols: sockColumns}
 	for i, l := range lines {
 		r := alloc.next()
@@ -454,12 +456,12 @@ func unixRows(data []byte) ([]Row, error) {
 	return rows, nil
 }
 
-func packetRows(c *kernel.Collector, data []byte) ([]Row, error) {
+func packetRows(c *kernel.Collector, data []byte) ([]engine.Row, error) {
 	lines, err := parsePacketSockets(data)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, len(lines))
+	rows := make([]engine.Row, len(lines))
 	alloc := rowAlloc{cols: sockColumns}
 	for i, l := range lines {
 		r := alloc.next()
@@ -480,12 +482,12 @@ func packetRows(c *kernel.Collector, data []byte) ([]Row, error) {
 	return rows, nil
 }
 
-func netlinkRows(data []byte) ([]Row, error) {
+func netlinkRows(data []byte) ([]engine.Row, error) {
 	lines, err := parseNetlinkSockets(data)
 	if err != nil {
 		return nil, err
 	}
-	rows := make([]Row, len(lines))
+	rows := make([]engine.Row, len(lines))
 	alloc := rowAlloc{cols: sockColumns}
 	for i, l := range lines {
 		r := alloc.next()
@@ -504,7 +506,7 @@ func netlinkRows(data []byte) ([]Row, error) {
 
 // fillSocketOwners sets pid and process from the owner walk: the lowest pid
 // holding each socket's inode.
-func fillSocketOwners(c *kernel.Collector, _ []int, rows []Row) error {
+func fillSocketOwners(c *kernel.Collector, _ []int, rows []engine.Row) error {
 	o, err := owners(c)
 	if err != nil {
 		return err

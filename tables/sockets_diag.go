@@ -11,8 +11,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
-	"netsql/tables/kernel"
 	"strconv"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"golang.org/x/sys/unix"
 )
@@ -112,7 +114,7 @@ type rowAlloc struct {
 	slab []any
 }
 
-func (a *rowAlloc) next() Row {
+func (a *rowAlloc) next() engine.Row {
 	if len(a.slab) < a.cols {
 		a.slab = make([]any, a.cols*rowSlabRows)
 	}
@@ -242,7 +244,7 @@ func (b *socketRowBuilder) unixPath(raw []byte) any {
 }
 
 // inetRow decodes one inet_diag_msg of protocol p.
-func (b *socketRowBuilder) inetRow(p *protoFile, m inetDiagMsg) Row {
+func (b *socketRowBuilder) inetRow(p *protoFile, m inetDiagMsg) engine.Row {
 	r := b.alloc.next()
 	r[sockProtoCol], r[sockFamily], r[sockType] = p.boxed[0], p.boxed[1], p.boxed[2]
 	r[sockLocalAddr] = b.addr(m.family(), m.src())
@@ -314,7 +316,7 @@ func boolValue(b bool) any {
 }
 
 // unixRow decodes one unix_diag_msg (with name, peer, queue lengths and uid).
-func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) Row {
+func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) engine.Row {
 	r := b.alloc.next()
 	r[sockProtoCol], r[sockFamily] = p.boxed[0], p.boxed[1]
 	if t, ok := boxedSocketTypes[m.typ()]; ok {
@@ -358,7 +360,7 @@ func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) Row {
 }
 
 // packetRow decodes one packet_diag_msg (with its info and uid).
-func (b *socketRowBuilder) packetRow(p *protoFile, m packetDiagMsg) Row {
+func (b *socketRowBuilder) packetRow(p *protoFile, m packetDiagMsg) engine.Row {
 	r := b.alloc.next()
 	r[sockProtoCol], r[sockFamily] = p.boxed[0], p.boxed[1]
 	if t, ok := boxedSocketTypes[m.typ()]; ok {
@@ -415,7 +417,7 @@ func diagRequestFor(dst []byte, p *protoFile, mask uint32, meminfo bool) (req []
 
 // diagSockets dumps the sockets of p in the kernel states of mask
 // (diagStatesMask) and appends their rows to rows.
-func diagSockets(d *diagConn, b *socketRowBuilder, p *protoFile, mask uint32, rows []Row) ([]Row, error) {
+func diagSockets(d *diagConn, b *socketRowBuilder, p *protoFile, mask uint32, rows []engine.Row) ([]engine.Row, error) {
 	if mask == 0 {
 		return rows, nil
 	}
@@ -473,7 +475,7 @@ func interfaceName(c *kernel.Collector, ifindex uint32) any {
 // kernel's skmeminfo only (the first dump leaves it out, since it costs
 // every statement that does not read these columns). Rows read from /proc
 // already hold what /proc has.
-func fillSocketMeminfo(c *kernel.Collector, _ []int, rows []Row) error {
+func fillSocketMeminfo(c *kernel.Collector, _ []int, rows []engine.Row) error {
 	served, _ := kernel.Memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
 	if !c.Source().Live || len(served) == 0 {
 		return nil

@@ -6,18 +6,20 @@ package tables
 
 import (
 	"bytes"
+
+	"netsql/tables/engine"
 	"netsql/tables/kernel"
 )
 
 // Sockstat is every socket-usage counter of /proc/net/sockstat{,6}.
-var Sockstat = &Dataset{
+var Sockstat = &engine.Dataset{
 	Name:    "sockstat",
 	Doc:     "one row per socket-usage counter (ss -s)",
 	Sources: []string{"/proc/net/sockstat", "/proc/net/sockstat6"},
-	Columns: []Column{
-		{Name: "protocol", Type: Text, Doc: "protocol as the file names it: sockets, TCP, UDP, UDPLITE, RAW, FRAG, TCP6, UDP6, UDPLITE6, RAW6, FRAG6"},
-		{Name: "name", Type: Text, Doc: "counter: inuse (sockets in use), orphan, tw (TIME_WAIT), alloc, mem (pages), memory (bytes, FRAG), used (sockets)"},
-		{Name: "value", Type: Integer, Doc: "value; mem is in pages, FRAG memory in bytes; TCP orphan, alloc, mem and UDP mem count every namespace, the rest this one"},
+	Columns: []engine.Column{
+		{Name: "protocol", Type: engine.Text, Doc: "protocol as the file names it: sockets, TCP, UDP, UDPLITE, RAW, FRAG, TCP6, UDP6, UDPLITE6, RAW6, FRAG6"},
+		{Name: "name", Type: engine.Text, Doc: "counter: inuse (sockets in use), orphan, tw (TIME_WAIT), alloc, mem (pages), memory (bytes, FRAG), used (sockets)"},
+		{Name: "value", Type: engine.Integer, Doc: "value; mem is in pages, FRAG memory in bytes; TCP orphan, alloc, mem and UDP mem count every namespace, the rest this one"},
 	},
 	Collect:       collectSockstat,
 	EstimatedRows: 20,
@@ -30,8 +32,8 @@ type sockstatCounter struct {
 	Value    int64
 }
 
-func collectSockstat(c *kernel.Collector) ([]Row, error) {
-	var rows []Row
+func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {
+	var rows []engine.Row
 	for _, name := range []string{"sockstat", "sockstat6"} {
 		path := c.Source().ProcPath("net", name)
 		data, ok, err := c.Source().ReadOptional(path)
@@ -46,7 +48,7 @@ func collectSockstat(c *kernel.Collector) ([]Row, error) {
 			return nil, kernel.FileError(path, err)
 		}
 		for _, ctr := range counters {
-			rows = append(rows, Row{ctr.Protocol, ctr.Name, ctr.Value})
+			rows = append(rows, engine.Row{ctr.Protocol, ctr.Name, ctr.Value})
 		}
 	}
 	return rows, nil

@@ -8,23 +8,25 @@ package tables
 import (
 	"bytes"
 	"io/fs"
-	"netsql/tables/kernel"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 )
 
 // Sysctls is every readable setting under /proc/sys/net.
-var Sysctls = &Dataset{
+var Sysctls = &engine.Dataset{
 	Name:    "sysctls",
 	Doc:     "one row per network kernel setting under /proc/sys/net of this network namespace (sysctl net)",
 	Sources: []string{"/proc/sys/net/**"},
-	Columns: []Column{
-		{Name: "name", Type: Text, Doc: "dotted name as sysctl prints it (net.core.somaxconn; a dot in an interface name becomes /)"},
-		{Name: "value", Type: Text, Doc: "the file's text without its final newline, tabs between values turned into single spaces (ip_local_port_range: 32768 60999)"},
+	Columns: []engine.Column{
+		{Name: "name", Type: engine.Text, Doc: "dotted name as sysctl prints it (net.core.somaxconn; a dot in an interface name becomes /)"},
+		{Name: "value", Type: engine.Text, Doc: "the file's text without its final newline, tabs between values turned into single spaces (ip_local_port_range: 32768 60999)"},
 	},
 	Collect: collectSysctls,
-	Keys: []Key{{Column: "name", Stable: true, Collect: func(c *kernel.Collector, v any) ([]Row, error) {
+	Keys: []engine.Key{{Column: "name", Stable: true, Collect: func(c *kernel.Collector, v any) ([]engine.Row, error) {
 		name, _ := v.(string)
 		rel, ok := sysctlPath(name)
 		if !ok {
@@ -39,15 +41,15 @@ var Sysctls = &Dataset{
 		if !ok {
 			return nil, nil
 		}
-		return []Row{{sysctlName(rel), value}}, nil
+		return []engine.Row{{sysctlName(rel), value}}, nil
 	}}},
 	EstimatedRows: 1000,
 }
 
-func collectSysctls(c *kernel.Collector) ([]Row, error) {
+func collectSysctls(c *kernel.Collector) ([]engine.Row, error) {
 	root := c.Source().ProcPath("sys")
 	top := filepath.Join(root, "net")
-	var rows []Row
+	var rows []engine.Row
 	c.Source().Note(top)
 	err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -70,7 +72,7 @@ func collectSysctls(c *kernel.Collector) ([]Row, error) {
 			return nil
 		}
 		rel, _ := filepath.Rel(root, path)
-		rows = append(rows, Row{sysctlName(rel), value})
+		rows = append(rows, engine.Row{sysctlName(rel), value})
 		return nil
 	})
 	if err != nil {

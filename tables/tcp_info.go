@@ -4,64 +4,66 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"netsql/tables/kernel"
 	"strings"
 	"unsafe"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 
 	"golang.org/x/sys/unix"
 )
 
 // tcpInfoColumns declares the columns of TCPInfo; the positions below are
 // looked up by name in it.
-var tcpInfoColumns = []Column{
-	{Name: "inode", Type: Integer, Doc: "socket inode; joins sockets.inode (0 for an orphaned socket: join on cookie)"},
-	{Name: "cookie", Type: Integer, Doc: "the kernel's socket cookie; joins sockets.cookie"},
-	{Name: "proto", Type: Text, Doc: "tcp or tcp6"},
-	{Name: "state", Type: Text, Doc: "TCP state, as sockets.state names it"},
-	{Name: "rtt_us", Type: Integer, Doc: "smoothed round-trip time in microseconds"},
-	{Name: "rttvar_us", Type: Integer, Doc: "round-trip time variation in microseconds"},
-	{Name: "min_rtt_us", Type: Integer, Doc: "lowest round-trip time seen recently, in microseconds"},
-	{Name: "rto_us", Type: Integer, Doc: "retransmission timeout in microseconds"},
-	{Name: "ato_us", Type: Integer, Doc: "delayed-ack timeout in microseconds"},
-	{Name: "cwnd", Type: Integer, Doc: "congestion window in segments"},
-	{Name: "ssthresh", Type: Integer, Doc: "slow-start threshold in segments; NULL while still in initial slow start"},
-	{Name: "mss", Type: Integer, Doc: "sending maximum segment size in bytes"},
-	{Name: "rcv_mss", Type: Integer, Doc: "receiving maximum segment size estimate in bytes"},
-	{Name: "advmss", Type: Integer, Doc: "maximum segment size advertised to the peer in bytes"},
-	{Name: "pmtu", Type: Integer, Doc: "path MTU in bytes"},
-	{Name: "retrans", Type: Integer, Doc: "segments retransmitted and not yet acknowledged"},
-	{Name: "total_retrans", Type: Integer, Doc: "segments retransmitted over the connection's life"},
-	{Name: "lost", Type: Integer, Doc: "segments presumed lost"},
-	{Name: "unacked", Type: Integer, Doc: "segments sent and not yet acknowledged (a listener: its accept queue)"},
-	{Name: "sacked", Type: Integer, Doc: "segments selectively acknowledged (a listener: its backlog)"},
-	{Name: "reordering", Type: Integer, Doc: "reordering degree the sender tolerates, in segments"},
-	{Name: "bytes_sent", Type: Integer, Doc: "bytes sent, retransmissions included"},
-	{Name: "bytes_acked", Type: Integer, Doc: "bytes acknowledged by the peer"},
-	{Name: "bytes_received", Type: Integer, Doc: "bytes received and acknowledged"},
-	{Name: "bytes_retrans", Type: Integer, Doc: "bytes retransmitted"},
-	{Name: "segs_out", Type: Integer, Doc: "segments sent"},
-	{Name: "segs_in", Type: Integer, Doc: "segments received"},
-	{Name: "data_segs_out", Type: Integer, Doc: "segments with data sent"},
-	{Name: "data_segs_in", Type: Integer, Doc: "segments with data received"},
-	{Name: "delivered", Type: Integer, Doc: "segments delivered to the peer, retransmissions included"},
-	{Name: "delivery_rate", Type: Integer, Doc: "most recent delivery rate in bytes per second"},
-	{Name: "delivery_rate_app_limited", Type: Integer, Doc: "1 when the delivery rate was limited by the application, not the network"},
-	{Name: "pacing_rate", Type: Integer, Doc: "pacing rate in bytes per second"},
-	{Name: "notsent_bytes", Type: Integer, Doc: "bytes queued by the application and not yet sent"},
-	{Name: "snd_wnd", Type: Integer, Doc: "send window the peer advertised, in bytes"},
-	{Name: "rcv_wnd", Type: Integer, Doc: "receive window advertised to the peer, in bytes; NULL before Linux 6.2"},
-	{Name: "rcv_space", Type: Integer, Doc: "receive buffer space the autotuning aims at, in bytes"},
-	{Name: "rcv_rtt_us", Type: Integer, Doc: "round-trip time estimated by the receiver, in microseconds"},
-	{Name: "last_send_ms", Type: Integer, Doc: "milliseconds since data was last sent"},
-	{Name: "last_recv_ms", Type: Integer, Doc: "milliseconds since data was last received"},
-	{Name: "last_ack_ms", Type: Integer, Doc: "milliseconds since an acknowledgement was last received"},
-	{Name: "busy_time_us", Type: Integer, Doc: "microseconds with data in flight"},
-	{Name: "rwnd_limited_us", Type: Integer, Doc: "microseconds limited by the peer's receive window"},
-	{Name: "sndbuf_limited_us", Type: Integer, Doc: "microseconds limited by the send buffer"},
-	{Name: "options", Type: Text, Doc: "TCP options in use, as ss -i prints them: ts sack wscale ecn ecnseen fastopen"},
-	{Name: "snd_wscale", Type: Integer, Doc: "window scale the peer uses for its window (when wscale is on)"},
-	{Name: "rcv_wscale", Type: Integer, Doc: "window scale this side uses for its window (when wscale is on)"},
-	{Name: "congestion", Type: Text, Doc: "congestion control algorithm (cubic, bbr, reno, ...)"},
+var tcpInfoColumns = []engine.Column{
+	{Name: "inode", Type: engine.Integer, Doc: "socket inode; joins sockets.inode (0 for an orphaned socket: join on cookie)"},
+	{Name: "cookie", Type: engine.Integer, Doc: "the kernel's socket cookie; joins sockets.cookie"},
+	{Name: "proto", Type: engine.Text, Doc: "tcp or tcp6"},
+	{Name: "state", Type: engine.Text, Doc: "TCP state, as sockets.state names it"},
+	{Name: "rtt_us", Type: engine.Integer, Doc: "smoothed round-trip time in microseconds"},
+	{Name: "rttvar_us", Type: engine.Integer, Doc: "round-trip time variation in microseconds"},
+	{Name: "min_rtt_us", Type: engine.Integer, Doc: "lowest round-trip time seen recently, in microseconds"},
+	{Name: "rto_us", Type: engine.Integer, Doc: "retransmission timeout in microseconds"},
+	{Name: "ato_us", Type: engine.Integer, Doc: "delayed-ack timeout in microseconds"},
+	{Name: "cwnd", Type: engine.Integer, Doc: "congestion window in segments"},
+	{Name: "ssthresh", Type: engine.Integer, Doc: "slow-start threshold in segments; NULL while still in initial slow start"},
+	{Name: "mss", Type: engine.Integer, Doc: "sending maximum segment size in bytes"},
+	{Name: "rcv_mss", Type: engine.Integer, Doc: "receiving maximum segment size estimate in bytes"},
+	{Name: "advmss", Type: engine.Integer, Doc: "maximum segment size advertised to the peer in bytes"},
+	{Name: "pmtu", Type: engine.Integer, Doc: "path MTU in bytes"},
+	{Name: "retrans", Type: engine.Integer, Doc: "segments retransmitted and not yet acknowledged"},
+	{Name: "total_retrans", Type: engine.Integer, Doc: "segments retransmitted over the connection's life"},
+	{Name: "lost", Type: engine.Integer, Doc: "segments presumed lost"},
+	{Name: "unacked", Type: engine.Integer, Doc: "segments sent and not yet acknowledged (a listener: its accept queue)"},
+	{Name: "sacked", Type: engine.Integer, Doc: "segments selectively acknowledged (a listener: its backlog)"},
+	{Name: "reordering", Type: engine.Integer, Doc: "reordering degree the sender tolerates, in segments"},
+	{Name: "bytes_sent", Type: engine.Integer, Doc: "bytes sent, retransmissions included"},
+	{Name: "bytes_acked", Type: engine.Integer, Doc: "bytes acknowledged by the peer"},
+	{Name: "bytes_received", Type: engine.Integer, Doc: "bytes received and acknowledged"},
+	{Name: "bytes_retrans", Type: engine.Integer, Doc: "bytes retransmitted"},
+	{Name: "segs_out", Type: engine.Integer, Doc: "segments sent"},
+	{Name: "segs_in", Type: engine.Integer, Doc: "segments received"},
+	{Name: "data_segs_out", Type: engine.Integer, Doc: "segments with data sent"},
+	{Name: "data_segs_in", Type: engine.Integer, Doc: "segments with data received"},
+	{Name: "delivered", Type: engine.Integer, Doc: "segments delivered to the peer, retransmissions included"},
+	{Name: "delivery_rate", Type: engine.Integer, Doc: "most recent delivery rate in bytes per second"},
+	{Name: "delivery_rate_app_limited", Type: engine.Integer, Doc: "1 when the delivery rate was limited by the application, not the network"},
+	{Name: "pacing_rate", Type: engine.Integer, Doc: "pacing rate in bytes per second"},
+	{Name: "notsent_bytes", Type: engine.Integer, Doc: "bytes queued by the application and not yet sent"},
+	{Name: "snd_wnd", Type: engine.Integer, Doc: "send window the peer advertised, in bytes"},
+	{Name: "rcv_wnd", Type: engine.Integer, Doc: "receive window advertised to the peer, in bytes; NULL before Linux 6.2"},
+	{Name: "rcv_space", Type: engine.Integer, Doc: "receive buffer space the autotuning aims at, in bytes"},
+	{Name: "rcv_rtt_us", Type: engine.Integer, Doc: "round-trip time estimated by the receiver, in microseconds"},
+	{Name: "last_send_ms", Type: engine.Integer, Doc: "milliseconds since data was last sent"},
+	{Name: "last_recv_ms", Type: engine.Integer, Doc: "milliseconds since data was last received"},
+	{Name: "last_ack_ms", Type: engine.Integer, Doc: "milliseconds since an acknowledgement was last received"},
+	{Name: "busy_time_us", Type: engine.Integer, Doc: "microseconds with data in flight"},
+	{Name: "rwnd_limited_us", Type: engine.Integer, Doc: "microseconds limited by the peer's receive window"},
+	{Name: "sndbuf_limited_us", Type: engine.Integer, Doc: "microseconds limited by the send buffer"},
+	{Name: "options", Type: engine.Text, Doc: "TCP options in use, as ss -i prints them: ts sack wscale ecn ecnseen fastopen"},
+	{Name: "snd_wscale", Type: engine.Integer, Doc: "window scale the peer uses for its window (when wscale is on)"},
+	{Name: "rcv_wscale", Type: engine.Integer, Doc: "window scale this side uses for its window (when wscale is on)"},
+	{Name: "congestion", Type: engine.Text, Doc: "congestion control algorithm (cubic, bbr, reno, ...)"},
 }
 
 // TCPInfo is the kernel's struct tcp_info of every TCP socket of this
@@ -71,7 +73,7 @@ var tcpInfoColumns = []Column{
 // INET_DIAG_CONG, a dump of its own, made only when a statement reads this
 // table. /proc has no tcp_info, so a --root tree gives no rows. Join it to
 // sockets on inode (or cookie, which orphaned sockets keep).
-var TCPInfo = &Dataset{
+var TCPInfo = &engine.Dataset{
 	Name:          "tcp_info",
 	Doc:           "one row per TCP socket with the kernel's tcp_info: rtt, cwnd, retransmissions, bytes, rates (ss -ti)",
 	Sources:       []string{"netlink inet_diag INET_DIAG_INFO and INET_DIAG_CONG (live only; no rows from a --root tree)"},
@@ -168,7 +170,7 @@ var tcpOptionNames = []struct {
 var tiColumns = tiFirstField + len(tcpInfoFields) + 4
 
 // collectTCPInfo dumps the tcp and tcp6 sockets with their tcp_info.
-func collectTCPInfo(c *kernel.Collector) ([]Row, error) {
+func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 	if !c.Source().Live {
 		return nil, nil // /proc has no tcp_info
 	}
@@ -183,7 +185,7 @@ func collectTCPInfo(c *kernel.Collector) ([]Row, error) {
 	}
 	defer d.Close()
 	b := &tcpInfoBuilder{alloc: rowAlloc{cols: tiColumns}, cong: map[string]any{}, options: map[uint8]any{}}
-	var rows []Row
+	var rows []engine.Row
 	// TIME_WAIT and request sockets carry no tcp_info: not asked for.
 	states := uint32(tcpAllStates &^ (1<<6 | 1<<3 | 1<<12))
 	for _, proto := range []string{"tcp", "tcp6"} {
@@ -221,7 +223,7 @@ type tcpInfoBuilder struct {
 }
 
 // row decodes one reply; nil when it carries no tcp_info.
-func (b *tcpInfoBuilder) row(p *protoFile, m inetDiagMsg) Row {
+func (b *tcpInfoBuilder) row(p *protoFile, m inetDiagMsg) engine.Row {
 	var info, cong []byte
 	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
 		switch typ {

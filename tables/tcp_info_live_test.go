@@ -6,8 +6,9 @@ import (
 	"context"
 	"io"
 	"net"
-	"netsql/tables/kernel"
 	"testing"
+
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"

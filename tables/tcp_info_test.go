@@ -2,9 +2,10 @@ package tables
 
 import (
 	"net/netip"
-	"netsql/tables/kernel"
 	"testing"
 	"unsafe"
+
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"

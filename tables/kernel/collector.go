@@ -25,6 +25,7 @@ type Collector struct {
 	warnings map[string]map[int64]bool
 }
 
+// NewCollector starts the reading session of one statement.
 func NewCollector(ctx context.Context, src *Source) *Collector {
 	return &Collector{src: src, ctx: ctx, memo: map[string]any{}, warnings: map[string]map[int64]bool{}}
 }

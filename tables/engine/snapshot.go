@@ -1,14 +1,15 @@
-package tables
+package engine
 
 import (
 	"context"
 	"fmt"
-	"netsql/tables/kernel"
 	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"netsql/tables/kernel"
 )
 
 // snapshot is one statement's state (or, with .snapshot on, several
@@ -127,7 +128,7 @@ func (ts *tableState) replan(e *Engine, col *kernel.Collector) (*rowSet, error) 
 		}
 		union := ts.plan.union
 		covered = func(r Row) bool {
-			return slices.ContainsFunc(union, func(conj []KeyValue) bool { return rowMatches(ts.ds, r, conj) })
+			return slices.ContainsFunc(union, func(conj []KeyValue) bool { return RowMatches(ts.ds, r, conj) })
 		}
 	case readPerValue:
 		column, typ := ts.plan.column, ts.ds.Columns[ts.plan.column].Type
@@ -171,8 +172,8 @@ func (rs *rowSet) rowid(i int) int64 {
 	return rs.base + int64(i)
 }
 
-// rowMatches tells whether r's key columns equal every value of conj.
-func rowMatches(d *Dataset, r Row, conj []KeyValue) bool {
+// RowMatches tells whether r's key columns equal every value of conj.
+func RowMatches(d *Dataset, r Row, conj []KeyValue) bool {
 	for _, kv := range conj {
 		i := d.ColumnIndex(kv.Column)
 		if k, ok := rowKey(d.Columns[i].Type, r[i]); !ok || k != kv.Value {
@@ -190,7 +191,7 @@ func (ts *tableState) collectWhole(e *Engine, col *kernel.Collector) (*rowSet, e
 	if err := col.Err(); err != nil {
 		return nil, err
 	}
-	resume := pauseGC()
+	resume := PauseGC()
 	rows, err := ts.ds.Collect(col)
 	resume()
 	if err != nil {
@@ -207,7 +208,7 @@ func (ts *tableState) narrow(e *Engine, col *kernel.Collector, union [][]KeyValu
 	if err := col.Err(); err != nil {
 		return nil, err
 	}
-	resume := pauseGC()
+	resume := PauseGC()
 	defer resume()
 	e.count(func(s *Stats) map[string]int { return s.Narrowed }, ts.ds.Name, 1)
 	if ts.ds.Narrow != nil {
@@ -236,7 +237,7 @@ func (ts *tableState) readValue(e *Engine, col *kernel.Collector, value any) (*r
 		return nil, err
 	}
 	column := ts.plan.column
-	resume := pauseGC()
+	resume := PauseGC()
 	rows, err := ts.ds.key(column).Collect(col, value)
 	resume()
 	if err != nil {
@@ -270,7 +271,7 @@ func (ts *tableState) fill(e *Engine, col *kernel.Collector, rs *rowSet, groups 
 				columns = append(columns, i)
 			}
 		}
-		resume := pauseGC()
+		resume := PauseGC()
 		err := ts.ds.Fill[g](col, columns, rs.rows)
 		resume()
 		if err != nil {
@@ -332,13 +333,13 @@ var gcPause struct {
 	percent int // the setting to restore
 }
 
-// pauseGC stops garbage collection until the returned function is called.
+// PauseGC stops garbage collection until the returned function is called.
 // Nearly everything a collection allocates is kept (the rows), so a GC
 // cycle in the middle of one finds no garbage: it only rescans the rows
 // built so far, and slows every pointer written into them. At 100,000
 // sockets that was half the time of decoding a netlink dump; after the
 // collection the collector runs once, over the finished rows.
-func pauseGC() (resume func()) {
+func PauseGC() (resume func()) {
 	gcPause.Lock()
 	if gcPause.depth == 0 {
 		gcPause.percent = debug.SetGCPercent(-1)

@@ -1,14 +1,15 @@
-package tables
+package engine
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"netsql/tables/kernel"
 	"slices"
 	"strings"
 	"testing"
+
+	"netsql/tables/kernel"
 
 	"github.com/google/go-cmp/cmp"
 )

@@ -1,8 +1,7 @@
-package tables
+package kernel
 
 import (
 	"context"
-	"netsql/tables/kernel"
 	"testing"
 )
 
@@ -10,11 +9,11 @@ import (
 // of a tree without ns/net stores nil, and a second read in the same
 // statement panicked).
 func TestMemoizeKeepsNil(t *testing.T) {
-	c := kernel.NewCollector(context.Background(), kernel.RootSource(t.TempDir()))
+	c := NewCollector(context.Background(), RootSource(t.TempDir()))
 	calls := 0
 	compute := func() (any, error) { calls++; return nil, nil }
 	for range 2 {
-		v, err := kernel.Memoize(c, "nothing", compute)
+		v, err := Memoize(c, "nothing", compute)
 		if v != nil || err != nil {
 			t.Fatalf("memoize = %v, %v; want nil, nil", v, err)
 		}

@@ -1,10 +1,11 @@
-package tables
+package engine
 
 import (
 	"context"
-	"netsql/tables/kernel"
 	"strings"
 	"testing"
+
+	"netsql/tables/kernel"
 )
 
 // A scan the plan did not foresee (the planner guessed wrong, or a program

@@ -1,4 +1,4 @@
-package tables
+package engine
 
 import (
 	"math"
@@ -40,7 +40,7 @@ func lookupKey(t Type, v any) (key any, ok bool) {
 		case int64:
 			return strconv.FormatInt(x, 10), true
 		case float64:
-			return foldText(sqliteRealText(x)), true
+			return foldText(RealText(x)), true
 		}
 	}
 	return nil, false
@@ -95,9 +95,9 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
-// sqliteRealText renders a float as SQLite's text affinity does: 15
+// RealText renders a float as SQLite's text affinity does: 15
 // significant digits, with ".0" kept on whole numbers.
-func sqliteRealText(f float64) string {
+func RealText(f float64) string {
 	s := strconv.FormatFloat(f, 'g', 15, 64)
 	if !strings.ContainsAny(s, ".eEnN") {
 		s += ".0"

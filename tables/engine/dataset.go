@@ -1,6 +1,9 @@
-// Package tables holds netsql's datasets, the registry that lists them, the
-// readers of /proc and /sys they collect from, and the SQLite glue that
-// serves each dataset as a virtual table.
+// Package engine serves datasets as SQLite virtual tables: declarations
+// (Dataset, Column, Key), one in-memory database on one connection, the
+// plan of each statement, snapshots, hash indexes and costs, SQLite's
+// comparison rules, and the read-only authorizer. It knows no dataset by
+// name and no /proc: a dataset reads through the kernel.Collector it is
+// handed.
 //
 // One moment: within a statement each dataset is read once, at one moment,
 // and every scan of it — narrowed or not, in a subquery, a CTE, a self-join,
@@ -12,13 +15,14 @@
 // and the same in every scan that serves it. SQLite answers an OR with one
 // scan per term and drops duplicates by rowid, so a rowid that depended on
 // the scan would lose or repeat rows.
-package tables
+package engine
 
 import (
 	"fmt"
-	"netsql/tables/kernel"
 	"regexp"
 	"strings"
+
+	"netsql/tables/kernel"
 )
 
 // Type is the SQLite type of a column; it decides how an equality value is
@@ -112,23 +116,6 @@ type Dataset struct {
 	// EstimatedRows is a typical size, told to the query planner.
 	EstimatedRows int64
 }
-
-// columnIndex returns the position of the named column in a declaration,
-// for the position variables each dataset file derives from its columns.
-// A name that is not there is recorded in unknownColumns (a test over
-// every dataset fails on it) and gives -1.
-func columnIndex(columns []Column, name string) int {
-	for i, c := range columns {
-		if c.Name == name {
-			return i
-		}
-	}
-	unknownColumns = append(unknownColumns, name)
-	return -1
-}
-
-// unknownColumns are the names columnIndex did not find.
-var unknownColumns []string
 
 // ColumnIndex returns the position of the named column, or -1.
 func (d *Dataset) ColumnIndex(name string) int {

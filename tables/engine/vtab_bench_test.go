@@ -1,11 +1,12 @@
-package tables
+package engine
 
 import (
 	"context"
 	"database/sql"
 	"fmt"
-	"netsql/tables/kernel"
 	"testing"
+
+	"netsql/tables/kernel"
 )
 
 // BenchmarkVtabScan reads 100,000 socket-shaped rows through SQLite, the

@@ -1,14 +1,15 @@
-package tables
+package engine
 
 import (
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
-	"netsql/tables/kernel"
 	"strings"
 	"sync"
 	"sync/atomic"
+
+	"netsql/tables/kernel"
 
 	"modernc.org/sqlite"
 	"modernc.org/sqlite/vtab"
@@ -30,9 +31,6 @@ var (
 func register() error {
 	registerOnce.Do(func() {
 		registerErr = vtab.RegisterModule(nil, moduleName, module{})
-		if registerErr == nil {
-			registerErr = registerFunctions()
-		}
 	})
 	return registerErr
 }
@@ -95,12 +93,8 @@ type seenStats struct {
 	distinct map[string]int
 }
 
-// Open creates an engine reading from src and declaring datasets (tables.All
-// when nil).
+// Open creates an engine reading from src and declaring datasets.
 func Open(ctx context.Context, src *kernel.Source, datasets []*Dataset) (*Engine, error) {
-	if datasets == nil {
-		datasets = All
-	}
 	if len(datasets) >= idxNumDatasetMask {
 		return nil, fmt.Errorf("open engine: %d datasets, at most %d", len(datasets), idxNumDatasetMask-1)
 	}
@@ -295,6 +289,42 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 	}
 	e.mu.Unlock()
 	return warnings, err
+}
+
+// running is the engine whose statement runs. SQLite functions register
+// process-wide and receive nothing that names their connection, so the
+// ones that need the statement (service's etc/services, resolve's cache)
+// ask RunningCollector; Statement runs one statement at a time per
+// process and records itself here.
+var running struct {
+	sync.Mutex // held for the whole of a statement, across engines
+	engine     *Engine
+}
+
+// RunningCollector is the reading session of the statement being run, for
+// SQL functions (fn names the caller in the error outside a statement).
+func RunningCollector(fn string) (*kernel.Collector, error) {
+	e := running.engine
+	if e == nil || e.snap == nil {
+		return nil, fmt.Errorf("%s: called outside a netsql statement", fn)
+	}
+	return e.snap.col, nil
+}
+
+// Sub returns how much each counter moved since before.
+func (s Stats) Sub(before Stats) Stats {
+	d := newStats()
+	for _, pair := range [][3]map[string]int{{d.Collections, s.Collections, before.Collections},
+		{d.Narrowed, s.Narrowed, before.Narrowed}, {d.Fills, s.Fills, before.Fills},
+		{d.Scans, s.Scans, before.Scans}, {d.RowsVisited, s.RowsVisited, before.RowsVisited},
+		{d.Replanned, s.Replanned, before.Replanned}} {
+		for k, v := range pair[1] {
+			if v-pair[2][k] != 0 {
+				pair[0][k] = v - pair[2][k]
+			}
+		}
+	}
+	return d
 }
 
 // Query runs one statement and returns every row, for tests and small

@@ -1,11 +1,12 @@
-package tables
+package engine
 
 import (
 	"context"
 	"fmt"
-	"netsql/tables/kernel"
 	"strings"
 	"testing"
+
+	"netsql/tables/kernel"
 )
 
 // peers is a made-up socket table where many sockets share a port (one
