@@ -135,7 +135,7 @@ func addressesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	addrs, err := parseIfInet6(data)
+	addrs, err := kernel.ParseIfInet6(data)
 	if err != nil {
 		return nil, kernel.FileError(path, err)
 	}

@@ -153,7 +153,7 @@ var conntrackFamilies = map[string]string{"ipv4": "inet", "ipv6": "inet6"}
 // not know (secctx=, delta-time=, labels a later kernel adds) are skipped.
 func parseConntrack(data []byte) ([]conntrackEntry, error) {
 	var entries []conntrackEntry
-	for num, fields := range procnetFieldLines(data) {
+	for num, fields := range kernel.ProcnetFieldLines(data) {
 		e, err := parseConntrackFields(fields, num)
 		if err != nil {
 			return nil, err
@@ -178,18 +178,18 @@ func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) 
 	if f, ok := conntrackFamilies[e.Family]; ok {
 		e.Family = f
 	}
-	if _, ok := procnetDec(fields[1], 16); !ok {
-		return e, kernel.LineErrorf(lineNum, "family number %q", procnetClip(fields[1]))
+	if _, ok := kernel.ProcnetDec(fields[1], 16); !ok {
+		return e, kernel.LineErrorf(lineNum, "family number %q", kernel.ProcnetClip(fields[1]))
 	}
 	e.Proto = string(fields[2])
-	protoNum, ok := procnetDec(fields[3], 8)
+	protoNum, ok := kernel.ProcnetDec(fields[3], 8)
 	if !ok {
-		return e, kernel.LineErrorf(lineNum, "protocol number %q", procnetClip(fields[3]))
+		return e, kernel.LineErrorf(lineNum, "protocol number %q", kernel.ProcnetClip(fields[3]))
 	}
 	e.ProtoNum = int64(protoNum)
 	rest := fields[4:]
 	if len(rest) > 0 {
-		if timeout, ok := procnetDec(rest[0], 63); ok {
+		if timeout, ok := kernel.ProcnetDec(rest[0], 63); ok {
 			e.Timeout = int64(timeout)
 			rest = rest[1:]
 		}
@@ -223,10 +223,10 @@ func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) 
 		}
 		key, value, found := bytes.Cut(field, []byte("="))
 		if !found {
-			return e, kernel.LineErrorf(lineNum, "field %q is not key=value", procnetClip(field))
+			return e, kernel.LineErrorf(lineNum, "field %q is not key=value", kernel.ProcnetClip(field))
 		}
 		if tuples == 0 && string(key) != "src" && conntrackTupleKeys[string(key)] {
-			return e, kernel.LineErrorf(lineNum, "%s= before the first src=", procnetClip(key))
+			return e, kernel.LineErrorf(lineNum, "%s= before the first src=", kernel.ProcnetClip(key))
 		}
 		var target *int64
 		switch string(key) {
@@ -239,7 +239,7 @@ func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) 
 			}
 			addr, err := netip.ParseAddr(string(value))
 			if err != nil || addr.Zone() != "" {
-				return e, kernel.LineErrorf(lineNum, "%s address %q", key, procnetClip(value))
+				return e, kernel.LineErrorf(lineNum, "%s address %q", key, kernel.ProcnetClip(value))
 			}
 			if string(key) == "src" {
 				tuple().Src = addr
@@ -268,9 +268,9 @@ func parseConntrackFields(fields [][]byte, lineNum int) (conntrackEntry, error) 
 		default:
 			continue
 		}
-		n, ok := procnetDec(value, 63)
+		n, ok := kernel.ProcnetDec(value, 63)
 		if !ok {
-			return e, kernel.LineErrorf(lineNum, "%s %q", key, procnetClip(value))
+			return e, kernel.LineErrorf(lineNum, "%s %q", key, kernel.ProcnetClip(value))
 		}
 		*target = int64(n)
 	}

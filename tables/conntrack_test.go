@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -98,7 +101,7 @@ func TestParseConntrack(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tc.want, got, procnetCmpOptions, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
+			if diff := cmp.Diff(tc.want, got, tablestest.ProcnetCmpOptions, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -109,7 +112,7 @@ func TestParseConntrack(t *testing.T) {
 			if got != nil {
 				t.Errorf("entries %v returned with the error", got)
 			}
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, kernel.ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
@@ -126,7 +129,7 @@ func FuzzParseConntrack(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		entries, err := parseConntrack(data)
 		if err != nil {
-			checkFuzzError(t, data, entries, err)
+			tablestest.CheckFuzzError(t, kernel.ErrMalformed, data, entries, err)
 			return
 		}
 		for _, e := range entries {

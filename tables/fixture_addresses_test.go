@@ -3,6 +3,8 @@ package tables
 import (
 	"testing"
 
+	"netsql/tables/tablestest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -34,7 +36,7 @@ func TestFixtureAddresses(t *testing.T) {
 // TestFixtureNeighbors reads /proc/net/arp: permanent, resolved (VALID),
 // incomplete and proxy entries.
 func TestFixtureNeighbors(t *testing.T) {
-	skipUnlessLittleEndian(t) // the join reads /proc/net/route
+	tablestest.SkipUnlessLittleEndian(t) // the join reads /proc/net/route
 	e, _ := openRtnlFixture(t, nil)
 	rows := query(t, e, `SELECT family, address, mac, interface, ifindex, state, flags FROM neighbors`)
 	N := any(nil)

@@ -9,6 +9,7 @@ import (
 
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -69,7 +70,7 @@ func TestFixtureSockstat(t *testing.T) {
 }
 
 func TestFixtureMulticast(t *testing.T) {
-	skipUnlessLittleEndian(t)
+	tablestest.SkipUnlessLittleEndian(t)
 	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
 	rows := query(t, e, `SELECT interface, ifindex, family, group_addr, users, querier, reporter, timer_ms, global_use
 		FROM multicast ORDER BY family, ifindex, group_addr`)

@@ -9,6 +9,7 @@ import (
 
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/jsimonetti/rtnetlink/v2"
@@ -33,7 +34,7 @@ func openRtnlFixture(t *testing.T, extra map[string]string) (*engine.Engine, *ke
 }
 
 func TestFixtureRoutes(t *testing.T) {
-	skipUnlessLittleEndian(t)
+	tablestest.SkipUnlessLittleEndian(t)
 	e, _ := openRtnlFixture(t, nil)
 	rows := query(t, e, `SELECT family, table_id, table_name, destination, gateway, interface, ifindex, metric, flags,
 		type, protocol, scope, prefsrc, mtu, weight, nexthop_flags FROM routes`)
@@ -143,7 +144,7 @@ func swapDial(dial func() (*rtnetlink.Conn, error)) (restore func()) {
 // TestRtnlRefusedFallsBackToFiles plays a live system whose kernel refuses
 // rtnetlink: each dataset reads its files and says so once.
 func TestRtnlRefusedFallsBackToFiles(t *testing.T) {
-	skipUnlessLittleEndian(t)
+	tablestest.SkipUnlessLittleEndian(t)
 	defer swapDial(func() (*rtnetlink.Conn, error) { return nil, unix.EPERM })()
 	root := fixtureRoot(t, map[string]string{"sys/class/net/veth0/master": "../br0"})
 	fromFiles, err := Open(context.Background(), kernel.RootSource(root), rtnlDatasets)

@@ -213,10 +213,10 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	var devs []procDev
+	var devs []kernel.ProcDev
 	fromDev := ok
 	if fromDev {
-		if devs, err = parseProcNetDev(data); err != nil {
+		if devs, err = kernel.ParseProcNetDev(data); err != nil {
 			return nil, kernel.FileError(path, err)
 		}
 	} else {
@@ -228,7 +228,7 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 			return nil, err
 		}
 		for _, e := range entries {
-			devs = append(devs, procDev{Name: e.Name()})
+			devs = append(devs, kernel.ProcDev{Name: e.Name()})
 		}
 	}
 	rows := make([]engine.Row, 0, len(devs))
@@ -285,7 +285,7 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 				r[ifcCounters+i] = sysInt(c, d.Name, filepath.Join("statistics", k.name))
 			}
 		} else if fromDev {
-			for j, name := range procDevColumns {
+			for j, name := range kernel.ProcDevColumns {
 				for i, k := range interfaceCounters {
 					if k.name == name {
 						r[ifcCounters+i] = counter(d.Counters[j])

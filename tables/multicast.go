@@ -109,9 +109,9 @@ func asFlag01(b bool) int64 {
 func parseIGMP(data []byte) ([]multicastGroup, error) {
 	var groups []multicastGroup
 	var dev *multicastGroup // the current device line's fields
-	lines := procnetLines{data: data}
+	lines := kernel.NewProcnetLines(data)
 	for {
-		line, ok := lines.next()
+		line, ok := lines.Next()
 		if !ok {
 			break
 		}
@@ -122,7 +122,7 @@ func parseIGMP(data []byte) ([]multicastGroup, error) {
 			if bytes.HasPrefix(line, []byte("Idx")) {
 				continue
 			}
-			d, err := parseIGMPDevice(line, lines.num)
+			d, err := parseIGMPDevice(line, lines.Line())
 			if err != nil {
 				return nil, err
 			}
@@ -130,29 +130,29 @@ func parseIGMP(data []byte) ([]multicastGroup, error) {
 			continue
 		}
 		if dev == nil {
-			return nil, kernel.LineErrorf(lines.num, "group line before any device line")
+			return nil, kernel.LineErrorf(lines.Line(), "group line before any device line")
 		}
 		fields := bytes.Fields(line)
 		if len(fields) < 4 {
-			return nil, kernel.LineErrorf(lines.num, "group line has %d fields, want 4", len(fields))
+			return nil, kernel.LineErrorf(lines.Line(), "group line has %d fields, want 4", len(fields))
 		}
-		word, ok := procnetHex(fields[0], 32)
+		word, ok := kernel.ProcnetHex(fields[0], 32)
 		if !ok || len(fields[0]) != 8 {
-			return nil, kernel.LineErrorf(lines.num, "group %q", procnetClip(fields[0]))
+			return nil, kernel.LineErrorf(lines.Line(), "group %q", kernel.ProcnetClip(fields[0]))
 		}
 		var raw [4]byte
 		binary.NativeEndian.PutUint32(raw[:], uint32(word))
-		users, ok := procnetInt(fields[1], 32)
+		users, ok := kernel.ProcnetInt(fields[1], 32)
 		if !ok {
-			return nil, kernel.LineErrorf(lines.num, "users %q", procnetClip(fields[1]))
+			return nil, kernel.LineErrorf(lines.Line(), "users %q", kernel.ProcnetClip(fields[1]))
 		}
-		running, expires, ok := procnetHexPair(fields[2], 8, 64)
+		running, expires, ok := kernel.ProcnetHexPair(fields[2], 8, 64)
 		if !ok || running > 1 {
-			return nil, kernel.LineErrorf(lines.num, "timer %q", procnetClip(fields[2]))
+			return nil, kernel.LineErrorf(lines.Line(), "timer %q", kernel.ProcnetClip(fields[2]))
 		}
-		reporter, ok := procnetDec(fields[3], 8)
+		reporter, ok := kernel.ProcnetDec(fields[3], 8)
 		if !ok || reporter > 1 {
-			return nil, kernel.LineErrorf(lines.num, "reporter %q", procnetClip(fields[3]))
+			return nil, kernel.LineErrorf(lines.Line(), "reporter %q", kernel.ProcnetClip(fields[3]))
 		}
 		g := *dev
 		g.Group = netip.AddrFrom4(raw).String()
@@ -172,22 +172,22 @@ func parseIGMPDevice(line []byte, lineNum int) (multicastGroup, error) {
 	d := multicastGroup{Family: "inet"}
 	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
-		return d, kernel.LineErrorf(lineNum, "device line without a colon: %q", procnetClip(line))
+		return d, kernel.LineErrorf(lineNum, "device line without a colon: %q", kernel.ProcnetClip(line))
 	}
 	head := bytes.Fields(line[:colon])
 	if len(head) != 2 {
-		return d, kernel.LineErrorf(lineNum, "device line %q, want index and name", procnetClip(line[:colon]))
+		return d, kernel.LineErrorf(lineNum, "device line %q, want index and name", kernel.ProcnetClip(line[:colon]))
 	}
-	ifindex, ok := procnetDec(head[0], 31)
+	ifindex, ok := kernel.ProcnetDec(head[0], 31)
 	if !ok {
-		return d, kernel.LineErrorf(lineNum, "ifindex %q", procnetClip(head[0]))
+		return d, kernel.LineErrorf(lineNum, "ifindex %q", kernel.ProcnetClip(head[0]))
 	}
 	tail := bytes.Fields(line[colon+1:])
 	if len(tail) != 2 {
-		return d, kernel.LineErrorf(lineNum, "device %s: %d fields after the colon, want count and querier", procnetClip(head[1]), len(tail))
+		return d, kernel.LineErrorf(lineNum, "device %s: %d fields after the colon, want count and querier", kernel.ProcnetClip(head[1]), len(tail))
 	}
-	if _, ok := procnetDec(tail[0], 32); !ok {
-		return d, kernel.LineErrorf(lineNum, "device %s: count %q", procnetClip(head[1]), procnetClip(tail[0]))
+	if _, ok := kernel.ProcnetDec(tail[0], 32); !ok {
+		return d, kernel.LineErrorf(lineNum, "device %s: count %q", kernel.ProcnetClip(head[1]), kernel.ProcnetClip(tail[0]))
 	}
 	d.Ifindex, d.Interface, d.Querier = int64(ifindex), string(head[1]), string(tail[1])
 	return d, nil
@@ -201,29 +201,29 @@ func parseIGMP6(data []byte) ([]multicastGroup, error) {
 	// MAF_LAST_REPORTER and MAF_TIMER_RUNNING from include/net/if_inet6.h.
 	const lastReporter, timerRunning = 0x02, 0x01
 	var groups []multicastGroup
-	for num, fields := range procnetFieldLines(data) {
+	for num, fields := range kernel.ProcnetFieldLines(data) {
 		if len(fields) != 6 {
 			return nil, kernel.LineErrorf(num, "%d fields, want 6", len(fields))
 		}
-		ifindex, ok := procnetDec(fields[0], 31)
+		ifindex, ok := kernel.ProcnetDec(fields[0], 31)
 		if !ok {
-			return nil, kernel.LineErrorf(num, "ifindex %q", procnetClip(fields[0]))
+			return nil, kernel.LineErrorf(num, "ifindex %q", kernel.ProcnetClip(fields[0]))
 		}
 		group, ok := multicastIPv6(fields[2])
 		if !ok {
-			return nil, kernel.LineErrorf(num, "group %q", procnetClip(fields[2]))
+			return nil, kernel.LineErrorf(num, "group %q", kernel.ProcnetClip(fields[2]))
 		}
-		users, ok := procnetInt(fields[3], 32)
+		users, ok := kernel.ProcnetInt(fields[3], 32)
 		if !ok {
-			return nil, kernel.LineErrorf(num, "users %q", procnetClip(fields[3]))
+			return nil, kernel.LineErrorf(num, "users %q", kernel.ProcnetClip(fields[3]))
 		}
-		flags, ok := procnetHex(fields[4], 32)
+		flags, ok := kernel.ProcnetHex(fields[4], 32)
 		if !ok {
-			return nil, kernel.LineErrorf(num, "flags %q", procnetClip(fields[4]))
+			return nil, kernel.LineErrorf(num, "flags %q", kernel.ProcnetClip(fields[4]))
 		}
-		ticks, ok := procnetInt(fields[5], 64)
+		ticks, ok := kernel.ProcnetInt(fields[5], 64)
 		if !ok {
-			return nil, kernel.LineErrorf(num, "timer %q", procnetClip(fields[5]))
+			return nil, kernel.LineErrorf(num, "timer %q", kernel.ProcnetClip(fields[5]))
 		}
 		g := multicastGroup{Ifindex: int64(ifindex), Interface: string(fields[1]), Family: "inet6",
 			Group: group.String(), Users: users, Reporter: flags&lastReporter != 0}
@@ -242,7 +242,7 @@ func multicastIPv6(field []byte) (netip.Addr, bool) {
 	}
 	var raw [16]byte
 	for i := range raw {
-		b, ok := procnetHex(field[2*i:2*i+2], 8)
+		b, ok := kernel.ProcnetHex(field[2*i:2*i+2], 8)
 		if !ok {
 			return netip.Addr{}, false
 		}
@@ -266,25 +266,25 @@ func multicastTicksMs(ticks uint64) int64 {
 // count, global use, and the address as bare hex.
 func parseDevMcast(data []byte) ([]multicastGroup, error) {
 	var groups []multicastGroup
-	for num, fields := range procnetFieldLines(data) {
+	for num, fields := range kernel.ProcnetFieldLines(data) {
 		if len(fields) != 5 {
 			return nil, kernel.LineErrorf(num, "%d fields, want 5", len(fields))
 		}
-		ifindex, ok := procnetDec(fields[0], 31)
+		ifindex, ok := kernel.ProcnetDec(fields[0], 31)
 		if !ok {
-			return nil, kernel.LineErrorf(num, "ifindex %q", procnetClip(fields[0]))
+			return nil, kernel.LineErrorf(num, "ifindex %q", kernel.ProcnetClip(fields[0]))
 		}
-		users, ok := procnetInt(fields[2], 32)
+		users, ok := kernel.ProcnetInt(fields[2], 32)
 		if !ok {
-			return nil, kernel.LineErrorf(num, "users %q", procnetClip(fields[2]))
+			return nil, kernel.LineErrorf(num, "users %q", kernel.ProcnetClip(fields[2]))
 		}
-		global, ok := procnetInt(fields[3], 32)
+		global, ok := kernel.ProcnetInt(fields[3], 32)
 		if !ok {
-			return nil, kernel.LineErrorf(num, "global use %q", procnetClip(fields[3]))
+			return nil, kernel.LineErrorf(num, "global use %q", kernel.ProcnetClip(fields[3]))
 		}
 		mac, ok := multicastHardwareAddr(fields[4])
 		if !ok {
-			return nil, kernel.LineErrorf(num, "address %q", procnetClip(fields[4]))
+			return nil, kernel.LineErrorf(num, "address %q", kernel.ProcnetClip(fields[4]))
 		}
 		groups = append(groups, multicastGroup{Ifindex: int64(ifindex), Interface: string(fields[1]), Family: "link",
 			Group: mac, Users: users, GlobalUse: global})
@@ -299,7 +299,7 @@ func multicastHardwareAddr(field []byte) (string, bool) {
 	}
 	parts := make([]string, 0, len(field)/2)
 	for i := 0; i < len(field); i += 2 {
-		b, ok := procnetHex(field[i:i+2], 8)
+		b, ok := kernel.ProcnetHex(field[i:i+2], 8)
 		if !ok {
 			return "", false
 		}

@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -83,7 +86,7 @@ var multicastErrorCases = []struct {
 }
 
 func TestParseMulticast(t *testing.T) {
-	skipUnlessLittleEndian(t) // igmp groups are native-endian words
+	tablestest.SkipUnlessLittleEndian(t) // igmp groups are native-endian words
 	for _, tc := range multicastCases {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.parse([]byte(tc.text))
@@ -101,7 +104,7 @@ func TestParseMulticast(t *testing.T) {
 			if got != nil {
 				t.Errorf("groups %v returned with the error", got)
 			}
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, kernel.ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
@@ -116,7 +119,7 @@ func fuzzMulticast(f *testing.F, parse func([]byte) ([]multicastGroup, error)) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		groups, err := parse(data)
 		if err != nil {
-			checkFuzzError(t, data, groups, err)
+			tablestest.CheckFuzzError(t, kernel.ErrMalformed, data, groups, err)
 			return
 		}
 		for _, g := range groups {

@@ -92,7 +92,7 @@ func neighborsFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	if err != nil || !ok {
 		return nil, err
 	}
-	entries, err := parseProcNetArp(data)
+	entries, err := kernel.ParseProcNetArp(data)
 	if err != nil {
 		return nil, kernel.FileError(path, err)
 	}
@@ -108,12 +108,12 @@ func neighborsFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		}
 		r[nbFlags] = ""
 		switch {
-		case e.Flags&atfPublished != 0:
+		case e.Flags&kernel.AtfPublished != 0:
 			// A proxy ARP entry (pneigh): it answers for the address, it has no MAC.
 			r[nbState], r[nbFlags] = "PERMANENT", "proxy"
-		case e.Flags&atfPermanent != 0:
+		case e.Flags&kernel.AtfPermanent != 0:
 			r[nbState], r[nbMAC] = "PERMANENT", e.MAC
-		case e.Flags&atfComplete != 0:
+		case e.Flags&kernel.AtfComplete != 0:
 			r[nbState], r[nbMAC] = "VALID", e.MAC
 		default:
 			r[nbState] = "INCOMPLETE"

@@ -20,26 +20,28 @@ var ProcessSockets = &engine.Dataset{
 		{Name: "netns", Type: engine.Integer, Doc: "inode of the process's network namespace; a socket made before a setns may live in another"},
 	},
 	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
-		o, err := owners(c)
+		o, err := kernel.Owners(c)
 		if err != nil {
 			return nil, err
 		}
-		return o.rows(c), nil
+		return ownerRows(c, o), nil
 	},
 	Keys: []engine.Key{{Column: "pid", Stable: true, Collect: func(c *kernel.Collector, v any) ([]engine.Row, error) {
-		o, err := ownersOf(c, v.(int64))
+		o, err := kernel.OwnersOf(c, v.(int64))
 		if err != nil {
 			return nil, err
 		}
-		return o.rows(c), nil
+		return ownerRows(c, o), nil
 	}}},
 	EstimatedRows: 1000,
 }
 
-func (o *socketOwners) rows(c *kernel.Collector) []engine.Row {
-	rows := make([]engine.Row, len(o.fds))
-	for i, f := range o.fds {
-		rows[i] = engine.Row{f.pid, f.fd, f.inode, pidNetns(c, f.pid)}
+// ownerRows is one row per (pid, fd) holding a socket.
+func ownerRows(c *kernel.Collector, o *kernel.SocketOwners) []engine.Row {
+	holders := o.Holders()
+	rows := make([]engine.Row, len(holders))
+	for i, h := range holders {
+		rows[i] = engine.Row{h.PID, h.FD, h.Inode, kernel.PidNetns(c, h.PID)}
 	}
 	return rows
 }

@@ -1,8 +1,6 @@
 package tables
 
 import (
-	"bufio"
-	"bytes"
 	"strconv"
 	"strings"
 
@@ -41,7 +39,7 @@ var Processes = &engine.Dataset{
 	Collect: collectProcesses,
 	Keys: []engine.Key{{Column: "pid", Stable: true, Collect: func(c *kernel.Collector, v any) ([]engine.Row, error) {
 		pid := v.(int64)
-		if ok, err := isProcess(c, pid); err != nil || !ok {
+		if ok, err := kernel.IsProcess(c, pid); err != nil || !ok {
 			return nil, err
 		}
 		row, err := readProcess(c, pid)
@@ -73,7 +71,7 @@ var (
 )
 
 func collectProcesses(c *kernel.Collector) ([]engine.Row, error) {
-	pids, err := listPIDs(c)
+	pids, err := kernel.ListPIDs(c)
 	if err != nil {
 		return nil, err
 	}
@@ -148,28 +146,28 @@ func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
 	row[procState] = stat.State
 	row[procUID] = int64(status.UIDs[0])
 	row[procEUID] = int64(status.UIDs[1])
-	row[procUser] = userName(c, int64(status.UIDs[0]))
+	row[procUser] = kernel.UserName(c, int64(status.UIDs[0]))
 	row[procThreads] = int64(stat.NumThreads)
 	if bt, ok := bootTime(c).(int64); ok {
 		row[procStartTime] = bt + int64(stat.Starttime)/userHZ
 	}
 	if args, err := p.CmdLine(); err == nil {
 		row[procCmdline] = strings.Join(args, " ")
-	} else if kind, skip := skipReason(err); skip {
+	} else if kind, skip := kernel.SkipReason(err); skip {
 		c.Warn(kind, pid)
 	}
 	if exe, err := p.Executable(); err == nil && exe != "" {
 		row[procExe] = exe
-	} else if kind, skip := skipReason(err); skip && kind == kernel.WarnProcessDenied {
+	} else if kind, skip := kernel.SkipReason(err); skip && kind == kernel.WarnProcessDenied {
 		c.Warn(kernel.WarnProcessPartly, pid)
 	}
-	if ns, err := readNetns(c, c.Source().ProcPath(strconv.FormatInt(pid, 10), "ns", "net")); err == nil {
+	if ns, err := kernel.ReadNetns(c, c.Source().ProcPath(strconv.FormatInt(pid, 10), "ns", "net")); err == nil {
 		row[procNetns] = ns
-	} else if kind, skip := skipReason(err); skip && kind == kernel.WarnProcessDenied {
+	} else if kind, skip := kernel.SkipReason(err); skip && kind == kernel.WarnProcessDenied {
 		c.Warn(kernel.WarnProcessPartly, pid)
 	}
 	if data, err := c.Source().ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "cgroup")); err == nil {
-		if path, ok := cgroupPath(data); ok {
+		if path, ok := kernel.CgroupPath(data); ok {
 			row[procCgroup] = path
 		}
 	}
@@ -177,30 +175,9 @@ func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
 }
 
 func skipOrFail(c *kernel.Collector, pid int64, err error) error {
-	if kind, skip := skipReason(err); skip {
+	if kind, skip := kernel.SkipReason(err); skip {
 		c.Warn(kind, pid)
 		return nil
 	}
 	return err
-}
-
-// cgroupPath picks the cgroup v2 path ("0::/system.slice/x.service") from
-// /proc/PID/cgroup, else the first line's path.
-func cgroupPath(data []byte) (string, bool) {
-	var first string
-	found := false
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
-		if len(parts) != 3 {
-			continue
-		}
-		if parts[0] == "0" && parts[1] == "" {
-			return parts[2], true
-		}
-		if !found {
-			first, found = parts[2], true
-		}
-	}
-	return first, found
 }

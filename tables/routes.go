@@ -196,39 +196,39 @@ func netlinkRouteFlags(m rtnetlink.RouteMessage, hasGateway bool) string {
 	if m.Family == unix.AF_INET {
 		switch typ {
 		case "unreachable", "prohibit":
-			flags |= rtfReject
+			flags |= kernel.RtfReject
 		default:
-			flags |= rtfUp
+			flags |= kernel.RtfUp
 		}
 		if hasGateway {
-			flags |= rtfGateway
+			flags |= kernel.RtfGateway
 		}
 		if m.DstLength == 32 {
-			flags |= rtfHost
+			flags |= kernel.RtfHost
 		}
-		return routeFlags4(flags)
+		return kernel.RouteFlags4(flags)
 	}
 	switch typ {
 	case "unreachable", "prohibit", "blackhole", "throw":
-		flags |= rtfReject | rtfNoNextHop
+		flags |= kernel.RtfReject | kernel.RtfNoNextHop
 	case "local", "anycast":
-		flags |= rtfUp | rtfNoNextHop
+		flags |= kernel.RtfUp | kernel.RtfNoNextHop
 	default:
-		flags |= rtfUp
+		flags |= kernel.RtfUp
 	}
 	if hasGateway {
-		flags |= rtfGateway
+		flags |= kernel.RtfGateway
 	}
 	if m.Protocol == unix.RTPROT_RA {
-		flags |= rtfAddrconf
+		flags |= kernel.RtfAddrconf
 		if m.DstLength == 0 {
-			flags |= rtfDefault
+			flags |= kernel.RtfDefault
 		}
 	}
 	if m.Attributes.Expires != nil {
-		flags |= rtfExpires
+		flags |= kernel.RtfExpires
 	}
-	return routeFlags6(flags)
+	return kernel.RouteFlags6(flags)
 }
 
 func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
@@ -246,7 +246,7 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		return nil, err
 	}
 	if ok {
-		routes, err := parseProcNetRoute(data)
+		routes, err := kernel.ParseProcNetRoute(data)
 		if err != nil {
 			return nil, kernel.FileError(path, err)
 		}
@@ -257,8 +257,8 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 			r[rtTableID] = int64(unix.RT_TABLE_MAIN) // the file lists the main table only
 			r[rtTableName] = tableName(tables, unix.RT_TABLE_MAIN)
 			fileRoute(r, rt, ifindex)
-			r[rtFlags] = routeFlags4(rt.Flags)
-			if rt.Iface != "" && rt.Flags&rtfReject == 0 {
+			r[rtFlags] = kernel.RouteFlags4(rt.Flags)
+			if rt.Iface != "" && rt.Flags&kernel.RtfReject == 0 {
 				r[rtType] = "unicast" // a blackhole or throw route has no device
 			}
 			rows = append(rows, r)
@@ -270,7 +270,7 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		return nil, err
 	}
 	if ok {
-		routes, err := parseProcNetIPv6Route(data)
+		routes, err := kernel.ParseProcNetIPv6Route(data)
 		if err != nil {
 			return nil, kernel.FileError(path, err)
 		}
@@ -278,13 +278,13 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 			r := make(engine.Row, rtColumns)
 			r[rtFamily] = "inet6"
 			fileRoute(r, rt, ifindex)
-			r[rtFlags] = routeFlags6(rt.Flags)
+			r[rtFlags] = kernel.RouteFlags6(rt.Flags)
 			switch {
-			case rt.Flags&rtfReject != 0:
+			case rt.Flags&kernel.RtfReject != 0:
 				// unreachable, prohibit, blackhole or throw: the file does not tell
-			case rt.Flags&rtfLocal != 0:
+			case rt.Flags&kernel.RtfLocal != 0:
 				r[rtType] = "local"
-			case rt.Flags&rtfAnycast != 0:
+			case rt.Flags&kernel.RtfAnycast != 0:
 				r[rtType] = "anycast"
 			case rt.Dst.Addr().IsMulticast():
 				r[rtType] = "multicast"
@@ -298,9 +298,9 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 }
 
 // fileRoute fills the columns both route files share.
-func fileRoute(r engine.Row, rt procRoute, ifindex func(string) any) {
+func fileRoute(r engine.Row, rt kernel.ProcRoute, ifindex func(string) any) {
 	r[rtDestination] = rt.Dst.String()
-	if rt.Flags&rtfGateway != 0 && rt.Gateway.IsValid() {
+	if rt.Flags&kernel.RtfGateway != 0 && rt.Gateway.IsValid() {
 		r[rtGateway] = rt.Gateway.String()
 	}
 	if rt.Iface != "" {
@@ -335,7 +335,7 @@ func routeTableNames(c *kernel.Collector) map[uint32]string {
 			if err != nil || !ok {
 				return false
 			}
-			found, bad := parseRTTables(data)
+			found, bad := kernel.ParseRTTables(data)
 			for id, name := range found {
 				names[id] = name
 			}

@@ -52,9 +52,9 @@ type servicesEntry struct {
 // since this is a file people edit and getservbyport(3) ignores such lines too.
 func parseServicesFile(data []byte) []servicesEntry {
 	var entries []servicesEntry
-	lines := procnetLines{data: data}
+	lines := kernel.NewProcnetLines(data)
 	for {
-		line, ok := lines.next()
+		line, ok := lines.Next()
 		if !ok {
 			break
 		}
@@ -66,7 +66,7 @@ func parseServicesFile(data []byte) []servicesEntry {
 			continue
 		}
 		portText, proto, found := strings.Cut(fields[1], "/")
-		port, ok := procnetDec([]byte(portText), 16)
+		port, ok := kernel.ProcnetDec([]byte(portText), 16)
 		if !found || !ok || proto == "" {
 			continue
 		}

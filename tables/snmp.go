@@ -78,38 +78,38 @@ func collectSNMP(c *kernel.Collector) ([]engine.Row, error) {
 // many values, both starting with "Proto:". Columns are matched by position.
 func parseSNMPPairs(data []byte) ([]snmpCounter, error) {
 	var counters []snmpCounter
-	lines := procnetLines{data: data}
+	lines := kernel.NewProcnetLines(data)
 	for {
-		header, ok := lines.next()
+		header, ok := lines.Next()
 		if !ok {
 			break
 		}
 		if len(bytes.TrimSpace(header)) == 0 {
 			continue
 		}
-		headerNum := lines.num
+		headerNum := lines.Line()
 		protocol, names, err := snmpSplitLine(header, headerNum)
 		if err != nil {
 			return nil, err
 		}
-		values, ok := lines.next()
+		values, ok := lines.Next()
 		if !ok {
 			return nil, kernel.LineErrorf(headerNum, "%s: header line without a value line", protocol)
 		}
-		valueProtocol, valueFields, err := snmpSplitLine(values, lines.num)
+		valueProtocol, valueFields, err := snmpSplitLine(values, lines.Line())
 		if err != nil {
 			return nil, err
 		}
 		if valueProtocol != protocol {
-			return nil, kernel.LineErrorf(lines.num, "%s: value line follows as %q", protocol, procnetClip([]byte(valueProtocol)))
+			return nil, kernel.LineErrorf(lines.Line(), "%s: value line follows as %q", protocol, kernel.ProcnetClip([]byte(valueProtocol)))
 		}
 		if len(names) != len(valueFields) {
-			return nil, kernel.LineErrorf(lines.num, "%s: %d names on line %d but %d values", protocol, len(names), headerNum, len(valueFields))
+			return nil, kernel.LineErrorf(lines.Line(), "%s: %d names on line %d but %d values", protocol, len(names), headerNum, len(valueFields))
 		}
 		for i, name := range names {
 			value, ok := snmpValue(valueFields[i])
 			if !ok {
-				return nil, kernel.LineErrorf(lines.num, "%s: value %q of %s", protocol, procnetClip(valueFields[i]), procnetClip(name))
+				return nil, kernel.LineErrorf(lines.Line(), "%s: value %q of %s", protocol, kernel.ProcnetClip(valueFields[i]), kernel.ProcnetClip(name))
 			}
 			n := string(name)
 			counters = append(counters, snmpCounter{Protocol: protocol, Name: n, Key: protocol + n, Value: value})
@@ -122,11 +122,11 @@ func parseSNMPPairs(data []byte) ([]snmpCounter, error) {
 func snmpSplitLine(line []byte, lineNum int) (string, [][]byte, error) {
 	colon := bytes.IndexByte(line, ':')
 	if colon < 0 {
-		return "", nil, kernel.LineErrorf(lineNum, "no \"Protocol:\" prefix in %q", procnetClip(line))
+		return "", nil, kernel.LineErrorf(lineNum, "no \"Protocol:\" prefix in %q", kernel.ProcnetClip(line))
 	}
 	protocol := bytes.TrimSpace(line[:colon])
 	if len(protocol) == 0 || bytes.ContainsAny(protocol, " \t") {
-		return "", nil, kernel.LineErrorf(lineNum, "protocol %q", procnetClip(line[:colon]))
+		return "", nil, kernel.LineErrorf(lineNum, "protocol %q", kernel.ProcnetClip(line[:colon]))
 	}
 	return string(protocol), bytes.Fields(line[colon+1:]), nil
 }
@@ -135,7 +135,7 @@ func snmpSplitLine(line []byte, lineNum int) (string, [][]byte, error) {
 // /proc/net/sctp/snmp); split cuts a name into protocol and counter.
 func parseSNMPSingle(data []byte, split func(key string) (protocol, name string)) ([]snmpCounter, error) {
 	var counters []snmpCounter
-	for num, fields := range procnetFieldLines(data) {
+	for num, fields := range kernel.ProcnetFieldLines(data) {
 		if len(fields) != 2 {
 			return nil, kernel.LineErrorf(num, "%d fields, want \"name value\"", len(fields))
 		}
@@ -143,7 +143,7 @@ func parseSNMPSingle(data []byte, split func(key string) (protocol, name string)
 		protocol, name := split(key)
 		value, ok := snmpValue(fields[1])
 		if !ok {
-			return nil, kernel.LineErrorf(num, "%s: value %q of %s", protocol, procnetClip(fields[1]), procnetClip(fields[0]))
+			return nil, kernel.LineErrorf(num, "%s: value %q of %s", protocol, kernel.ProcnetClip(fields[1]), kernel.ProcnetClip(fields[0]))
 		}
 		counters = append(counters, snmpCounter{Protocol: protocol, Name: name, Key: key, Value: value})
 	}
@@ -173,10 +173,10 @@ func sctpProtocol(key string) (string, string) {
 // snmpValue parses a counter: signed (Tcp MaxConn is -1), or an unsigned
 // value beyond int64, which is kept as a float64.
 func snmpValue(field []byte) (any, bool) {
-	if v, ok := procnetInt(field, 64); ok {
+	if v, ok := kernel.ProcnetInt(field, 64); ok {
 		return v, true
 	}
-	if u, ok := procnetDec(field, 64); ok {
+	if u, ok := kernel.ProcnetDec(field, 64); ok {
 		return float64(u), true
 	}
 	return nil, false

@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -147,7 +150,7 @@ func TestParseSNMPErrors(t *testing.T) {
 			if got != nil {
 				t.Errorf("counters %v returned with the error", got)
 			}
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, kernel.ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
@@ -185,7 +188,7 @@ func FuzzParseSNMPPairs(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		counters, err := parseSNMPPairs(data)
 		if err != nil {
-			checkFuzzError(t, data, counters, err)
+			tablestest.CheckFuzzError(t, kernel.ErrMalformed, data, counters, err)
 			return
 		}
 		for _, c := range counters {
@@ -202,7 +205,7 @@ func FuzzParseSNMPSingle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		counters, err := parseSNMP6(data)
 		if err != nil {
-			checkFuzzError(t, data, counters, err)
+			tablestest.CheckFuzzError(t, kernel.ErrMalformed, data, counters, err)
 			return
 		}
 		for _, c := range counters {

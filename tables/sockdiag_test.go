@@ -20,21 +20,21 @@ import (
 // lay them out, so the decoders are tested without a kernel.
 
 func encNlmsg(typ uint16, seq uint32, payload []byte) []byte {
-	b := make([]byte, nlmsgHdrLen, nlaAlign(nlmsgHdrLen+len(payload)))
-	binary.NativeEndian.PutUint32(b, uint32(nlmsgHdrLen+len(payload)))
+	b := make([]byte, kernel.NlmsgHdrLen, kernel.NlaAlign(kernel.NlmsgHdrLen+len(payload)))
+	binary.NativeEndian.PutUint32(b, uint32(kernel.NlmsgHdrLen+len(payload)))
 	binary.NativeEndian.PutUint16(b[4:], typ)
 	binary.NativeEndian.PutUint16(b[6:], 0x2) // NLM_F_MULTI
 	binary.NativeEndian.PutUint32(b[8:], seq)
 	b = append(b, payload...)
-	return append(b, make([]byte, nlaAlign(len(b))-len(b))...)
+	return append(b, make([]byte, kernel.NlaAlign(len(b))-len(b))...)
 }
 
 func encAttr(typ uint16, v []byte) []byte {
-	b := make([]byte, nlaHdrLen, nlaAlign(nlaHdrLen+len(v)))
-	binary.NativeEndian.PutUint16(b, uint16(nlaHdrLen+len(v)))
+	b := make([]byte, kernel.NlaHdrLen, kernel.NlaAlign(kernel.NlaHdrLen+len(v)))
+	binary.NativeEndian.PutUint16(b, uint16(kernel.NlaHdrLen+len(v)))
 	binary.NativeEndian.PutUint16(b[2:], typ)
 	b = append(b, v...)
-	return append(b, make([]byte, nlaAlign(len(b))-len(b))...)
+	return append(b, make([]byte, kernel.NlaAlign(len(b))-len(b))...)
 }
 
 func u32Bytes(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
@@ -50,7 +50,7 @@ type inetMsg struct {
 }
 
 func (m inetMsg) encode() []byte {
-	b := make([]byte, inetDiagMsgLen)
+	b := make([]byte, kernel.InetDiagMsgLen)
 	b[0], b[1], b[2], b[3] = m.family, m.state, m.timer, m.retrans
 	binary.BigEndian.PutUint16(b[4:], m.src.Port())
 	binary.BigEndian.PutUint16(b[6:], m.dst.Port())
@@ -108,7 +108,7 @@ func TestInetDiagRows(t *testing.T) {
 	}{
 		{"tcp listener with a mark", tcp, inetMsg{family: unix.AF_INET, state: 10, src: netip.MustParseAddrPort("127.0.0.1:8080"),
 			dst: netip.MustParseAddrPort("0.0.0.0:0"), cookie: 0x1_0000_0002, rq: 3, wq: 128, uid: 1000, inode: 1002,
-			attrs: [][]byte{encAttr(8, []byte{0}), encAttr(inetDiagAttrMark, u32Bytes(0x2a))}},
+			attrs: [][]byte{encAttr(8, []byte{0}), encAttr(kernel.InetDiagAttrMark, u32Bytes(0x2a))}},
 			[]any{"tcp", "inet", "stream", "127.0.0.1", int64(8080), "0.0.0.0", int64(0), "LISTEN",
 				int64(3), int64(128), int64(128), int64(1000), "alice", int64(1002), ns, "off", int64(0), int64(0),
 				int64(0x1_0000_0002), N, int64(0x2a), N, N, N}},
@@ -119,7 +119,7 @@ func TestInetDiagRows(t *testing.T) {
 				int64(0), int64(36), N, int64(0), "root", int64(1008), ns, "keepalive", int64(74990), int64(1),
 				int64(7), N, N, N, N, N}},
 		{"tcp6 listener takes IPv6 only", tcp6, inetMsg{family: unix.AF_INET6, state: 10, src: netip.MustParseAddrPort("[::]:80"),
-			dst: netip.MustParseAddrPort("[::]:0"), wq: 511, uid: 33, inode: 1004, attrs: [][]byte{encAttr(inetDiagAttrV6only, []byte{1})}},
+			dst: netip.MustParseAddrPort("[::]:0"), wq: 511, uid: 33, inode: 1004, attrs: [][]byte{encAttr(kernel.InetDiagAttrV6only, []byte{1})}},
 			[]any{"tcp6", "inet6", "stream", "::", int64(80), "::", int64(0), "LISTEN",
 				int64(0), int64(511), int64(511), int64(33), "www-data", int64(1004), ns, "off", int64(0), int64(0),
 				int64(0), N, N, int64(1), N, N}},
@@ -144,8 +144,8 @@ func TestInetDiagRows(t *testing.T) {
 				int64(0), N, N, N, N, N}},
 	}
 	for _, c := range cases {
-		msg := inetDiagMsg(c.msg.encode())
-		if !msg.valid() {
+		msg := kernel.InetDiagMsg(c.msg.encode())
+		if !msg.Valid() {
 			t.Fatalf("%s: encoded message is short", c.name)
 		}
 		got := pick(b.inetRow(c.p, msg), cols...)
@@ -157,8 +157,8 @@ func TestInetDiagRows(t *testing.T) {
 
 func TestUnixAndPacketDiagRows(t *testing.T) {
 	b := testBuilder(t)
-	unixMsg := func(typ, state uint8, inode uint32, cookie uint64, attrs ...[]byte) unixDiagMsg {
-		m := make([]byte, unixDiagMsgLen)
+	unixMsg := func(typ, state uint8, inode uint32, cookie uint64, attrs ...[]byte) kernel.UnixDiagMsg {
+		m := make([]byte, kernel.UnixDiagMsgLen)
 		m[0], m[1], m[2] = unix.AF_UNIX, typ, state
 		binary.NativeEndian.PutUint32(m[4:], inode)
 		binary.NativeEndian.PutUint32(m[8:], uint32(cookie))
@@ -174,16 +174,16 @@ func TestUnixAndPacketDiagRows(t *testing.T) {
 	p := protoByName("unix")
 	cases := []struct {
 		name string
-		msg  unixDiagMsg
+		msg  kernel.UnixDiagMsg
 		want []any
 	}{
-		{"listener with a path", unixMsg(1, 10, 1010, 5, encAttr(unixDiagAttrName, []byte("/run/sshd.sock\x00")),
-			encAttr(unixDiagAttrRqlen, rqlen(1, 128)), encAttr(unixDiagAttrUID, u32Bytes(0))),
+		{"listener with a path", unixMsg(1, 10, 1010, 5, encAttr(kernel.UnixDiagAttrName, []byte("/run/sshd.sock\x00")),
+			encAttr(kernel.UnixDiagAttrRqlen, rqlen(1, 128)), encAttr(kernel.UnixDiagAttrUID, u32Bytes(0))),
 			[]any{"unix", "unix", "stream", "LISTENING", int64(1), int64(128), int64(128), int64(0), "root", int64(1010), "/run/sshd.sock", N, int64(5)}},
-		{"connected, abstract name with a NUL inside", unixMsg(1, 1, 1012, 6, encAttr(unixDiagAttrName, []byte("\x00dbus\x00abc")),
-			encAttr(unixDiagAttrPeer, u32Bytes(1013)), encAttr(unixDiagAttrRqlen, rqlen(0, 0)), encAttr(unixDiagAttrUID, u32Bytes(1000))),
+		{"connected, abstract name with a NUL inside", unixMsg(1, 1, 1012, 6, encAttr(kernel.UnixDiagAttrName, []byte("\x00dbus\x00abc")),
+			encAttr(kernel.UnixDiagAttrPeer, u32Bytes(1013)), encAttr(kernel.UnixDiagAttrRqlen, rqlen(0, 0)), encAttr(kernel.UnixDiagAttrUID, u32Bytes(1000))),
 			[]any{"unix", "unix", "stream", "CONNECTED", int64(0), int64(0), N, int64(1000), "alice", int64(1012), "@dbus@abc", int64(1013), int64(6)}},
-		{"unbound dgram, a path with a space", unixMsg(2, 7, 1013, 7, encAttr(unixDiagAttrName, []byte("/tmp/my socket\x00"))),
+		{"unbound dgram, a path with a space", unixMsg(2, 7, 1013, 7, encAttr(kernel.UnixDiagAttrName, []byte("/tmp/my socket\x00"))),
 			[]any{"unix", "unix", "dgram", "UNCONNECTED", N, N, N, N, N, int64(1013), "/tmp/my socket", N, int64(7)}},
 		{"seqpacket connecting, unknown state", unixMsg(5, 2, 1, 8), []any{"unix", "unix", "seqpacket", "CONNECTING", N, N, N, N, N, int64(1), N, N, int64(8)}},
 		{"state unknown", unixMsg(1, 0x0c, 2, 9), []any{"unix", "unix", "stream", "0C", N, N, N, N, N, int64(2), N, N, int64(9)}},
@@ -194,16 +194,16 @@ func TestUnixAndPacketDiagRows(t *testing.T) {
 		}
 	}
 
-	pm := make([]byte, packetDiagMsgLen)
+	pm := make([]byte, kernel.PacketDiagMsgLen)
 	pm[0], pm[1] = unix.AF_PACKET, 3
 	binary.NativeEndian.PutUint16(pm[2:], 0x0003)
 	binary.NativeEndian.PutUint32(pm[4:], 1020)
 	binary.NativeEndian.PutUint32(pm[8:], 11)
 	info := make([]byte, 24) // struct packet_diag_info, pdi_index first
 	binary.NativeEndian.PutUint32(info, 1)
-	pm = append(pm, encAttr(packetDiagAttrInfo, info)...)
-	pm = append(pm, encAttr(packetDiagAttrUID, u32Bytes(0))...)
-	got := pick(b.packetRow(protoByName("packet"), packetDiagMsg(pm)), "proto", "family", "type", "local_port", "state", "uid", "user", "inode", "cookie", "interface")
+	pm = append(pm, encAttr(kernel.PacketDiagAttrInfo, info)...)
+	pm = append(pm, encAttr(kernel.PacketDiagAttrUID, u32Bytes(0))...)
+	got := pick(b.packetRow(protoByName("packet"), kernel.PacketDiagMsg(pm)), "proto", "family", "type", "local_port", "state", "uid", "user", "inode", "cookie", "interface")
 	want := []any{"packet", "packet", "raw", int64(3), "UNCONN", int64(0), "root", int64(1020), int64(11), interfaceName(b.c, 1)}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("packet (-want +got):\n%s", diff)
@@ -211,7 +211,6 @@ func TestUnixAndPacketDiagRows(t *testing.T) {
 }
 
 func TestDiagWalkFraming(t *testing.T) {
-	d := &diagConn{seq: 7}
 	var got []string
 	decode := func(p []byte) error {
 		got = append(got, string(p))
@@ -219,31 +218,31 @@ func TestDiagWalkFraming(t *testing.T) {
 	}
 	read := append(encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 7, []byte("one")), encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 6, []byte("stale"))...)
 	read = append(read, encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 7, []byte("two!"))...)
-	done, err := d.walk(read, decode)
+	done, err := kernel.WalkDiag(read, 7, decode)
 	if done || err != nil || !cmp.Equal(got, []string{"one", "two!"}) {
 		t.Errorf("walk = %v, %v, payloads %q; want not done, no error, the two payloads of seq 7", done, err, got)
 	}
-	done, err = d.walk(encNlmsg(nlmsgDone, 7, []byte{0, 0, 0, 0}), decode)
+	done, err = kernel.WalkDiag(encNlmsg(kernel.NlmsgDone, 7, []byte{0, 0, 0, 0}), 7, decode)
 	if !done || err != nil {
 		t.Errorf("NLMSG_DONE: done %v err %v", done, err)
 	}
 	errno := make([]byte, 4)
 	enoent := int32(syscall.ENOENT)
 	binary.NativeEndian.PutUint32(errno, uint32(-enoent))
-	done, err = d.walk(encNlmsg(nlmsgError, 7, errno), decode)
-	if !done || !errors.Is(err, errDiagRefused) {
+	done, err = kernel.WalkDiag(encNlmsg(kernel.NlmsgError, 7, errno), 7, decode)
+	if !done || !errors.Is(err, kernel.ErrDiagRefused) {
 		t.Errorf("NLMSG_ERROR ENOENT: done %v err %v; want a refusal", done, err)
 	}
 	bad := encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 7, []byte("x"))
 	binary.NativeEndian.PutUint32(bad, 4000)
-	if _, err := d.walk(bad, decode); !errors.Is(err, kernel.ErrMalformed) {
+	if _, err := kernel.WalkDiag(bad, 7, decode); !errors.Is(err, kernel.ErrMalformed) {
 		t.Errorf("a message longer than the read: err %v, want kernel.ErrMalformed", err)
 	}
 	// Attributes: a truncated one ends the walk without a panic.
 	var types []uint16
 	attrs := append(encAttr(1, []byte{1, 2, 3}), encAttr(2, nil)...)
 	attrs = append(attrs, 200, 0, 3, 0)
-	diagAttrs(attrs, func(typ uint16, v []byte) { types = append(types, typ) })
+	kernel.DiagAttrs(attrs, func(typ uint16, v []byte) { types = append(types, typ) })
 	if !cmp.Equal(types, []uint16{1, 2}) {
 		t.Errorf("attribute types %v, want [1 2]", types)
 	}
@@ -287,21 +286,20 @@ func TestDiagStateMask(t *testing.T) {
 // row decoder: a decoder never panics, whatever the kernel (or a bug) sends.
 func FuzzDiagReplies(f *testing.F) {
 	f.Add(encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 1, inetMsg{family: unix.AF_INET, state: 10,
-		attrs: [][]byte{encAttr(inetDiagAttrMark, u32Bytes(1))}}.encode()))
-	f.Add(encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 1, append(make([]byte, unixDiagMsgLen), encAttr(unixDiagAttrName, []byte("\x00x"))...)))
-	f.Add(encNlmsg(nlmsgError, 1, []byte{0xfe, 0xff, 0xff, 0xff}))
+		attrs: [][]byte{encAttr(kernel.InetDiagAttrMark, u32Bytes(1))}}.encode()))
+	f.Add(encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 1, append(make([]byte, kernel.UnixDiagMsgLen), encAttr(kernel.UnixDiagAttrName, []byte("\x00x"))...)))
+	f.Add(encNlmsg(kernel.NlmsgError, 1, []byte{0xfe, 0xff, 0xff, 0xff}))
 	b := testBuilder(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		d := &diagConn{seq: 1}
-		d.walk(data, func(p []byte) error {
-			if m := inetDiagMsg(p); m.valid() {
+		kernel.WalkDiag(data, 1, func(p []byte) error {
+			if m := kernel.InetDiagMsg(p); m.Valid() {
 				b.inetRow(protoByName("tcp6"), m)
 				b.inetRow(protoByName("udp"), m)
 			}
-			if m := unixDiagMsg(p); m.valid() {
+			if m := kernel.UnixDiagMsg(p); m.Valid() {
 				b.unixRow(protoByName("unix"), m)
 			}
-			if m := packetDiagMsg(p); m.valid() {
+			if m := kernel.PacketDiagMsg(p); m.Valid() {
 				b.packetRow(protoByName("packet"), m)
 			}
 			return nil
@@ -319,7 +317,7 @@ func BenchmarkDecodeInetDiag(b *testing.B) {
 	for i := range rowCount {
 		m := inetMsg{family: unix.AF_INET, state: 1, src: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, byte(10 + i/5000)}), uint16(40000+i%20000)),
 			dst: netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), 8443), cookie: uint64(i), uid: 0, inode: uint32(100000 + i),
-			attrs: [][]byte{encAttr(8, []byte{0}), encAttr(inetDiagAttrMark, u32Bytes(0)), encAttr(21, make([]byte, 8)), encAttr(22, make([]byte, 2))}}
+			attrs: [][]byte{encAttr(8, []byte{0}), encAttr(kernel.InetDiagAttrMark, u32Bytes(0)), encAttr(21, make([]byte, 8)), encAttr(22, make([]byte, 2))}}
 		msg := encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 1, m.encode())
 		if len(cur)+len(msg) > 32<<10 {
 			reads, cur = append(reads, cur), nil
@@ -338,11 +336,10 @@ func BenchmarkDecodeInetDiag(b *testing.B) {
 	for b.Loop() {
 		resume := engine.PauseGC() // as the engine runs every collection
 		builder.alloc = rowAlloc{cols: sockColumns}
-		d := &diagConn{seq: 1}
 		rows := make([]engine.Row, 0, 1024)
 		for _, r := range reads {
-			if _, err := d.walk(r, func(payload []byte) error {
-				rows = append(rows, builder.inetRow(p, inetDiagMsg(payload)))
+			if _, err := kernel.WalkDiag(r, 1, func(payload []byte) error {
+				rows = append(rows, builder.inetRow(p, kernel.InetDiagMsg(payload)))
 				return nil
 			}); err != nil {
 				b.Fatal(err)

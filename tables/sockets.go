@@ -84,7 +84,7 @@ var Sockets = &engine.Dataset{
 		"meminfo": fillSocketMeminfo,
 	},
 	// The owner walk reads /proc while the kernel dumps the sockets.
-	Prefetch:      map[string]func(*kernel.Collector){"owners": func(c *kernel.Collector) { startOwners(c) }},
+	Prefetch:      map[string]func(*kernel.Collector){"owners": func(c *kernel.Collector) { kernel.StartOwners(c) }},
 	EstimatedRows: 1000,
 }
 
@@ -259,8 +259,8 @@ func socketsWhere(c *kernel.Collector, any [][]engine.KeyValue) ([]engine.Row, e
 // is an error naming it).
 func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error) {
 	var rows []engine.Row
-	netns := selfNetns(c)
-	var diag *diagConn
+	netns := kernel.SelfNetns(c)
+	var diag *kernel.DiagConn
 	var builder *socketRowBuilder
 	diagErr := error(nil)
 	if c.Source().Live {
@@ -278,9 +278,9 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 		if c.Source().Live && p.diag != diagNone {
 			if diag == nil && diagErr == nil {
 				if c.Source().RefuseDiag {
-					diagErr = errDiagRefused
+					diagErr = kernel.ErrDiagRefused
 				} else {
-					diag, diagErr = openDiag()
+					diag, diagErr = kernel.OpenDiag()
 				}
 				builder = newSocketRowBuilder(c)
 			}
@@ -292,7 +292,7 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 					served[p.proto] = true
 					continue
 				}
-				if !errors.Is(err, errDiagRefused) {
+				if !errors.Is(err, kernel.ErrDiagRefused) {
 					return nil, err
 				}
 			}
@@ -381,7 +381,7 @@ func inetState(p protoFile, st uint8) string {
 func addrText(a netip.Addr) string { return a.String() }
 
 func inetRows(c *kernel.Collector, p protoFile, data []byte) ([]engine.Row, error) {
-	lines, err := parseInetSockets(data, p.ipv6, p.drops)
+	lines, err := kernel.ParseInetSockets(data, p.ipv6, p.drops)
 	if err != nil {
 		return nil, err
 	}
@@ -398,7 +398,7 @@ func inetRows(c *kernel.Collector, p protoFile, data []byte) ([]engine.Row, erro
 		r[sockRecvQ] = int64(l.RxQueue)
 		r[sockSendQ] = int64(l.TxQueue)
 		r[sockUID] = int64(l.UID)
-		r[sockUser] = userName(c, int64(l.UID))
+		r[sockUser] = kernel.UserName(c, int64(l.UID))
 		r[sockInode] = int64(l.Inode)
 		if int(l.Timer) < len(timerNames) {
 			r[sockTimer] = timerNames[l.Timer]
@@ -425,7 +425,7 @@ var unixStates = [...]string{1: "UNCONNECTED", 2: "CONNECTING", 3: "CONNECTED", 
 const unixAcceptCon = 0x10000
 
 func unixRows(data []byte) ([]engine.Row, error) {
-	lines, err := parseUnixSockets(data)
+	lines, err := kernel.ParseUnixSockets(data)
 	if err != nil {
 		return nil, err
 	}
@@ -457,7 +457,7 @@ func unixRows(data []byte) ([]engine.Row, error) {
 }
 
 func packetRows(c *kernel.Collector, data []byte) ([]engine.Row, error) {
-	lines, err := parsePacketSockets(data)
+	lines, err := kernel.ParsePacketSockets(data)
 	if err != nil {
 		return nil, err
 	}
@@ -474,7 +474,7 @@ func packetRows(c *kernel.Collector, data []byte) ([]engine.Row, error) {
 		r[sockLocalPort] = int64(l.Proto)
 		r[sockState] = "UNCONN"
 		r[sockUID] = int64(l.UID)
-		r[sockUser] = userName(c, int64(l.UID))
+		r[sockUser] = kernel.UserName(c, int64(l.UID))
 		r[sockInode] = int64(l.Inode)
 		r[sockRmem] = int64(l.Rmem)
 		rows[i] = r
@@ -483,7 +483,7 @@ func packetRows(c *kernel.Collector, data []byte) ([]engine.Row, error) {
 }
 
 func netlinkRows(data []byte) ([]engine.Row, error) {
-	lines, err := parseNetlinkSockets(data)
+	lines, err := kernel.ParseNetlinkSockets(data)
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +492,7 @@ func netlinkRows(data []byte) ([]engine.Row, error) {
 	for i, l := range lines {
 		r := alloc.next()
 		r[sockProtoCol], r[sockFamily] = "netlink", "netlink"
-		r[sockLocalAddr] = netlinkProtocolName(l.Protocol)
+		r[sockLocalAddr] = kernel.NetlinkProtocolName(l.Protocol)
 		r[sockLocalPort] = int64(l.PortID)
 		r[sockState] = "UNCONN"
 		r[sockInode] = int64(l.Inode)
@@ -507,7 +507,7 @@ func netlinkRows(data []byte) ([]engine.Row, error) {
 // fillSocketOwners sets pid and process from the owner walk: the lowest pid
 // holding each socket's inode.
 func fillSocketOwners(c *kernel.Collector, _ []int, rows []engine.Row) error {
-	o, err := owners(c)
+	o, err := kernel.Owners(c)
 	if err != nil {
 		return err
 	}
@@ -516,9 +516,9 @@ func fillSocketOwners(c *kernel.Collector, _ []int, rows []engine.Row) error {
 		if inode == 0 {
 			continue
 		}
-		if pid, ok := o.lowestPID(inode); ok {
+		if pid, ok := o.LowestPID(inode); ok {
 			r[sockPID] = pid
-			if comm, ok := o.comm[pid]; ok {
+			if comm, ok := o.Comm(pid); ok {
 				r[sockProcess] = comm
 			}
 		}

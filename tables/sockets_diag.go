@@ -174,7 +174,7 @@ type socketRowBuilder struct {
 }
 
 func newSocketRowBuilder(c *kernel.Collector) *socketRowBuilder {
-	return &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: selfNetns(c),
+	return &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: kernel.SelfNetns(c),
 		addrs4: map[[4]byte]any{}, addrs6: map[[16]byte]any{}, users: map[uint32]any{}, paths: map[string]any{}}
 }
 
@@ -208,7 +208,7 @@ func (b *socketRowBuilder) user(uid uint32) any {
 	if v, ok := b.users[uid]; ok {
 		return v
 	}
-	v := userName(b.c, int64(uid))
+	v := kernel.UserName(b.c, int64(uid))
 	b.users[uid] = v
 	return v
 }
@@ -244,14 +244,14 @@ func (b *socketRowBuilder) unixPath(raw []byte) any {
 }
 
 // inetRow decodes one inet_diag_msg of protocol p.
-func (b *socketRowBuilder) inetRow(p *protoFile, m inetDiagMsg) engine.Row {
+func (b *socketRowBuilder) inetRow(p *protoFile, m kernel.InetDiagMsg) engine.Row {
 	r := b.alloc.next()
 	r[sockProtoCol], r[sockFamily], r[sockType] = p.boxed[0], p.boxed[1], p.boxed[2]
-	r[sockLocalAddr] = b.addr(m.family(), m.src())
-	r[sockLocalPort] = int64(m.sport())
-	r[sockRemoteAddr] = b.addr(m.family(), m.dst())
-	r[sockRemotePort] = int64(m.dport())
-	st := m.state()
+	r[sockLocalAddr] = b.addr(m.Family(), m.Src())
+	r[sockLocalPort] = int64(m.Sport())
+	r[sockRemoteAddr] = b.addr(m.Family(), m.Dst())
+	r[sockRemotePort] = int64(m.Dport())
+	st := m.State()
 	switch {
 	case p.sockType != "stream":
 		r[sockState] = inetDiagDgramState(st)
@@ -262,34 +262,34 @@ func (b *socketRowBuilder) inetRow(p *protoFile, m inetDiagMsg) engine.Row {
 	default:
 		r[sockState] = hexCode(st)
 	}
-	r[sockRecvQ] = int64(m.rqueue())
-	r[sockSendQ] = int64(m.wqueue())
+	r[sockRecvQ] = int64(m.Rqueue())
+	r[sockSendQ] = int64(m.Wqueue())
 	if st == kernelListen && p.sockType == "stream" {
-		r[sockBacklog] = int64(m.wqueue())
+		r[sockBacklog] = int64(m.Wqueue())
 	}
-	uid := m.uid()
+	uid := m.Uid()
 	r[sockUID] = int64(uid)
 	r[sockUser] = b.user(uid)
-	r[sockInode] = int64(m.inode())
+	r[sockInode] = int64(m.Inode())
 	r[sockNetns] = b.netns
-	if t := m.timer(); int(t) < len(boxedTimerNames) {
+	if t := m.Timer(); int(t) < len(boxedTimerNames) {
 		r[sockTimer] = boxedTimerNames[t]
 	} else {
 		r[sockTimer] = hexCode(t)
 	}
-	r[sockTimerMs] = int64(m.expiresMs())
-	r[sockRetransmits] = int64(m.retrans())
-	r[sockCookie] = int64(m.cookie())
-	if ifindex := m.ifindex(); ifindex != 0 {
+	r[sockTimerMs] = int64(m.ExpiresMs())
+	r[sockRetransmits] = int64(m.Retrans())
+	r[sockCookie] = int64(m.Cookie())
+	if ifindex := m.Ifindex(); ifindex != 0 {
 		r[sockInterface] = interfaceName(b.c, ifindex)
 	}
-	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
+	kernel.DiagAttrs(m.Attrs(), func(typ uint16, v []byte) {
 		switch typ {
-		case inetDiagAttrMark:
-			if mark, ok := diagU32(v); ok {
+		case kernel.InetDiagAttrMark:
+			if mark, ok := kernel.DiagU32(v); ok {
 				r[sockFwmark] = int64(mark)
 			}
-		case inetDiagAttrV6only:
+		case kernel.InetDiagAttrV6only:
 			if len(v) >= 1 {
 				r[sockV6only] = boolValue(v[0] != 0)
 			}
@@ -316,32 +316,32 @@ func boolValue(b bool) any {
 }
 
 // unixRow decodes one unix_diag_msg (with name, peer, queue lengths and uid).
-func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) engine.Row {
+func (b *socketRowBuilder) unixRow(p *protoFile, m kernel.UnixDiagMsg) engine.Row {
 	r := b.alloc.next()
 	r[sockProtoCol], r[sockFamily] = p.boxed[0], p.boxed[1]
-	if t, ok := boxedSocketTypes[m.typ()]; ok {
+	if t, ok := boxedSocketTypes[m.Typ()]; ok {
 		r[sockType] = t
 	} else {
-		r[sockType] = strconv.Itoa(int(m.typ()))
+		r[sockType] = strconv.Itoa(int(m.Typ()))
 	}
-	st := m.state()
+	st := m.State()
 	if s, ok := boxedUnixStates[st]; ok {
 		r[sockState] = s
 	} else {
 		r[sockState] = hexCode(st)
 	}
-	r[sockInode] = int64(m.inode())
+	r[sockInode] = int64(m.Inode())
 	r[sockNetns] = b.netns
-	r[sockCookie] = int64(m.cookie())
-	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
+	r[sockCookie] = int64(m.Cookie())
+	kernel.DiagAttrs(m.Attrs(), func(typ uint16, v []byte) {
 		switch typ {
-		case unixDiagAttrName:
+		case kernel.UnixDiagAttrName:
 			r[sockPath] = b.unixPath(v)
-		case unixDiagAttrPeer:
-			if peer, ok := diagU32(v); ok {
+		case kernel.UnixDiagAttrPeer:
+			if peer, ok := kernel.DiagU32(v); ok {
 				r[sockPeerInode] = int64(peer)
 			}
-		case unixDiagAttrRqlen:
+		case kernel.UnixDiagAttrRqlen:
 			if len(v) >= 8 {
 				rq, wq := binary.NativeEndian.Uint32(v), binary.NativeEndian.Uint32(v[4:])
 				r[sockRecvQ], r[sockSendQ] = int64(rq), int64(wq)
@@ -349,8 +349,8 @@ func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) engine.Row {
 					r[sockBacklog] = int64(wq)
 				}
 			}
-		case unixDiagAttrUID:
-			if uid, ok := diagU32(v); ok {
+		case kernel.UnixDiagAttrUID:
+			if uid, ok := kernel.DiagU32(v); ok {
 				r[sockUID] = int64(uid)
 				r[sockUser] = b.user(uid)
 			}
@@ -360,27 +360,27 @@ func (b *socketRowBuilder) unixRow(p *protoFile, m unixDiagMsg) engine.Row {
 }
 
 // packetRow decodes one packet_diag_msg (with its info and uid).
-func (b *socketRowBuilder) packetRow(p *protoFile, m packetDiagMsg) engine.Row {
+func (b *socketRowBuilder) packetRow(p *protoFile, m kernel.PacketDiagMsg) engine.Row {
 	r := b.alloc.next()
 	r[sockProtoCol], r[sockFamily] = p.boxed[0], p.boxed[1]
-	if t, ok := boxedSocketTypes[m.typ()]; ok {
+	if t, ok := boxedSocketTypes[m.Typ()]; ok {
 		r[sockType] = t
 	} else {
-		r[sockType] = strconv.Itoa(int(m.typ()))
+		r[sockType] = strconv.Itoa(int(m.Typ()))
 	}
-	r[sockLocalPort] = int64(m.protocol())
+	r[sockLocalPort] = int64(m.Protocol())
 	r[sockState] = boxedUnconn
-	r[sockInode] = int64(m.inode())
+	r[sockInode] = int64(m.Inode())
 	r[sockNetns] = b.netns
-	r[sockCookie] = int64(m.cookie())
-	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
+	r[sockCookie] = int64(m.Cookie())
+	kernel.DiagAttrs(m.Attrs(), func(typ uint16, v []byte) {
 		switch typ {
-		case packetDiagAttrInfo:
-			if ifindex, ok := diagU32(v); ok && ifindex != 0 {
+		case kernel.PacketDiagAttrInfo:
+			if ifindex, ok := kernel.DiagU32(v); ok && ifindex != 0 {
 				r[sockInterface] = interfaceName(b.c, ifindex)
 			}
-		case packetDiagAttrUID:
-			if uid, ok := diagU32(v); ok {
+		case kernel.PacketDiagAttrUID:
+			if uid, ok := kernel.DiagU32(v); ok {
 				r[sockUID] = int64(uid)
 				r[sockUser] = b.user(uid)
 			}
@@ -397,44 +397,44 @@ func diagRequestFor(dst []byte, p *protoFile, mask uint32, meminfo bool) (req []
 	case diagInet:
 		var e uint8
 		if meminfo {
-			e = inetDiagExtSkmeminfo
+			e = kernel.InetDiagExtSkmeminfo
 		}
-		return inetDiagRequest(dst, p.afamily, p.protocol, e, mask), uint32(e)
+		return kernel.InetDiagRequest(dst, p.afamily, p.protocol, e, mask), uint32(e)
 	case diagUnix:
-		show := uint32(unixShowName | unixShowPeer | unixShowRqlen | unixShowUID)
+		show := uint32(kernel.UnixShowName | kernel.UnixShowPeer | kernel.UnixShowRqlen | kernel.UnixShowUID)
 		if meminfo {
-			show = unixShowMeminfo
+			show = kernel.UnixShowMeminfo
 		}
-		return unixDiagRequest(dst, mask, show), show
+		return kernel.UnixDiagRequest(dst, mask, show), show
 	default:
-		show := uint32(packetShowInfo)
+		show := uint32(kernel.PacketShowInfo)
 		if meminfo {
-			show = packetShowMeminfo
+			show = kernel.PacketShowMeminfo
 		}
-		return packetDiagRequest(dst, show), show
+		return kernel.PacketDiagRequest(dst, show), show
 	}
 }
 
 // diagSockets dumps the sockets of p in the kernel states of mask
 // (diagStatesMask) and appends their rows to rows.
-func diagSockets(d *diagConn, b *socketRowBuilder, p *protoFile, mask uint32, rows []engine.Row) ([]engine.Row, error) {
+func diagSockets(d *kernel.DiagConn, b *socketRowBuilder, p *protoFile, mask uint32, rows []engine.Row) ([]engine.Row, error) {
 	if mask == 0 {
 		return rows, nil
 	}
 	req, ext := diagRequestFor(nil, p, mask, false)
 	before := len(rows)
-	err := d.dump(req, func(payload []byte) error {
+	err := d.Dump(req, func(payload []byte) error {
 		switch p.diag {
 		case diagInet:
-			if m := inetDiagMsg(payload); m.valid() {
+			if m := kernel.InetDiagMsg(payload); m.Valid() {
 				rows = append(rows, b.inetRow(p, m))
 			}
 		case diagUnix:
-			if m := unixDiagMsg(payload); m.valid() {
+			if m := kernel.UnixDiagMsg(payload); m.Valid() {
 				rows = append(rows, b.unixRow(p, m))
 			}
 		case diagPacket:
-			if m := packetDiagMsg(payload); m.valid() {
+			if m := kernel.PacketDiagMsg(payload); m.Valid() {
 				rows = append(rows, b.packetRow(p, m))
 			}
 		}
@@ -494,7 +494,7 @@ func fillSocketMeminfo(c *kernel.Collector, _ []int, rows []engine.Row) error {
 	if len(masks) == 0 {
 		return nil
 	}
-	d, err := openDiag()
+	d, err := kernel.OpenDiag()
 	if err != nil {
 		return nil // the collection already warned, or it would have used /proc
 	}
@@ -507,40 +507,40 @@ func fillSocketMeminfo(c *kernel.Collector, _ []int, rows []engine.Row) error {
 			continue
 		}
 		req, _ := diagRequestFor(nil, &p, mask, true)
-		err := d.dump(req, func(payload []byte) error {
+		err := d.Dump(req, func(payload []byte) error {
 			var cookie int64
 			var attrs []byte
 			var want uint16
 			switch p.diag {
 			case diagInet:
-				m := inetDiagMsg(payload)
-				if !m.valid() {
+				m := kernel.InetDiagMsg(payload)
+				if !m.Valid() {
 					return nil
 				}
-				cookie, attrs, want = int64(m.cookie()), m.attrs(), inetDiagAttrSkmeminfo
+				cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.InetDiagAttrSkmeminfo
 			case diagUnix:
-				m := unixDiagMsg(payload)
-				if !m.valid() {
+				m := kernel.UnixDiagMsg(payload)
+				if !m.Valid() {
 					return nil
 				}
-				cookie, attrs, want = int64(m.cookie()), m.attrs(), unixDiagAttrMeminfo
+				cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.UnixDiagAttrMeminfo
 			case diagPacket:
-				m := packetDiagMsg(payload)
-				if !m.valid() {
+				m := kernel.PacketDiagMsg(payload)
+				if !m.Valid() {
 					return nil
 				}
-				cookie, attrs, want = int64(m.cookie()), m.attrs(), packetDiagAttrMeminfo
+				cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.PacketDiagAttrMeminfo
 			}
-			diagAttrs(attrs, func(typ uint16, v []byte) {
-				if typ != want || len(v) < 4*(skmemDrops+1) {
+			kernel.DiagAttrs(attrs, func(typ uint16, v []byte) {
+				if typ != want || len(v) < 4*(kernel.SkmemDrops+1) {
 					return
 				}
 				get := func(i int) int64 { return int64(binary.NativeEndian.Uint32(v[4*i:])) }
-				byCookie[cookie] = meminfo{get(skmemRmemAlloc), get(skmemWmemAlloc), get(skmemDrops)}
+				byCookie[cookie] = meminfo{get(kernel.SkmemRmemAlloc), get(kernel.SkmemWmemAlloc), get(kernel.SkmemDrops)}
 			})
 			return nil
 		})
-		if err != nil && !errors.Is(err, errDiagRefused) {
+		if err != nil && !errors.Is(err, kernel.ErrDiagRefused) {
 			return err
 		}
 	}

@@ -57,26 +57,26 @@ func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {
 // parseSockstat parses the text of /proc/net/sockstat or sockstat6.
 func parseSockstat(data []byte) ([]sockstatCounter, error) {
 	var counters []sockstatCounter
-	lines := procnetLines{data: data}
+	lines := kernel.NewProcnetLines(data)
 	for {
-		line, ok := lines.next()
+		line, ok := lines.Next()
 		if !ok {
 			break
 		}
 		if len(bytes.TrimSpace(line)) == 0 {
 			continue
 		}
-		protocol, fields, err := snmpSplitLine(line, lines.num)
+		protocol, fields, err := snmpSplitLine(line, lines.Line())
 		if err != nil {
 			return nil, err
 		}
 		if len(fields)%2 != 0 {
-			return nil, kernel.LineErrorf(lines.num, "%s: %d fields, want name value pairs", protocol, len(fields))
+			return nil, kernel.LineErrorf(lines.Line(), "%s: %d fields, want name value pairs", protocol, len(fields))
 		}
 		for i := 0; i < len(fields); i += 2 {
-			value, ok := procnetInt(fields[i+1], 64)
+			value, ok := kernel.ProcnetInt(fields[i+1], 64)
 			if !ok {
-				return nil, kernel.LineErrorf(lines.num, "%s: value %q of %s", protocol, procnetClip(fields[i+1]), procnetClip(fields[i]))
+				return nil, kernel.LineErrorf(lines.Line(), "%s: value %q of %s", protocol, kernel.ProcnetClip(fields[i+1]), kernel.ProcnetClip(fields[i]))
 			}
 			counters = append(counters, sockstatCounter{Protocol: protocol, Name: string(fields[i]), Value: value})
 		}

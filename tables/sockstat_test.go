@@ -3,6 +3,9 @@ package tables
 import (
 	"testing"
 
+	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -72,7 +75,7 @@ func TestParseSockstat(t *testing.T) {
 			if got != nil {
 				t.Errorf("counters %v returned with the error", got)
 			}
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, kernel.ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
@@ -89,7 +92,7 @@ func FuzzParseSockstat(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		counters, err := parseSockstat(data)
 		if err != nil {
-			checkFuzzError(t, data, counters, err)
+			tablestest.CheckFuzzError(t, kernel.ErrMalformed, data, counters, err)
 			return
 		}
 		for _, c := range counters {

@@ -178,7 +178,7 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 		c.Notice("netlink sock_diag refused: tcp_info has no rows")
 		return nil, nil
 	}
-	d, err := openDiag()
+	d, err := kernel.OpenDiag()
 	if err != nil {
 		c.Notice(fmt.Sprintf("%v: tcp_info has no rows", err))
 		return nil, nil
@@ -190,17 +190,17 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 	states := uint32(tcpAllStates &^ (1<<6 | 1<<3 | 1<<12))
 	for _, proto := range []string{"tcp", "tcp6"} {
 		p := protoByName(proto)
-		req := inetDiagRequest(nil, p.afamily, p.protocol, inetDiagExtInfo|inetDiagExtCong, states)
+		req := kernel.InetDiagRequest(nil, p.afamily, p.protocol, kernel.InetDiagExtInfo|kernel.InetDiagExtCong, states)
 		before := len(rows)
-		err := d.dump(req, func(payload []byte) error {
-			if m := inetDiagMsg(payload); m.valid() {
+		err := d.Dump(req, func(payload []byte) error {
+			if m := kernel.InetDiagMsg(payload); m.Valid() {
 				if r := b.row(p, m); r != nil {
 					rows = append(rows, r)
 				}
 			}
 			return nil
 		})
-		if errors.Is(err, errDiagRefused) {
+		if errors.Is(err, kernel.ErrDiagRefused) {
 			c.Notice(fmt.Sprintf("%v: tcp_info has no %s rows", err, proto))
 			continue
 		}
@@ -208,7 +208,7 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 			return nil, err
 		}
 		if on := c.Source().OnDiag; on != nil {
-			on(kernel.DiagDump{Family: p.afamily, Protocol: p.protocol, States: states, Ext: inetDiagExtInfo | inetDiagExtCong, Rows: len(rows) - before})
+			on(kernel.DiagDump{Family: p.afamily, Protocol: p.protocol, States: states, Ext: kernel.InetDiagExtInfo | kernel.InetDiagExtCong, Rows: len(rows) - before})
 		}
 	}
 	return rows, nil
@@ -223,13 +223,13 @@ type tcpInfoBuilder struct {
 }
 
 // row decodes one reply; nil when it carries no tcp_info.
-func (b *tcpInfoBuilder) row(p *protoFile, m inetDiagMsg) engine.Row {
+func (b *tcpInfoBuilder) row(p *protoFile, m kernel.InetDiagMsg) engine.Row {
 	var info, cong []byte
-	diagAttrs(m.attrs(), func(typ uint16, v []byte) {
+	kernel.DiagAttrs(m.Attrs(), func(typ uint16, v []byte) {
 		switch typ {
-		case inetDiagAttrInfo:
+		case kernel.InetDiagAttrInfo:
 			info = v
-		case inetDiagAttrCong:
+		case kernel.InetDiagAttrCong:
 			cong = v
 		}
 	})
@@ -237,10 +237,10 @@ func (b *tcpInfoBuilder) row(p *protoFile, m inetDiagMsg) engine.Row {
 		return nil
 	}
 	r := b.alloc.next()
-	r[tiInode] = int64(m.inode())
-	r[tiCookie] = int64(m.cookie())
+	r[tiInode] = int64(m.Inode())
+	r[tiCookie] = int64(m.Cookie())
 	r[tiProto] = p.boxed[0]
-	st := m.state()
+	st := m.State()
 	switch {
 	case st == kernelClose:
 		r[tiState] = boxedBoundInact

@@ -54,7 +54,7 @@ func TestLiveTCPInfo(t *testing.T) {
 	e := openFixture(t, src)
 	query(t, e, "SELECT count(*) FROM sockets WHERE proto = 'tcp'")
 	for _, ext := range exts {
-		if ext&inetDiagExtInfo != 0 {
+		if ext&kernel.InetDiagExtInfo != 0 {
 			t.Errorf("a statement reading only sockets asked for tcp_info (ext %#x)", ext)
 		}
 	}
@@ -71,7 +71,7 @@ func TestLiveTCPInfo(t *testing.T) {
 	}
 	asked := false
 	for _, ext := range exts {
-		asked = asked || ext&(inetDiagExtInfo|inetDiagExtCong) == inetDiagExtInfo|inetDiagExtCong
+		asked = asked || ext&(kernel.InetDiagExtInfo|kernel.InetDiagExtCong) == kernel.InetDiagExtInfo|kernel.InetDiagExtCong
 	}
 	if !asked {
 		t.Errorf("no dump asked for INET_DIAG_INFO and INET_DIAG_CONG (exts %#x)", exts)

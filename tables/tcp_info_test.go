@@ -44,9 +44,9 @@ func TestTCPInfoRow(t *testing.T) {
 	raw[tcpInfoWscaleOff] = 7<<4 | 9 // rcv 7, snd 9
 	raw[tcpInfoFlagsOff] = 1         // app limited
 	msg := inetMsg{family: unix.AF_INET6, state: 1, src: netip.MustParseAddrPort("[::1]:1"), dst: netip.MustParseAddrPort("[::1]:2"),
-		cookie: 77, inode: 1234, attrs: [][]byte{encAttr(inetDiagAttrInfo, raw), encAttr(inetDiagAttrCong, []byte("cubic\x00"))}}
+		cookie: 77, inode: 1234, attrs: [][]byte{encAttr(kernel.InetDiagAttrInfo, raw), encAttr(kernel.InetDiagAttrCong, []byte("cubic\x00"))}}
 	b := &tcpInfoBuilder{alloc: rowAlloc{cols: tiColumns}, cong: map[string]any{}, options: map[uint8]any{}}
-	r := b.row(protoByName("tcp6"), inetDiagMsg(msg.encode()))
+	r := b.row(protoByName("tcp6"), kernel.InetDiagMsg(msg.encode()))
 	get := func(name string) any { return r[TCPInfo.ColumnIndex(name)] }
 	got := map[string]any{}
 	for _, name := range []string{"inode", "cookie", "proto", "state", "rtt_us", "rttvar_us", "min_rtt_us", "rto_us", "cwnd",
@@ -66,15 +66,15 @@ func TestTCPInfoRow(t *testing.T) {
 
 	// An older kernel's shorter struct: the missing fields are NULL.
 	short := raw[:unsafe.Offsetof(info.Pacing_rate)]
-	msg.attrs = [][]byte{encAttr(inetDiagAttrInfo, short)}
-	r = b.row(protoByName("tcp6"), inetDiagMsg(msg.encode()))
+	msg.attrs = [][]byte{encAttr(kernel.InetDiagAttrInfo, short)}
+	r = b.row(protoByName("tcp6"), kernel.InetDiagMsg(msg.encode()))
 	if r[TCPInfo.ColumnIndex("rtt_us")] != int64(31) || r[TCPInfo.ColumnIndex("bytes_sent")] != nil || r[TCPInfo.ColumnIndex("congestion")] != nil {
 		t.Errorf("short tcp_info: rtt %v bytes_sent %v congestion %v; want 31, NULL, NULL",
 			r[TCPInfo.ColumnIndex("rtt_us")], r[TCPInfo.ColumnIndex("bytes_sent")], r[TCPInfo.ColumnIndex("congestion")])
 	}
 	// A reply without tcp_info (TIME_WAIT) gives no row.
 	msg.attrs = nil
-	if r := b.row(protoByName("tcp"), inetDiagMsg(msg.encode())); r != nil {
+	if r := b.row(protoByName("tcp"), kernel.InetDiagMsg(msg.encode())); r != nil {
 		t.Errorf("a reply without tcp_info gave %v", r)
 	}
 }

@@ -1,11 +1,9 @@
-package tables
+package kernel
 
 import (
 	"bytes"
 	"net/netip"
 	"strconv"
-
-	"netsql/tables/kernel"
 )
 
 // ifInet6 is one line of /proc/net/if_inet6: an IPv6 address of an interface.
@@ -18,9 +16,9 @@ type ifInet6 struct {
 	Name      string
 }
 
-// parseIfInet6 parses /proc/net/if_inet6: `addr ifindex plen scope flags
+// ParseIfInet6 parses /proc/net/if_inet6: `addr ifindex plen scope flags
 // dev`, the address as 32 hex digits in network order, the numbers in hex.
-func parseIfInet6(data []byte) ([]ifInet6, error) {
+func ParseIfInet6(data []byte) ([]ifInet6, error) {
 	var addrs []ifInet6
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		fields := bytes.Fields(line)
@@ -28,11 +26,11 @@ func parseIfInet6(data []byte) ([]ifInet6, error) {
 			continue
 		}
 		if len(fields) != 6 {
-			return nil, kernel.LineErrorf(i+1, "if_inet6 line has %d fields, want 6", len(fields))
+			return nil, LineErrorf(i+1, "if_inet6 line has %d fields, want 6", len(fields))
 		}
 		addr, ok := hexIPv6(fields[0])
 		if !ok {
-			return nil, kernel.LineErrorf(i+1, "address %q", fields[0])
+			return nil, LineErrorf(i+1, "address %q", fields[0])
 		}
 		var nums [4]uint64
 		for j, f := range fields[1:5] {
@@ -42,12 +40,12 @@ func parseIfInet6(data []byte) ([]ifInet6, error) {
 			}
 			v, err := strconv.ParseUint(string(f), 16, size)
 			if err != nil {
-				return nil, kernel.LineErrorf(i+1, "%s %q", [...]string{"ifindex", "prefix length", "scope", "flags"}[j], f)
+				return nil, LineErrorf(i+1, "%s %q", [...]string{"ifindex", "prefix length", "scope", "flags"}[j], f)
 			}
 			nums[j] = v
 		}
 		if nums[1] > 128 {
-			return nil, kernel.LineErrorf(i+1, "prefix length %q", fields[2])
+			return nil, LineErrorf(i+1, "prefix length %q", fields[2])
 		}
 		addrs = append(addrs, ifInet6{Addr: addr, Ifindex: uint32(nums[0]), PrefixLen: uint8(nums[1]),
 			Scope: uint8(nums[2]), Flags: uint8(nums[3]), Name: string(fields[5])})

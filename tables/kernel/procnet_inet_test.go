@@ -1,54 +1,15 @@
-package tables
+package kernel
 
 import (
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"net/netip"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
-	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
-
-// procnetCmpOptions compares parser rows: netip values by ==, and a nil
-// result equal to an empty one.
-var procnetCmpOptions = cmp.Options{
-	cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b }),
-	cmpopts.EquateEmpty(),
-}
-
-// skipUnlessLittleEndian guards fixtures copied from an x86 kernel: their
-// addresses are native-endian words, so they read differently elsewhere.
-func skipUnlessLittleEndian(t testing.TB) {
-	t.Helper()
-	if binary.NativeEndian.Uint16([]byte{1, 0}) != 1 {
-		t.Skip("fixtures are little-endian kernel text")
-	}
-}
-
-// checkLineError checks that err names line wantLine, mentions wantText and
-// wraps kernel.ErrMalformed.
-func checkLineError(t *testing.T, err error, wantLine int, wantText string) {
-	t.Helper()
-	if err == nil {
-		t.Fatalf("no error, want one naming line %d and %q", wantLine, wantText)
-	}
-	if !errors.Is(err, kernel.ErrMalformed) {
-		t.Errorf("error %q does not wrap kernel.ErrMalformed", err)
-	}
-	if prefix := fmt.Sprintf("line %d: ", wantLine); !strings.HasPrefix(err.Error(), prefix) {
-		t.Errorf("error %q does not start with %q", err, prefix)
-	}
-	if !strings.Contains(err.Error(), wantText) {
-		t.Errorf("error %q does not mention %q", err, wantText)
-	}
-}
 
 const (
 	tcpHeader  = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode                                                     \n"
@@ -61,7 +22,7 @@ const (
 	tcpTimeWaitLine    = "   1: 020200C0:A014 507100CB:01BB 06 00000000:00000000 03:00000010 00000000     0        0 0 3 00000000a84e08c5                                      \n"
 )
 
-// inetCase is one literal kernel text and what parseInetSockets makes of it.
+// inetCase is one literal kernel text and what ParseInetSockets makes of it.
 type inetCase struct {
 	name      string
 	text      string
@@ -230,15 +191,15 @@ var inetErrorCases = []inetErrorCase{
 }
 
 func TestParseInetSockets(t *testing.T) {
-	skipUnlessLittleEndian(t)
+	tablestest.SkipUnlessLittleEndian(t)
 	for _, tc := range inetCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseInetSockets([]byte(tc.text), tc.ipv6, tc.withDrops)
+			got, err := ParseInetSockets([]byte(tc.text), tc.ipv6, tc.withDrops)
 			if err != nil {
-				t.Fatalf("parseInetSockets: %v", err)
+				t.Fatalf("ParseInetSockets: %v", err)
 			}
-			if diff := cmp.Diff(tc.want, got, procnetCmpOptions); diff != "" {
-				t.Errorf("parseInetSockets mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, got, tablestest.ProcnetCmpOptions); diff != "" {
+				t.Errorf("ParseInetSockets mismatch (-want +got):\n%s", diff)
 			}
 			for _, row := range got {
 				if row.Local.Addr().Is6() != tc.ipv6 || row.Remote.Addr().Is6() != tc.ipv6 {
@@ -252,11 +213,11 @@ func TestParseInetSockets(t *testing.T) {
 func TestParseInetSocketsErrors(t *testing.T) {
 	for _, tc := range inetErrorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseInetSockets([]byte(tc.text), tc.ipv6, tc.withDrops)
+			got, err := ParseInetSockets([]byte(tc.text), tc.ipv6, tc.withDrops)
 			if got != nil {
 				t.Errorf("rows %v returned with the error", got)
 			}
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 			if len(err.Error()) > 200 {
 				t.Errorf("error is %d bytes long, want the field clipped", len(err.Error()))
 			}
@@ -265,7 +226,7 @@ func TestParseInetSocketsErrors(t *testing.T) {
 }
 
 // FuzzParseInetSockets checks that any text gives rows or an error wrapping
-// kernel.ErrMalformed that names a line of the text.
+// ErrMalformed that names a line of the text.
 func FuzzParseInetSockets(f *testing.F) {
 	for _, tc := range inetCases {
 		f.Add([]byte(tc.text), tc.ipv6, tc.withDrops)
@@ -276,9 +237,9 @@ func FuzzParseInetSockets(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte, ipv6, withDrops bool) {
-		rows, err := parseInetSockets(data, ipv6, withDrops)
+		rows, err := ParseInetSockets(data, ipv6, withDrops)
 		if err != nil {
-			checkFuzzError(t, data, rows, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, rows, err)
 			return
 		}
 		for _, row := range rows {
@@ -290,28 +251,6 @@ func FuzzParseInetSockets(f *testing.F) {
 			}
 		}
 	})
-}
-
-var lineNumberPrefix = regexp.MustCompile(`^line ([0-9]+): `)
-
-// checkFuzzError checks the error half of the fuzz property: no rows, an
-// error wrapping kernel.ErrMalformed, and a line number within the text.
-func checkFuzzError(t *testing.T, data []byte, rows any, err error) {
-	t.Helper()
-	if !errors.Is(err, kernel.ErrMalformed) {
-		t.Fatalf("error %q does not wrap kernel.ErrMalformed", err)
-	}
-	match := lineNumberPrefix.FindStringSubmatch(err.Error())
-	if match == nil {
-		t.Fatalf("error %q does not start with a line number", err)
-	}
-	line, _ := strconv.Atoi(match[1])
-	if lineCount := strings.Count(string(data), "\n") + 1; line < 1 || line > lineCount {
-		t.Fatalf("error %q names a line outside 1..%d", err, lineCount)
-	}
-	if fmt.Sprint(rows) != "[]" {
-		t.Fatalf("rows %v returned with error %q", rows, err)
-	}
 }
 
 // BenchmarkParseInetSockets parses a 100,000-line /proc/net/tcp laid out as
@@ -330,7 +269,7 @@ func BenchmarkParseInetSockets(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		rows, err := parseInetSockets(data, false, false)
+		rows, err := ParseInetSockets(data, false, false)
 		if err != nil {
 			b.Fatal(err)
 		}

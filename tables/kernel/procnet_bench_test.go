@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"fmt"
@@ -31,7 +31,7 @@ func BenchmarkParseUnixSockets(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		rows, err := parseUnixSockets(data)
+		rows, err := ParseUnixSockets(data)
 		if err != nil || len(rows) != 100_000 {
 			b.Fatalf("%d rows, %v", len(rows), err)
 		}
@@ -46,7 +46,7 @@ func BenchmarkParsePacketSockets(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		rows, err := parsePacketSockets(data)
+		rows, err := ParsePacketSockets(data)
 		if err != nil || len(rows) != 10_000 {
 			b.Fatalf("%d rows, %v", len(rows), err)
 		}
@@ -61,7 +61,7 @@ func BenchmarkParseNetlinkSockets(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		rows, err := parseNetlinkSockets(data)
+		rows, err := ParseNetlinkSockets(data)
 		if err != nil || len(rows) != 10_000 {
 			b.Fatalf("%d rows, %v", len(rows), err)
 		}

@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"bytes"
@@ -6,11 +6,11 @@ import (
 	"strings"
 )
 
-// parseRTTables parses one of iproute2's rt_tables files: `id name` per
+// ParseRTTables parses one of iproute2's rt_tables files: `id name` per
 // line, the id decimal or 0x-hex, `#` starting a comment. Like ip, it skips
 // a line it cannot read rather than failing; their numbers are returned in
 // bad so the caller can say so.
-func parseRTTables(data []byte) (names map[uint32]string, bad []int) {
+func ParseRTTables(data []byte) (names map[uint32]string, bad []int) {
 	names = map[uint32]string{}
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		if j := bytes.IndexByte(line, '#'); j >= 0 {

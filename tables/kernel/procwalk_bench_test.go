@@ -1,14 +1,12 @@
 //go:build live
 
-package tables
+package kernel
 
 import (
 	"context"
 	"os"
 	"syscall"
 	"testing"
-
-	"netsql/tables/kernel"
 )
 
 // BenchmarkOwnerWalk reads this process's /proc/PID/fd holding 10,000
@@ -26,7 +24,7 @@ func BenchmarkOwnerWalk(b *testing.B) {
 			syscall.Close(fds[1])
 		})
 	}
-	c := kernel.NewCollector(context.Background(), kernel.LiveSource())
+	c := NewCollector(context.Background(), LiveSource())
 	pid := int64(os.Getpid())
 	b.ReportAllocs()
 	for b.Loop() {

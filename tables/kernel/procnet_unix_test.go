@@ -1,8 +1,10 @@
-package tables
+package kernel
 
 import (
 	"strings"
 	"testing"
+
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -127,12 +129,12 @@ var unixErrorCases = []unixErrorCase{
 func TestParseUnixSockets(t *testing.T) {
 	for _, tc := range unixCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseUnixSockets([]byte(tc.text))
+			got, err := ParseUnixSockets([]byte(tc.text))
 			if err != nil {
-				t.Fatalf("parseUnixSockets: %v", err)
+				t.Fatalf("ParseUnixSockets: %v", err)
 			}
-			if diff := cmp.Diff(tc.want, got, procnetCmpOptions); diff != "" {
-				t.Errorf("parseUnixSockets mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, got, tablestest.ProcnetCmpOptions); diff != "" {
+				t.Errorf("ParseUnixSockets mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -141,17 +143,17 @@ func TestParseUnixSockets(t *testing.T) {
 func TestParseUnixSocketsErrors(t *testing.T) {
 	for _, tc := range unixErrorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseUnixSockets([]byte(tc.text))
+			got, err := ParseUnixSockets([]byte(tc.text))
 			if got != nil {
 				t.Errorf("rows %v returned with the error", got)
 			}
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
 
 // FuzzParseUnixSockets checks that any text gives rows or an error wrapping
-// kernel.ErrMalformed that names a line of the text.
+// ErrMalformed that names a line of the text.
 func FuzzParseUnixSockets(f *testing.F) {
 	for _, tc := range unixCases {
 		f.Add([]byte(tc.text))
@@ -160,9 +162,9 @@ func FuzzParseUnixSockets(f *testing.F) {
 		f.Add([]byte(tc.text))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, err := parseUnixSockets(data)
+		rows, err := ParseUnixSockets(data)
 		if err != nil {
-			checkFuzzError(t, data, rows, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, rows, err)
 			return
 		}
 		pathBytes := 0

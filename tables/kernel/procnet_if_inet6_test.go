@@ -1,8 +1,10 @@
-package tables
+package kernel
 
 import (
 	"net/netip"
 	"testing"
+
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -17,7 +19,7 @@ fe8000000000000010175afffe976b86 02 40 20 c0       v0
 `
 
 func TestParseIfInet6(t *testing.T) {
-	got, err := parseIfInet6([]byte(ifInet6Text))
+	got, err := ParseIfInet6([]byte(ifInet6Text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,8 +47,8 @@ func TestParseIfInet6Errors(t *testing.T) {
 		{"flags beyond 8 bits", "00000000000000000000000000000001 01 80 10 180 lo\n", "flags", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := parseIfInet6([]byte(tc.text))
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			rows, err := ParseIfInet6([]byte(tc.text))
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 			if rows != nil {
 				t.Errorf("rows %v returned with the error", rows)
 			}
@@ -58,9 +60,9 @@ func FuzzParseIfInet6(f *testing.F) {
 	f.Add([]byte(ifInet6Text))
 	f.Add([]byte("00000000000000000000000000000001 01 81 10 80 lo\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		addrs, err := parseIfInet6(data)
+		addrs, err := ParseIfInet6(data)
 		if err != nil {
-			checkFuzzError(t, data, addrs, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, addrs, err)
 			return
 		}
 		for _, a := range addrs {

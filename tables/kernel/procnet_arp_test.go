@@ -1,9 +1,11 @@
-package tables
+package kernel
 
 import (
 	"net/netip"
 	"strings"
 	"testing"
+
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -18,7 +20,7 @@ const arpText = `IP address       HW type     Flags       HW address            
 `
 
 func TestParseProcNetArp(t *testing.T) {
-	got, err := parseProcNetArp([]byte(arpText))
+	got, err := ParseProcNetArp([]byte(arpText))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +35,7 @@ func TestParseProcNetArp(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 	header := arpText[:strings.IndexByte(arpText, '\n')+1]
-	if got, err := parseProcNetArp([]byte(header)); err != nil || got != nil {
+	if got, err := ParseProcNetArp([]byte(header)); err != nil || got != nil {
 		t.Errorf("header only: %v, %v; want no rows", got, err)
 	}
 }
@@ -50,8 +52,8 @@ func TestParseProcNetArpErrors(t *testing.T) {
 		{"bad flags", arpText + "192.0.2.1        0x1         C         02:fc:00:00:00:05     *        eth0\n", "flags", 6},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := parseProcNetArp([]byte(tc.text))
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			rows, err := ParseProcNetArp([]byte(tc.text))
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 			if rows != nil {
 				t.Errorf("rows %v returned with the error", rows)
 			}
@@ -63,9 +65,9 @@ func FuzzParseProcNetArp(f *testing.F) {
 	f.Add([]byte(arpText))
 	f.Add([]byte("192.0.2.1 ether 0x2 02:fc:00:00:00:05 * eth0\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		entries, err := parseProcNetArp(data)
+		entries, err := ParseProcNetArp(data)
 		if err != nil {
-			checkFuzzError(t, data, entries, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, entries, err)
 			return
 		}
 		for _, e := range entries {

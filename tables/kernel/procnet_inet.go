@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 // Parsers for the inet socket files of /proc/net: tcp, tcp6, udp, udp6,
 // udplite, udplite6, raw, raw6, icmp and icmp6. They share one layout,
@@ -11,8 +11,6 @@ import (
 	"encoding/binary"
 	"iter"
 	"net/netip"
-
-	"netsql/tables/kernel"
 )
 
 // inetSocketLine is one row of /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6,icmp,icmp6}.
@@ -47,19 +45,19 @@ const (
 	inetTicksNegative = uint64(1) << 63
 )
 
-// parseInetSockets parses the text of one of those files. ipv6 selects the 32-hex-digit address form;
+// ParseInetSockets parses the text of one of those files. ipv6 selects the 32-hex-digit address form;
 // withDrops says the file is a udp/udplite/raw/icmp file whose 13th field is drops.
-func parseInetSockets(data []byte, ipv6, withDrops bool) ([]inetSocketLine, error) {
+func ParseInetSockets(data []byte, ipv6, withDrops bool) ([]inetSocketLine, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
 	// One row per line at most: a single allocation even for 100,000 sockets.
 	rows := make([]inetSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
 	var fieldBuf [inetWantedFields][]byte
-	lines := procnetLines{data: data}
+	lines := ProcnetLines{data: data}
 	seenHeader := false
 	for {
-		line, ok := lines.next()
+		line, ok := lines.Next()
 		if !ok {
 			break
 		}
@@ -74,7 +72,7 @@ func parseInetSockets(data []byte, ipv6, withDrops bool) ([]inetSocketLine, erro
 			}
 		}
 		if len(fields) < inetMinFields {
-			return nil, kernel.LineErrorf(lines.num, "too few fields (%d)", len(fields))
+			return nil, LineErrorf(lines.num, "too few fields (%d)", len(fields))
 		}
 		row, err := parseInetSocketFields(fields, withDrops && len(fields) > inetFieldDrops, ipv6, lines.num)
 		if err != nil {
@@ -91,22 +89,22 @@ func parseInetSocketFields(fields [][]byte, hasDrops, ipv6 bool, lineNum int) (i
 	var row inetSocketLine
 	var ok bool
 	if row.Local, ok = parseInetAddrPort(fields[inetFieldLocal], ipv6); !ok {
-		return row, kernel.LineErrorf(lineNum, "local address %q", procnetClip(fields[inetFieldLocal]))
+		return row, LineErrorf(lineNum, "local address %q", ProcnetClip(fields[inetFieldLocal]))
 	}
 	if row.Remote, ok = parseInetAddrPort(fields[inetFieldRemote], ipv6); !ok {
-		return row, kernel.LineErrorf(lineNum, "remote address %q", procnetClip(fields[inetFieldRemote]))
+		return row, LineErrorf(lineNum, "remote address %q", ProcnetClip(fields[inetFieldRemote]))
 	}
-	state, ok := procnetHex(fields[inetFieldState], 8)
+	state, ok := ProcnetHex(fields[inetFieldState], 8)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "state %q", procnetClip(fields[inetFieldState]))
+		return row, LineErrorf(lineNum, "state %q", ProcnetClip(fields[inetFieldState]))
 	}
 	row.State = uint8(state)
-	if row.TxQueue, row.RxQueue, ok = procnetHexPair(fields[inetFieldQueues], 64, 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "tx_queue:rx_queue %q", procnetClip(fields[inetFieldQueues]))
+	if row.TxQueue, row.RxQueue, ok = ProcnetHexPair(fields[inetFieldQueues], 64, 64); !ok {
+		return row, LineErrorf(lineNum, "tx_queue:rx_queue %q", ProcnetClip(fields[inetFieldQueues]))
 	}
-	timer, ticks, ok := procnetHexPair(fields[inetFieldTimer], 8, 64)
+	timer, ticks, ok := ProcnetHexPair(fields[inetFieldTimer], 8, 64)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "tr:tm->when %q", procnetClip(fields[inetFieldTimer]))
+		return row, LineErrorf(lineNum, "tr:tm->when %q", ProcnetClip(fields[inetFieldTimer]))
 	}
 	row.Timer = uint8(timer)
 	// tm->when is a signed clock_t printed with %lX: an expired timer shows
@@ -114,27 +112,27 @@ func parseInetSocketFields(fields [][]byte, hasDrops, ipv6 bool, lineNum int) (i
 	if ticks < inetTicksNegative {
 		row.TimerTicks = ticks
 	}
-	if row.Retransmits, ok = procnetHex(fields[inetFieldRetrans], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "retrnsmt %q", procnetClip(fields[inetFieldRetrans]))
+	if row.Retransmits, ok = ProcnetHex(fields[inetFieldRetrans], 64); !ok {
+		return row, LineErrorf(lineNum, "retrnsmt %q", ProcnetClip(fields[inetFieldRetrans]))
 	}
-	uid, ok := procnetDec(fields[inetFieldUID], 32)
+	uid, ok := ProcnetDec(fields[inetFieldUID], 32)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "uid %q", procnetClip(fields[inetFieldUID]))
+		return row, LineErrorf(lineNum, "uid %q", ProcnetClip(fields[inetFieldUID]))
 	}
 	row.UID = uint32(uid)
 	// timeout (icsk_probes_out, printed with %d) is not kept, but a line
 	// where it is not a number is not a line of this file.
-	if _, ok = procnetInt(fields[inetFieldTimeout], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "timeout %q", procnetClip(fields[inetFieldTimeout]))
+	if _, ok = ProcnetInt(fields[inetFieldTimeout], 64); !ok {
+		return row, LineErrorf(lineNum, "timeout %q", ProcnetClip(fields[inetFieldTimeout]))
 	}
-	if row.Inode, ok = procnetDec(fields[inetFieldInode], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "inode %q", procnetClip(fields[inetFieldInode]))
+	if row.Inode, ok = ProcnetDec(fields[inetFieldInode], 64); !ok {
+		return row, LineErrorf(lineNum, "inode %q", ProcnetClip(fields[inetFieldInode]))
 	}
 	row.Drops = -1
 	if hasDrops {
-		drops, ok := procnetDec(fields[inetFieldDrops], 63)
+		drops, ok := ProcnetDec(fields[inetFieldDrops], 63)
 		if !ok {
-			return row, kernel.LineErrorf(lineNum, "drops %q", procnetClip(fields[inetFieldDrops]))
+			return row, LineErrorf(lineNum, "drops %q", ProcnetClip(fields[inetFieldDrops]))
 		}
 		row.Drops = int64(drops)
 	}
@@ -149,7 +147,7 @@ func parseInetAddrPort(field []byte, ipv6 bool) (netip.AddrPort, bool) {
 		return netip.AddrPort{}, false
 	}
 	hexAddr, hexPort := field[:colon], field[colon+1:]
-	port, ok := procnetHex(hexPort, 16)
+	port, ok := ProcnetHex(hexPort, 16)
 	if !ok {
 		return netip.AddrPort{}, false
 	}
@@ -160,7 +158,7 @@ func parseInetAddrPort(field []byte, ipv6 bool) (netip.AddrPort, bool) {
 		}
 		var raw [16]byte
 		for i := 0; i < 4; i++ {
-			word, ok := procnetHex(hexAddr[8*i:8*i+8], 32)
+			word, ok := ProcnetHex(hexAddr[8*i:8*i+8], 32)
 			if !ok {
 				return netip.AddrPort{}, false
 			}
@@ -171,7 +169,7 @@ func parseInetAddrPort(field []byte, ipv6 bool) (netip.AddrPort, bool) {
 		if len(hexAddr) != 8 {
 			return netip.AddrPort{}, false
 		}
-		word, ok := procnetHex(hexAddr, 32)
+		word, ok := ProcnetHex(hexAddr, 32)
 		if !ok {
 			return netip.AddrPort{}, false
 		}
@@ -182,16 +180,22 @@ func parseInetAddrPort(field []byte, ipv6 bool) (netip.AddrPort, bool) {
 	return netip.AddrPortFrom(addr, uint16(port)), true
 }
 
-// procnetLines walks kernel text line by line without copying; num is the
+// ProcnetLines walks kernel text line by line without copying; num is the
 // 1-based number of the line last returned, so errors can name it.
-type procnetLines struct {
+type ProcnetLines struct {
 	data []byte
 	num  int
 }
 
-// next returns the next line without its newline; a last line without a
+// NewProcnetLines walks the lines of data.
+func NewProcnetLines(data []byte) *ProcnetLines { return &ProcnetLines{data: data} }
+
+// Line is the number of the line Next returned last, from 1.
+func (l *ProcnetLines) Line() int { return l.num }
+
+// Next returns the next line without its newline; a last line without a
 // trailing newline is returned too.
-func (l *procnetLines) next() ([]byte, bool) {
+func (l *ProcnetLines) Next() ([]byte, bool) {
 	if len(l.data) == 0 {
 		return nil, false
 	}
@@ -244,9 +248,9 @@ var procnetHexValue = func() (table [256]byte) {
 	return table
 }()
 
-// procnetHex parses unsigned hex digits (either case) that fit in bitSize
+// ProcnetHex parses unsigned hex digits (either case) that fit in bitSize
 // bits; leading zeros are allowed, signs and prefixes are not.
-func procnetHex(digits []byte, bitSize uint) (uint64, bool) {
+func ProcnetHex(digits []byte, bitSize uint) (uint64, bool) {
 	if len(digits) == 0 {
 		return 0, false
 	}
@@ -262,19 +266,19 @@ func procnetHex(digits []byte, bitSize uint) (uint64, bool) {
 	return value, true
 }
 
-// procnetHexPair parses "a:b", two hex numbers of the given widths.
-func procnetHexPair(field []byte, bitsA, bitsB uint) (uint64, uint64, bool) {
+// ProcnetHexPair parses "a:b", two hex numbers of the given widths.
+func ProcnetHexPair(field []byte, bitsA, bitsB uint) (uint64, uint64, bool) {
 	colon := bytes.IndexByte(field, ':')
 	if colon < 0 {
 		return 0, 0, false
 	}
-	a, okA := procnetHex(field[:colon], bitsA)
-	b, okB := procnetHex(field[colon+1:], bitsB)
+	a, okA := ProcnetHex(field[:colon], bitsA)
+	b, okB := ProcnetHex(field[colon+1:], bitsB)
 	return a, b, okA && okB
 }
 
-// procnetDec parses unsigned decimal digits that fit in bitSize bits.
-func procnetDec(digits []byte, bitSize uint) (uint64, bool) {
+// ProcnetDec parses unsigned decimal digits that fit in bitSize bits.
+func ProcnetDec(digits []byte, bitSize uint) (uint64, bool) {
 	if len(digits) == 0 {
 		return 0, false
 	}
@@ -293,14 +297,14 @@ func procnetDec(digits []byte, bitSize uint) (uint64, bool) {
 	return value, true
 }
 
-// procnetInt parses a decimal number with an optional minus sign that fits
+// ProcnetInt parses a decimal number with an optional minus sign that fits
 // in a signed integer of bitSize bits.
-func procnetInt(digits []byte, bitSize uint) (int64, bool) {
+func ProcnetInt(digits []byte, bitSize uint) (int64, bool) {
 	negative := len(digits) > 0 && digits[0] == '-'
 	if negative {
 		digits = digits[1:]
 	}
-	magnitude, ok := procnetDec(digits, 64)
+	magnitude, ok := ProcnetDec(digits, 64)
 	if !ok {
 		return 0, false
 	}
@@ -317,9 +321,9 @@ func procnetInt(digits []byte, bitSize uint) (int64, bool) {
 	return int64(magnitude), true
 }
 
-// procnetClip shortens a field quoted in an error message, so an overlong
+// ProcnetClip shortens a field quoted in an error message, so an overlong
 // line does not become an overlong error.
-func procnetClip(field []byte) string {
+func ProcnetClip(field []byte) string {
 	const maxQuoted = 64
 	if len(field) > maxQuoted {
 		return string(field[:maxQuoted]) + "..."
@@ -327,14 +331,14 @@ func procnetClip(field []byte) string {
 	return string(field)
 }
 
-// procnetFieldLines yields the 1-based number and the whitespace-separated
+// ProcnetFieldLines yields the 1-based number and the whitespace-separated
 // fields of every line of data that is not blank: the loop most kernel
 // text parsers share.
-func procnetFieldLines(data []byte) iter.Seq2[int, [][]byte] {
+func ProcnetFieldLines(data []byte) iter.Seq2[int, [][]byte] {
 	return func(yield func(int, [][]byte) bool) {
-		lines := procnetLines{data: data}
+		lines := ProcnetLines{data: data}
 		for {
-			line, ok := lines.next()
+			line, ok := lines.Next()
 			if !ok {
 				return
 			}

@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"testing"
@@ -28,7 +28,7 @@ vpn2
 `
 
 func TestParseRTTables(t *testing.T) {
-	names, bad := parseRTTables([]byte(rtTablesText))
+	names, bad := ParseRTTables([]byte(rtTablesText))
 	want := map[uint32]string{255: "local", 254: "main", 253: "default", 0: "unspec", 100: "vpn", 128: "mgmt", 100000: "big"}
 	if diff := cmp.Diff(want, names); diff != "" {
 		t.Errorf("names (-want +got):\n%s", diff)
@@ -41,7 +41,7 @@ func TestParseRTTables(t *testing.T) {
 func FuzzParseRTTables(f *testing.F) {
 	f.Add([]byte(rtTablesText))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		names, bad := parseRTTables(data)
+		names, bad := ParseRTTables(data)
 		for _, name := range names {
 			if name == "" || len(name) > len(data) {
 				t.Fatalf("name %q from %q", name, data)

@@ -1,14 +1,12 @@
 //go:build live
 
-package tables
+package kernel
 
 import (
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
-
-	"netsql/tables/kernel"
 )
 
 // TestParseUnixSocketsLive parses this machine's /proc/net/unix and finds a
@@ -24,9 +22,9 @@ func TestParseUnixSocketsLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := parseUnixSockets(data)
+	rows, err := ParseUnixSockets(data)
 	if err != nil {
-		t.Fatalf("%v", kernel.FileError("/proc/net/unix", err))
+		t.Fatalf("%v", FileError("/proc/net/unix", err))
 	}
 	t.Logf("/proc/net/unix: %d rows", len(rows))
 	for _, row := range rows {

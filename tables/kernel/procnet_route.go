@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"bytes"
@@ -7,12 +7,10 @@ import (
 	"math/bits"
 	"net/netip"
 	"strconv"
-
-	"netsql/tables/kernel"
 )
 
-// procRoute is one line of /proc/net/route or /proc/net/ipv6_route.
-type procRoute struct {
+// ProcRoute is one line of /proc/net/route or /proc/net/ipv6_route.
+type ProcRoute struct {
 	Iface   string // "" when the kernel prints "*" (a route without a device)
 	Dst     netip.Prefix
 	Gateway netip.Addr // the file's gateway or next hop; the zero address when all zero
@@ -22,65 +20,65 @@ type procRoute struct {
 
 // RTF_* route flags as /proc/net/route and /proc/net/ipv6_route print them.
 const (
-	rtfUp        = 0x0001
-	rtfGateway   = 0x0002
-	rtfHost      = 0x0004
+	RtfUp        = 0x0001
+	RtfGateway   = 0x0002
+	RtfHost      = 0x0004
 	rtfReinstate = 0x0008
 	rtfDynamic   = 0x0010
 	rtfModified  = 0x0020
-	rtfReject    = 0x0200
-	rtfDefault   = 0x00010000
+	RtfReject    = 0x0200
+	RtfDefault   = 0x00010000
 	rtfAllOnLink = 0x00020000
-	rtfAddrconf  = 0x00040000
-	rtfAnycast   = 0x00100000
-	rtfNoNextHop = 0x00200000
-	rtfExpires   = 0x00400000
+	RtfAddrconf  = 0x00040000
+	RtfAnycast   = 0x00100000
+	RtfNoNextHop = 0x00200000
+	RtfExpires   = 0x00400000
 	rtfCache     = 0x01000000
 	rtfFlow      = 0x02000000
-	rtfLocal     = 0x80000000
+	RtfLocal     = 0x80000000
 )
 
-// parseProcNetRoute parses /proc/net/route: the main IPv4 table, one
+// ParseProcNetRoute parses /proc/net/route: the main IPv4 table, one
 // tab-separated line per route after the "Iface Destination ..." header.
 // Destination, Gateway and Mask are %08X of a network-order u32, so the
 // bytes read reversed on little-endian hosts (0100007F is 127.0.0.1).
 // The file's MTU column is really advmss+40 and is not kept.
-func parseProcNetRoute(data []byte) ([]procRoute, error) {
-	var routes []procRoute
+func ParseProcNetRoute(data []byte) ([]ProcRoute, error) {
+	var routes []ProcRoute
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		fields := bytes.Fields(line)
 		if len(fields) == 0 || (i == 0 && string(fields[0]) == "Iface") {
 			continue
 		}
 		if len(fields) < 8 {
-			return nil, kernel.LineErrorf(i+1, "route line has %d fields, want 11", len(fields))
+			return nil, LineErrorf(i+1, "route line has %d fields, want 11", len(fields))
 		}
 		dst, ok := hexIPv4(fields[1])
 		if !ok {
-			return nil, kernel.LineErrorf(i+1, "destination %q", fields[1])
+			return nil, LineErrorf(i+1, "destination %q", fields[1])
 		}
 		gw, ok := hexIPv4(fields[2])
 		if !ok {
-			return nil, kernel.LineErrorf(i+1, "gateway %q", fields[2])
+			return nil, LineErrorf(i+1, "gateway %q", fields[2])
 		}
 		flags, err := strconv.ParseUint(string(fields[3]), 16, 32)
 		if err != nil {
-			return nil, kernel.LineErrorf(i+1, "flags %q", fields[3])
+			return nil, LineErrorf(i+1, "flags %q", fields[3])
 		}
 		metric, err := strconv.ParseInt(string(fields[6]), 10, 64)
 		if err != nil || metric < math32Min || metric > math32Max {
-			return nil, kernel.LineErrorf(i+1, "metric %q", fields[6])
+			return nil, LineErrorf(i+1, "metric %q", fields[6])
 		}
 		mask, ok := hexIPv4(fields[7])
 		if !ok {
-			return nil, kernel.LineErrorf(i+1, "mask %q", fields[7])
+			return nil, LineErrorf(i+1, "mask %q", fields[7])
 		}
 		m := binary.BigEndian.Uint32(mask.AsSlice())
 		ones := bits.LeadingZeros32(^m)
 		if m<<ones != 0 {
-			return nil, kernel.LineErrorf(i+1, "mask %q is not a prefix", fields[7])
+			return nil, LineErrorf(i+1, "mask %q is not a prefix", fields[7])
 		}
-		r := procRoute{Dst: netip.PrefixFrom(dst, ones), Flags: uint32(flags), Metric: metric & 0xffffffff}
+		r := ProcRoute{Dst: netip.PrefixFrom(dst, ones), Flags: uint32(flags), Metric: metric & 0xffffffff}
 		if string(fields[0]) != "*" {
 			r.Iface = string(fields[0])
 		}
@@ -125,42 +123,42 @@ func hexIPv6(field []byte) (netip.Addr, bool) {
 	return netip.AddrFrom16(b), true
 }
 
-// parseProcNetIPv6Route parses /proc/net/ipv6_route: `dest plen src splen
+// ParseProcNetIPv6Route parses /proc/net/ipv6_route: `dest plen src splen
 // nexthop metric refcnt use flags dev`, all hex, addresses in plain network
 // order. The file mixes every table (local too) and names none; reject
 // routes, and the empty root of each table (::/0 metric ffffffff), show
 // device lo.
-func parseProcNetIPv6Route(data []byte) ([]procRoute, error) {
-	var routes []procRoute
+func ParseProcNetIPv6Route(data []byte) ([]ProcRoute, error) {
+	var routes []ProcRoute
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		fields := bytes.Fields(line)
 		if len(fields) == 0 {
 			continue
 		}
 		if len(fields) != 10 {
-			return nil, kernel.LineErrorf(i+1, "ipv6_route line has %d fields, want 10", len(fields))
+			return nil, LineErrorf(i+1, "ipv6_route line has %d fields, want 10", len(fields))
 		}
 		dst, ok := hexIPv6(fields[0])
 		if !ok {
-			return nil, kernel.LineErrorf(i+1, "destination %q", fields[0])
+			return nil, LineErrorf(i+1, "destination %q", fields[0])
 		}
 		plen, err := strconv.ParseUint(string(fields[1]), 16, 8)
 		if err != nil || plen > 128 {
-			return nil, kernel.LineErrorf(i+1, "prefix length %q", fields[1])
+			return nil, LineErrorf(i+1, "prefix length %q", fields[1])
 		}
 		gw, ok := hexIPv6(fields[4])
 		if !ok {
-			return nil, kernel.LineErrorf(i+1, "next hop %q", fields[4])
+			return nil, LineErrorf(i+1, "next hop %q", fields[4])
 		}
 		metric, err := strconv.ParseUint(string(fields[5]), 16, 32)
 		if err != nil {
-			return nil, kernel.LineErrorf(i+1, "metric %q", fields[5])
+			return nil, LineErrorf(i+1, "metric %q", fields[5])
 		}
 		flags, err := strconv.ParseUint(string(fields[8]), 16, 32)
 		if err != nil {
-			return nil, kernel.LineErrorf(i+1, "flags %q", fields[8])
+			return nil, LineErrorf(i+1, "flags %q", fields[8])
 		}
-		r := procRoute{Dst: netip.PrefixFrom(dst, int(plen)), Flags: uint32(flags), Metric: int64(metric), Iface: string(fields[9])}
+		r := ProcRoute{Dst: netip.PrefixFrom(dst, int(plen)), Flags: uint32(flags), Metric: int64(metric), Iface: string(fields[9])}
 		if !gw.IsUnspecified() {
 			r.Gateway = gw
 		}
@@ -169,24 +167,24 @@ func parseProcNetIPv6Route(data []byte) ([]procRoute, error) {
 	return routes, nil
 }
 
-// routeFlags4 spells IPv4 RTF_* bits as netstat -r does: U G H R D M, and a
+// RouteFlags4 spells IPv4 RTF_* bits as netstat -r does: U G H R D M, and a
 // reject route is "!" in place of U and G.
-func routeFlags4(flags uint32) string {
+func RouteFlags4(flags uint32) string {
 	var b []byte
-	if flags&rtfReject != 0 {
+	if flags&RtfReject != 0 {
 		b = append(b, '!')
 	} else {
-		if flags&rtfUp != 0 {
+		if flags&RtfUp != 0 {
 			b = append(b, 'U')
 		}
-		if flags&rtfGateway != 0 {
+		if flags&RtfGateway != 0 {
 			b = append(b, 'G')
 		}
 	}
 	for _, f := range []struct {
 		bit    uint32
 		letter byte
-	}{{rtfHost, 'H'}, {rtfReinstate, 'R'}, {rtfDynamic, 'D'}, {rtfModified, 'M'}} {
+	}{{RtfHost, 'H'}, {rtfReinstate, 'R'}, {rtfDynamic, 'D'}, {rtfModified, 'M'}} {
 		if flags&f.bit != 0 {
 			b = append(b, f.letter)
 		}
@@ -194,14 +192,14 @@ func routeFlags4(flags uint32) string {
 	return string(b)
 }
 
-// routeFlags6 spells IPv6 RTF_* bits as netstat -6r does.
-func routeFlags6(flags uint32) string {
+// RouteFlags6 spells IPv6 RTF_* bits as netstat -6r does.
+func RouteFlags6(flags uint32) string {
 	var b []byte
 	for _, f := range []struct {
 		bit    uint32
 		letter byte
-	}{{rtfUp, 'U'}, {rtfReject, '!'}, {rtfGateway, 'G'}, {rtfHost, 'H'}, {rtfDefault, 'D'}, {rtfAddrconf, 'A'},
-		{rtfCache, 'C'}, {rtfAllOnLink, 'a'}, {rtfExpires, 'e'}, {rtfModified, 'm'}, {rtfNoNextHop, 'n'}, {rtfFlow, 'f'}} {
+	}{{RtfUp, 'U'}, {RtfReject, '!'}, {RtfGateway, 'G'}, {RtfHost, 'H'}, {RtfDefault, 'D'}, {RtfAddrconf, 'A'},
+		{rtfCache, 'C'}, {rtfAllOnLink, 'a'}, {RtfExpires, 'e'}, {rtfModified, 'm'}, {RtfNoNextHop, 'n'}, {rtfFlow, 'f'}} {
 		if flags&f.bit != 0 {
 			b = append(b, f.letter)
 		}

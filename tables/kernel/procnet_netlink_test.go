@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"testing"
 
-	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -78,12 +78,12 @@ var netlinkErrorCases = []netlinkErrorCase{
 func TestParseNetlinkSockets(t *testing.T) {
 	for _, tc := range netlinkCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseNetlinkSockets([]byte(tc.text))
+			got, err := ParseNetlinkSockets([]byte(tc.text))
 			if err != nil {
-				t.Fatalf("parseNetlinkSockets: %v", err)
+				t.Fatalf("ParseNetlinkSockets: %v", err)
 			}
-			if diff := cmp.Diff(tc.want, got, procnetCmpOptions); diff != "" {
-				t.Errorf("parseNetlinkSockets mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, got, tablestest.ProcnetCmpOptions); diff != "" {
+				t.Errorf("ParseNetlinkSockets mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -92,11 +92,11 @@ func TestParseNetlinkSockets(t *testing.T) {
 func TestParseNetlinkSocketsErrors(t *testing.T) {
 	for _, tc := range netlinkErrorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseNetlinkSockets([]byte(tc.text))
+			got, err := ParseNetlinkSockets([]byte(tc.text))
 			if got != nil {
 				t.Errorf("rows %v returned with the error", got)
 			}
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
@@ -112,10 +112,10 @@ func TestParseNetlinkProtocolName(t *testing.T) {
 	}
 	got := map[int]string{}
 	for protocol := range want {
-		got[protocol] = netlinkProtocolName(protocol)
+		got[protocol] = NetlinkProtocolName(protocol)
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("netlinkProtocolName mismatch (-want +got):\n%s", diff)
+		t.Errorf("NetlinkProtocolName mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -141,9 +141,9 @@ func TestParseNetlinkSocketsLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := parseNetlinkSockets(data)
+	rows, err := ParseNetlinkSockets(data)
 	if err != nil {
-		t.Fatalf("%v", kernel.FileError("/proc/net/netlink", err))
+		t.Fatalf("%v", FileError("/proc/net/netlink", err))
 	}
 	t.Logf("/proc/net/netlink: %d rows", len(rows))
 	for _, row := range rows {
@@ -159,7 +159,7 @@ func TestParseNetlinkSocketsLive(t *testing.T) {
 }
 
 // FuzzParseNetlinkSockets checks that any text gives rows or an error
-// wrapping kernel.ErrMalformed that names a line of the text.
+// wrapping ErrMalformed that names a line of the text.
 func FuzzParseNetlinkSockets(f *testing.F) {
 	for _, tc := range netlinkCases {
 		f.Add([]byte(tc.text))
@@ -168,9 +168,9 @@ func FuzzParseNetlinkSockets(f *testing.F) {
 		f.Add([]byte(tc.text))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, err := parseNetlinkSockets(data)
+		rows, err := ParseNetlinkSockets(data)
 		if err != nil {
-			checkFuzzError(t, data, rows, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, rows, err)
 		}
 	})
 }

@@ -1,8 +1,10 @@
-package tables
+package kernel
 
 import (
 	"net/netip"
 	"testing"
+
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -28,33 +30,33 @@ const (
 )
 
 func TestParseProcNetRoute(t *testing.T) {
-	skipUnlessLittleEndian(t)
+	tablestest.SkipUnlessLittleEndian(t)
 	p := netip.MustParsePrefix
 	a := netip.MustParseAddr
 	for _, tc := range []struct {
 		name string
 		text string
-		want []procRoute
+		want []ProcRoute
 	}{
 		{"header only", routeHeader, nil},
 		{"empty", "", nil},
-		{"default and connected", routeHeader + routeDefault + routeConnected, []procRoute{
+		{"default and connected", routeHeader + routeDefault + routeConnected, []ProcRoute{
 			{Iface: "eth0", Dst: p("0.0.0.0/0"), Gateway: a("192.0.2.1"), Flags: 3},
 			{Iface: "v0", Dst: p("10.9.0.0/24"), Flags: 1},
 		}},
-		{"routes without a device", routeHeader + routeBlackhole + routeUnreachable, []procRoute{
+		{"routes without a device", routeHeader + routeBlackhole + routeUnreachable, []ProcRoute{
 			{Dst: p("10.40.0.0/16"), Flags: 1},
 			{Dst: p("10.50.0.0/16"), Flags: 0x201},
 		}},
-		{"host route, metric printed negative", routeHeader + routeHostMetric, []procRoute{
+		{"host route, metric printed negative", routeHeader + routeHostMetric, []ProcRoute{
 			{Iface: "eth0", Dst: p("10.10.10.10/32"), Gateway: a("192.168.1.2"), Flags: 7, Metric: 4294967295},
 		}},
-		{"no trailing newline", routeHeader + "eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0", []procRoute{
+		{"no trailing newline", routeHeader + "eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0", []ProcRoute{
 			{Iface: "eth0", Dst: p("0.0.0.0/0"), Gateway: a("192.0.2.1"), Flags: 3, Metric: 100},
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseProcNetRoute([]byte(tc.text))
+			got, err := ParseProcNetRoute([]byte(tc.text))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -79,8 +81,8 @@ func TestParseProcNetRouteErrors(t *testing.T) {
 		{"header not first", routeDefault + routeHeader, "destination", 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := parseProcNetRoute([]byte(tc.text))
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			rows, err := ParseProcNetRoute([]byte(tc.text))
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 			if rows != nil {
 				t.Errorf("rows %v returned with the error", rows)
 			}
@@ -104,11 +106,11 @@ ff000000000000000000000000000000 08 00000000000000000000000000000000 00 00000000
 func TestParseProcNetIPv6Route(t *testing.T) {
 	p := netip.MustParsePrefix
 	a := netip.MustParseAddr
-	got, err := parseProcNetIPv6Route([]byte(ipv6RouteText))
+	got, err := ParseProcNetIPv6Route([]byte(ipv6RouteText))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []procRoute{
+	want := []ProcRoute{
 		{Iface: "v0", Dst: p("fd09::/64"), Flags: 1, Metric: 256},
 		{Iface: "lo", Dst: p("fd40::/64"), Flags: 0x200200, Metric: 1024},
 		{Iface: "v0", Dst: p("fd60::/64"), Gateway: a("fd09::2"), Flags: 3, Metric: 1024},
@@ -137,8 +139,8 @@ func TestParseProcNetIPv6RouteErrors(t *testing.T) {
 		{"bad flags", good + good + "fd090000000000000000000000000000 40 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 U v0\n", "flags", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := parseProcNetIPv6Route([]byte(tc.text))
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			rows, err := ParseProcNetIPv6Route([]byte(tc.text))
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 			if rows != nil {
 				t.Errorf("rows %v returned with the error", rows)
 			}
@@ -163,9 +165,9 @@ func TestRouteFlagLetters(t *testing.T) {
 		{0x00450003, true, "UGDAe"}, // a default route learnt from a router advertisement
 		{0x01000003, true, "UGC"},
 	} {
-		f := routeFlags4
+		f := RouteFlags4
 		if tc.ipv6 {
-			f = routeFlags6
+			f = RouteFlags6
 		}
 		if got := f(tc.flags); got != tc.want {
 			t.Errorf("flags %#x (ipv6 %v) = %q, want %q", tc.flags, tc.ipv6, got, tc.want)
@@ -179,9 +181,9 @@ func FuzzParseProcNetRoute(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		routes, err := parseProcNetRoute(data)
+		routes, err := ParseProcNetRoute(data)
 		if err != nil {
-			checkFuzzError(t, data, routes, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, routes, err)
 			return
 		}
 		for _, r := range routes {
@@ -196,9 +198,9 @@ func FuzzParseProcNetIPv6Route(f *testing.F) {
 	f.Add([]byte(ipv6RouteText))
 	f.Add([]byte("fd090000000000000000000000000000 81 00000000000000000000000000000000 00 00000000000000000000000000000000 00000100 00000002 00000000 00000001 v0\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		routes, err := parseProcNetIPv6Route(data)
+		routes, err := ParseProcNetIPv6Route(data)
 		if err != nil {
-			checkFuzzError(t, data, routes, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, routes, err)
 			return
 		}
 		for _, r := range routes {

@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 // Parser for /proc/net/netlink, printed by the kernel's netlink_seq_show as
 // "%pK %-3d %-10u %08x %-8d %-8d %-5d %-8d %-8u %-8lu": everything decimal
@@ -7,8 +7,6 @@ package tables
 import (
 	"bytes"
 	"strconv"
-
-	"netsql/tables/kernel"
 )
 
 // netlinkSocketLine is one row of /proc/net/netlink ("sk Eth Pid Groups Rmem Wmem Dump Locks Drops Inode").
@@ -26,17 +24,17 @@ type netlinkSocketLine struct {
 // kernel are ignored.
 const netlinkFieldCount = 10
 
-// parseNetlinkSockets parses the text of /proc/net/netlink.
-func parseNetlinkSockets(data []byte) ([]netlinkSocketLine, error) {
+// ParseNetlinkSockets parses the text of /proc/net/netlink.
+func ParseNetlinkSockets(data []byte) ([]netlinkSocketLine, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
 	rows := make([]netlinkSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
 	var fieldBuf [netlinkFieldCount][]byte
-	lines := procnetLines{data: data}
+	lines := ProcnetLines{data: data}
 	seenHeader := false
 	for {
-		line, ok := lines.next()
+		line, ok := lines.Next()
 		if !ok {
 			break
 		}
@@ -51,7 +49,7 @@ func parseNetlinkSockets(data []byte) ([]netlinkSocketLine, error) {
 			}
 		}
 		if len(fields) < netlinkFieldCount {
-			return nil, kernel.LineErrorf(lines.num, "too few fields (%d)", len(fields))
+			return nil, LineErrorf(lines.num, "too few fields (%d)", len(fields))
 		}
 		row, err := parseNetlinkSocketFields(fields, lines.num)
 		if err != nil {
@@ -66,41 +64,41 @@ func parseNetlinkSockets(data []byte) ([]netlinkSocketLine, error) {
 // Locks are checked but not kept.
 func parseNetlinkSocketFields(fields [][]byte, lineNum int) (netlinkSocketLine, error) {
 	var row netlinkSocketLine
-	if _, ok := procnetHex(fields[0], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "sk %q", procnetClip(fields[0]))
+	if _, ok := ProcnetHex(fields[0], 64); !ok {
+		return row, LineErrorf(lineNum, "sk %q", ProcnetClip(fields[0]))
 	}
-	protocol, ok := procnetInt(fields[1], 32)
+	protocol, ok := ProcnetInt(fields[1], 32)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "eth %q", procnetClip(fields[1]))
+		return row, LineErrorf(lineNum, "eth %q", ProcnetClip(fields[1]))
 	}
 	row.Protocol = int(protocol)
-	portID, ok := procnetDec(fields[2], 32)
+	portID, ok := ProcnetDec(fields[2], 32)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "pid %q", procnetClip(fields[2]))
+		return row, LineErrorf(lineNum, "pid %q", ProcnetClip(fields[2]))
 	}
 	row.PortID = uint32(portID)
-	groups, ok := procnetHex(fields[3], 32)
+	groups, ok := ProcnetHex(fields[3], 32)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "groups %q", procnetClip(fields[3]))
+		return row, LineErrorf(lineNum, "groups %q", ProcnetClip(fields[3]))
 	}
 	row.Groups = uint32(groups)
-	if row.Rmem, ok = procnetDec(fields[4], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "rmem %q", procnetClip(fields[4]))
+	if row.Rmem, ok = ProcnetDec(fields[4], 64); !ok {
+		return row, LineErrorf(lineNum, "rmem %q", ProcnetClip(fields[4]))
 	}
-	if row.Wmem, ok = procnetDec(fields[5], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "wmem %q", procnetClip(fields[5]))
+	if row.Wmem, ok = ProcnetDec(fields[5], 64); !ok {
+		return row, LineErrorf(lineNum, "wmem %q", ProcnetClip(fields[5]))
 	}
-	if _, ok = procnetInt(fields[6], 32); !ok {
-		return row, kernel.LineErrorf(lineNum, "dump %q", procnetClip(fields[6]))
+	if _, ok = ProcnetInt(fields[6], 32); !ok {
+		return row, LineErrorf(lineNum, "dump %q", ProcnetClip(fields[6]))
 	}
-	if _, ok = procnetInt(fields[7], 32); !ok {
-		return row, kernel.LineErrorf(lineNum, "locks %q", procnetClip(fields[7]))
+	if _, ok = ProcnetInt(fields[7], 32); !ok {
+		return row, LineErrorf(lineNum, "locks %q", ProcnetClip(fields[7]))
 	}
-	if row.Drops, ok = procnetDec(fields[8], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "drops %q", procnetClip(fields[8]))
+	if row.Drops, ok = ProcnetDec(fields[8], 64); !ok {
+		return row, LineErrorf(lineNum, "drops %q", ProcnetClip(fields[8]))
 	}
-	if row.Inode, ok = procnetDec(fields[9], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "inode %q", procnetClip(fields[9]))
+	if row.Inode, ok = ProcnetDec(fields[9], 64); !ok {
+		return row, LineErrorf(lineNum, "inode %q", ProcnetClip(fields[9]))
 	}
 	return row, nil
 }
@@ -133,8 +131,8 @@ var netlinkProtocolNames = [...]string{
 	21: "crypto",     // NETLINK_CRYPTO
 }
 
-// netlinkProtocolName returns ss's short name for a netlink protocol number ("rtnl", "tcpdiag", "nflog", "xfrm", "selinux", "iscsi", "audit", "fiblookup", "connector", "nft", "ip6fw", "dec-rt", "uevent", "genl", "scsi-trans", "ecryptfs", "rdma", "crypto" ...), or the number in decimal when unknown.
-func netlinkProtocolName(protocol int) string {
+// NetlinkProtocolName returns ss's short name for a netlink protocol number ("rtnl", "tcpdiag", "nflog", "xfrm", "selinux", "iscsi", "audit", "fiblookup", "connector", "nft", "ip6fw", "dec-rt", "uevent", "genl", "scsi-trans", "ecryptfs", "rdma", "crypto" ...), or the number in decimal when unknown.
+func NetlinkProtocolName(protocol int) string {
 	if protocol >= 0 && protocol < len(netlinkProtocolNames) && netlinkProtocolNames[protocol] != "" {
 		return netlinkProtocolNames[protocol]
 	}

@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 // Parser for /proc/net/packet, printed by the kernel's packet_seq_show as
 // "%pK %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu": everything decimal except
@@ -6,8 +6,6 @@ package tables
 
 import (
 	"bytes"
-
-	"netsql/tables/kernel"
 )
 
 // packetSocketLine is one row of /proc/net/packet ("sk RefCnt Type Proto Iface R Rmem User Inode").
@@ -26,17 +24,17 @@ type packetSocketLine struct {
 // adding columns) is accepted and its extra columns ignored.
 const packetFieldCount = 9
 
-// parsePacketSockets parses the text of /proc/net/packet.
-func parsePacketSockets(data []byte) ([]packetSocketLine, error) {
+// ParsePacketSockets parses the text of /proc/net/packet.
+func ParsePacketSockets(data []byte) ([]packetSocketLine, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
 	rows := make([]packetSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
 	var fieldBuf [packetFieldCount][]byte
-	lines := procnetLines{data: data}
+	lines := ProcnetLines{data: data}
 	seenHeader := false
 	for {
-		line, ok := lines.next()
+		line, ok := lines.Next()
 		if !ok {
 			break
 		}
@@ -51,7 +49,7 @@ func parsePacketSockets(data []byte) ([]packetSocketLine, error) {
 			}
 		}
 		if len(fields) < packetFieldCount {
-			return nil, kernel.LineErrorf(lines.num, "too few fields (%d)", len(fields))
+			return nil, LineErrorf(lines.num, "too few fields (%d)", len(fields))
 		}
 		row, err := parsePacketSocketFields(fields, lines.num)
 		if err != nil {
@@ -65,27 +63,27 @@ func parsePacketSockets(data []byte) ([]packetSocketLine, error) {
 // parsePacketSocketFields decodes the nine columns of one row.
 func parsePacketSocketFields(fields [][]byte, lineNum int) (packetSocketLine, error) {
 	var row packetSocketLine
-	if _, ok := procnetHex(fields[0], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "sk %q", procnetClip(fields[0]))
+	if _, ok := ProcnetHex(fields[0], 64); !ok {
+		return row, LineErrorf(lineNum, "sk %q", ProcnetClip(fields[0]))
 	}
-	refCount, ok := procnetDec(fields[1], 32)
+	refCount, ok := ProcnetDec(fields[1], 32)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "refcnt %q", procnetClip(fields[1]))
+		return row, LineErrorf(lineNum, "refcnt %q", ProcnetClip(fields[1]))
 	}
 	row.RefCount = uint32(refCount)
-	socketType, ok := procnetDec(fields[2], 16)
+	socketType, ok := ProcnetDec(fields[2], 16)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "type %q", procnetClip(fields[2]))
+		return row, LineErrorf(lineNum, "type %q", ProcnetClip(fields[2]))
 	}
 	row.Type = uint16(socketType)
-	proto, ok := procnetHex(fields[3], 16)
+	proto, ok := ProcnetHex(fields[3], 16)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "proto %q", procnetClip(fields[3]))
+		return row, LineErrorf(lineNum, "proto %q", ProcnetClip(fields[3]))
 	}
 	row.Proto = uint16(proto)
-	ifindex, ok := procnetInt(fields[4], 32)
+	ifindex, ok := ProcnetInt(fields[4], 32)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "iface %q", procnetClip(fields[4]))
+		return row, LineErrorf(lineNum, "iface %q", ProcnetClip(fields[4]))
 	}
 	row.Ifindex = int32(ifindex)
 	switch string(fields[5]) {
@@ -93,18 +91,18 @@ func parsePacketSocketFields(fields [][]byte, lineNum int) (packetSocketLine, er
 	case "1":
 		row.Running = true
 	default:
-		return row, kernel.LineErrorf(lineNum, "running flag %q", procnetClip(fields[5]))
+		return row, LineErrorf(lineNum, "running flag %q", ProcnetClip(fields[5]))
 	}
-	if row.Rmem, ok = procnetDec(fields[6], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "rmem %q", procnetClip(fields[6]))
+	if row.Rmem, ok = ProcnetDec(fields[6], 64); !ok {
+		return row, LineErrorf(lineNum, "rmem %q", ProcnetClip(fields[6]))
 	}
-	uid, ok := procnetDec(fields[7], 32)
+	uid, ok := ProcnetDec(fields[7], 32)
 	if !ok {
-		return row, kernel.LineErrorf(lineNum, "user %q", procnetClip(fields[7]))
+		return row, LineErrorf(lineNum, "user %q", ProcnetClip(fields[7]))
 	}
 	row.UID = uint32(uid)
-	if row.Inode, ok = procnetDec(fields[8], 64); !ok {
-		return row, kernel.LineErrorf(lineNum, "inode %q", procnetClip(fields[8]))
+	if row.Inode, ok = ProcnetDec(fields[8], 64); !ok {
+		return row, LineErrorf(lineNum, "inode %q", ProcnetClip(fields[8]))
 	}
 	return row, nil
 }

@@ -1,11 +1,9 @@
-package tables
+package kernel
 
 import (
 	"bytes"
 	"net/netip"
 	"strconv"
-
-	"netsql/tables/kernel"
 )
 
 // arpEntry is one line of /proc/net/arp.
@@ -19,15 +17,15 @@ type arpEntry struct {
 
 // ATF_* flags of /proc/net/arp.
 const (
-	atfComplete  = 0x02
-	atfPermanent = 0x04
-	atfPublished = 0x08
+	AtfComplete  = 0x02
+	AtfPermanent = 0x04
+	AtfPublished = 0x08
 )
 
-// parseProcNetArp parses /proc/net/arp: a header ("IP address HW type
+// ParseProcNetArp parses /proc/net/arp: a header ("IP address HW type
 // Flags HW address Mask Device"), then one dotted IPv4 neighbour per line
 // with hex type and flags. IPv6 neighbours are not in any file.
-func parseProcNetArp(data []byte) ([]arpEntry, error) {
+func ParseProcNetArp(data []byte) ([]arpEntry, error) {
 	var entries []arpEntry
 	for i, line := range bytes.Split(data, []byte("\n")) {
 		fields := bytes.Fields(line)
@@ -35,19 +33,19 @@ func parseProcNetArp(data []byte) ([]arpEntry, error) {
 			continue
 		}
 		if len(fields) != 6 {
-			return nil, kernel.LineErrorf(i+1, "arp line has %d fields, want 6", len(fields))
+			return nil, LineErrorf(i+1, "arp line has %d fields, want 6", len(fields))
 		}
 		addr, err := netip.ParseAddr(string(fields[0]))
 		if err != nil || !addr.Is4() {
-			return nil, kernel.LineErrorf(i+1, "address %q", fields[0])
+			return nil, LineErrorf(i+1, "address %q", fields[0])
 		}
 		hwType, err := strconv.ParseUint(string(fields[1]), 0, 16)
 		if err != nil {
-			return nil, kernel.LineErrorf(i+1, "HW type %q", fields[1])
+			return nil, LineErrorf(i+1, "HW type %q", fields[1])
 		}
 		flags, err := strconv.ParseUint(string(fields[2]), 0, 32)
 		if err != nil {
-			return nil, kernel.LineErrorf(i+1, "flags %q", fields[2])
+			return nil, LineErrorf(i+1, "flags %q", fields[2])
 		}
 		entries = append(entries, arpEntry{Addr: addr, HWType: uint16(hwType), Flags: uint32(flags),
 			MAC: string(fields[3]), Device: string(fields[5])})

@@ -1,6 +1,6 @@
 //go:build live
 
-package tables
+package kernel
 
 import (
 	"errors"
@@ -13,8 +13,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-
-	"netsql/tables/kernel"
 )
 
 // TestParseInetSocketsLive parses this machine's files and finds sockets the
@@ -81,9 +79,9 @@ func TestParseInetSocketsLive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rows, err := parseInetSockets(data, file.ipv6, file.withDrops)
+		rows, err := ParseInetSockets(data, file.ipv6, file.withDrops)
 		if err != nil {
-			t.Fatalf("%v", kernel.FileError(path, err))
+			t.Fatalf("%v", FileError(path, err))
 		}
 		t.Logf("%s: %d rows", path, len(rows))
 		for _, want := range wants[file.name] {
@@ -108,7 +106,7 @@ func TestParseInetSocketsLiveIPv6(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := parseInetSockets(data, true, false)
+	rows, err := ParseInetSockets(data, true, false)
 	if err != nil {
 		t.Fatal(err)
 	}

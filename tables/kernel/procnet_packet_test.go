@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"os"
@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"testing"
 
-	"netsql/tables/kernel"
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -79,12 +79,12 @@ var packetErrorCases = []packetErrorCase{
 func TestParsePacketSockets(t *testing.T) {
 	for _, tc := range packetCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parsePacketSockets([]byte(tc.text))
+			got, err := ParsePacketSockets([]byte(tc.text))
 			if err != nil {
-				t.Fatalf("parsePacketSockets: %v", err)
+				t.Fatalf("ParsePacketSockets: %v", err)
 			}
-			if diff := cmp.Diff(tc.want, got, procnetCmpOptions); diff != "" {
-				t.Errorf("parsePacketSockets mismatch (-want +got):\n%s", diff)
+			if diff := cmp.Diff(tc.want, got, tablestest.ProcnetCmpOptions); diff != "" {
+				t.Errorf("ParsePacketSockets mismatch (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -93,11 +93,11 @@ func TestParsePacketSockets(t *testing.T) {
 func TestParsePacketSocketsErrors(t *testing.T) {
 	for _, tc := range packetErrorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parsePacketSockets([]byte(tc.text))
+			got, err := ParsePacketSockets([]byte(tc.text))
 			if got != nil {
 				t.Errorf("rows %v returned with the error", got)
 			}
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
@@ -129,9 +129,9 @@ func TestParsePacketSocketsLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := parsePacketSockets(data)
+	rows, err := ParsePacketSockets(data)
 	if err != nil {
-		t.Fatalf("%v", kernel.FileError("/proc/net/packet", err))
+		t.Fatalf("%v", FileError("/proc/net/packet", err))
 	}
 	t.Logf("/proc/net/packet: %d rows", len(rows))
 	if fd < 0 {
@@ -151,7 +151,7 @@ func TestParsePacketSocketsLive(t *testing.T) {
 }
 
 // FuzzParsePacketSockets checks that any text gives rows or an error
-// wrapping kernel.ErrMalformed that names a line of the text.
+// wrapping ErrMalformed that names a line of the text.
 func FuzzParsePacketSockets(f *testing.F) {
 	for _, tc := range packetCases {
 		f.Add([]byte(tc.text))
@@ -160,9 +160,9 @@ func FuzzParsePacketSockets(f *testing.F) {
 		f.Add([]byte(tc.text))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rows, err := parsePacketSockets(data)
+		rows, err := ParsePacketSockets(data)
 		if err != nil {
-			checkFuzzError(t, data, rows, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, rows, err)
 		}
 	})
 }

@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 // Parser for /proc/net/unix, printed by the kernel's unix_seq_show as
 // "%pK: %08X %08X %08X %04X %02X %5lu" and, for a bound socket, one space and
@@ -7,8 +7,6 @@ package tables
 
 import (
 	"bytes"
-
-	"netsql/tables/kernel"
 )
 
 // unixSocketLine is one row of /proc/net/unix.
@@ -21,20 +19,20 @@ type unixSocketLine struct {
 	Path     string // "" when unbound; abstract names start with '@' as the kernel prints them
 }
 
-// parseUnixSockets parses the text of /proc/net/unix. A line that does not
+// ParseUnixSockets parses the text of /proc/net/unix. A line that does not
 // start with a kernel pointer continues the path of the row before it (the
 // name held a newline); a blank line does the same after a bound row and is
 // skipped otherwise.
-func parseUnixSockets(data []byte) ([]unixSocketLine, error) {
+func ParseUnixSockets(data []byte) ([]unixSocketLine, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
 	rows := make([]unixSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
-	lines := procnetLines{data: data}
+	lines := ProcnetLines{data: data}
 	seenHeader := false
 	lastBound := false // whether the last row printed a name, so a blank line is part of it
 	for {
-		line, ok := lines.next()
+		line, ok := lines.Next()
 		if !ok {
 			break
 		}
@@ -50,7 +48,7 @@ func parseUnixSockets(data []byte) ([]unixSocketLine, error) {
 		}
 		if !unixHasPointer(line) {
 			if len(rows) == 0 {
-				return nil, kernel.LineErrorf(lines.num, "path continuation %q before any socket row", procnetClip(line))
+				return nil, LineErrorf(lines.num, "path continuation %q before any socket row", ProcnetClip(line))
 			}
 			last := &rows[len(rows)-1]
 			last.Path += "\n" + string(line)
@@ -75,7 +73,7 @@ func unixHasPointer(line []byte) bool {
 	if colon != 16 && colon != 8 {
 		return false
 	}
-	_, ok := procnetHex(line[:colon], 64)
+	_, ok := ProcnetHex(line[:colon], 64)
 	return ok
 }
 
@@ -94,7 +92,7 @@ func parseUnixSocketLine(line []byte, lineNum int) (row unixSocketLine, bound bo
 		return field
 	}
 	field := next()
-	refCount, ok := procnetHex(field, 32)
+	refCount, ok := ProcnetHex(field, 32)
 	if !ok {
 		return row, false, unixFieldError(lineNum, "refcount", field)
 	}
@@ -104,25 +102,25 @@ func parseUnixSocketLine(line []byte, lineNum int) (row unixSocketLine, bound bo
 		return row, false, unixFieldError(lineNum, "protocol", field)
 	}
 	field = next()
-	flags, ok := procnetHex(field, 32)
+	flags, ok := ProcnetHex(field, 32)
 	if !ok {
 		return row, false, unixFieldError(lineNum, "flags", field)
 	}
 	row.Flags = uint32(flags)
 	field = next()
-	socketType, ok := procnetHex(field, 16)
+	socketType, ok := ProcnetHex(field, 16)
 	if !ok {
 		return row, false, unixFieldError(lineNum, "type", field)
 	}
 	row.Type = uint16(socketType)
 	field = next()
-	state, ok := procnetHex(field, 8)
+	state, ok := ProcnetHex(field, 8)
 	if !ok {
 		return row, false, unixFieldError(lineNum, "state", field)
 	}
 	row.State = uint8(state)
 	field = next()
-	if row.Inode, ok = procnetDec(field, 64); !ok {
+	if row.Inode, ok = ProcnetDec(field, 64); !ok {
 		return row, false, unixFieldError(lineNum, "inode", field)
 	}
 	// rest is now empty (unbound) or one space and the name, kept byte for
@@ -136,7 +134,7 @@ func parseUnixSocketLine(line []byte, lineNum int) (row unixSocketLine, bound bo
 
 // unixValidHex reports whether field is a hex number of bitSize bits.
 func unixValidHex(field []byte, bitSize uint) bool {
-	_, ok := procnetHex(field, bitSize)
+	_, ok := ProcnetHex(field, bitSize)
 	return ok
 }
 
@@ -144,7 +142,7 @@ func unixValidHex(field []byte, bitSize uint) bool {
 // field means the line ended before it.
 func unixFieldError(lineNum int, column string, field []byte) error {
 	if len(field) == 0 {
-		return kernel.LineErrorf(lineNum, "row: %s column missing", column)
+		return LineErrorf(lineNum, "row: %s column missing", column)
 	}
-	return kernel.LineErrorf(lineNum, "%s %q", column, procnetClip(field))
+	return LineErrorf(lineNum, "%s %q", column, ProcnetClip(field))
 }

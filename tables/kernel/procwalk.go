@@ -1,6 +1,7 @@
-package tables
+package kernel
 
 import (
+	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -18,8 +19,6 @@ import (
 	"syscall"
 	"unsafe"
 
-	"netsql/tables/kernel"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -29,8 +28,8 @@ import (
 // go while we read: one that vanishes is skipped and one we may not read
 // leaves NULLs; both are counted as warnings, never errors.
 
-// listPIDs returns the numeric entries of the proc root, ascending.
-func listPIDs(c *kernel.Collector) ([]int64, error) {
+// ListPIDs returns the numeric entries of the proc root, ascending.
+func ListPIDs(c *Collector) ([]int64, error) {
 	c.Source().Note(c.Source().Proc)
 	return readPIDs(c.Source().Proc)
 }
@@ -60,34 +59,34 @@ func readPIDs(dir string) ([]int64, error) {
 	return pids, nil
 }
 
-// skipReason sorts an error from reading /proc/PID into the warning it
+// SkipReason sorts an error from reading /proc/PID into the warning it
 // counts as; ok is false for errors that are neither (a real failure).
-func skipReason(err error) (kind string, ok bool) {
+func SkipReason(err error) (kind string, ok bool) {
 	switch {
 	case errors.Is(err, fs.ErrNotExist), errors.Is(err, syscall.ESRCH):
-		return kernel.WarnProcessVanished, true
+		return WarnProcessVanished, true
 	case errors.Is(err, fs.ErrPermission):
-		return kernel.WarnProcessDenied, true
+		return WarnProcessDenied, true
 	}
 	return "", false
 }
 
-// isProcess reports whether pid names a process (a thread group leader),
+// IsProcess reports whether pid names a process (a thread group leader),
 // not a thread: /proc resolves /proc/TID too, though it does not list it.
-func isProcess(c *kernel.Collector, pid int64) (bool, error) {
+func IsProcess(c *Collector, pid int64) (bool, error) {
 	data, err := c.Source().ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "status"))
 	if err != nil {
-		if _, skip := skipReason(err); skip {
+		if _, skip := SkipReason(err); skip {
 			return false, nil
 		}
 		return false, err
 	}
-	tgid, ok := statusField(data, "Tgid:")
+	tgid, ok := StatusField(data, "Tgid:")
 	return ok && tgid == strconv.FormatInt(pid, 10), nil
 }
 
-// statusField returns the value of one "Name:\tvalue" line of /proc/PID/status.
-func statusField(data []byte, name string) (string, bool) {
+// StatusField returns the value of one "Name:\tvalue" line of /proc/PID/status.
+func StatusField(data []byte, name string) (string, bool) {
 	for len(data) > 0 {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -102,37 +101,37 @@ func statusField(data []byte, name string) (string, bool) {
 	return "", false
 }
 
-// readNetns returns the inode of the net namespace behind a ns/net link
+// ReadNetns returns the inode of the net namespace behind a ns/net link
 // ("net:[4026531840]").
-func readNetns(c *kernel.Collector, path string) (any, error) {
+func ReadNetns(c *Collector, path string) (any, error) {
 	c.Source().Note(path)
 	link, err := os.Readlink(path)
 	if err != nil {
 		return nil, err
 	}
-	return parseNsLink(link, "net")
+	return ParseNsLink(link, "net")
 }
 
-func parseNsLink(link, kind string) (any, error) {
+func ParseNsLink(link, kind string) (any, error) {
 	prefix := kind + ":["
 	if !strings.HasPrefix(link, prefix) || !strings.HasSuffix(link, "]") {
-		return nil, kernel.LineErrorf(1, "namespace link %q", link)
+		return nil, LineErrorf(1, "namespace link %q", link)
 	}
 	n, err := strconv.ParseInt(link[len(prefix):len(link)-1], 10, 64)
 	if err != nil {
-		return nil, kernel.LineErrorf(1, "namespace link %q", link)
+		return nil, LineErrorf(1, "namespace link %q", link)
 	}
 	return n, nil
 }
 
-// selfNetns is the namespace whose sockets /proc/net lists: ours.
-func selfNetns(c *kernel.Collector) any {
-	v, _ := kernel.Memoize(c, "self-netns", func() (any, error) {
+// SelfNetns is the namespace whose sockets /proc/net lists: ours.
+func SelfNetns(c *Collector) any {
+	v, _ := Memoize(c, "self-netns", func() (any, error) {
 		self := c.Source().ProcPath("self", "ns", "net")
 		if c.Source().Live {
 			self = c.Source().ProcPath("thread-self", "ns", "net") // as NetPath
 		}
-		ns, err := readNetns(c, self)
+		ns, err := ReadNetns(c, self)
 		if err != nil {
 			return nil, nil // unknown (a fixture without it): NULL
 		}
@@ -147,16 +146,16 @@ type fdSocket struct {
 	inode   int64
 }
 
-// socketOwners is the result of the owner walk: every (pid, fd) holding a
+// SocketOwners is the result of the owner walk: every (pid, fd) holding a
 // socket, the first holder of each inode, and the comm of each owner.
-type socketOwners struct {
+type SocketOwners struct {
 	fds   []fdSocket       // in pid, fd order
 	first map[int64]int32  // inode -> position in fds of its lowest-pid holder
 	comm  map[int64]string // pid -> comm, for pids holding sockets
 }
 
-// lowestPID returns the lowest pid holding inode.
-func (o *socketOwners) lowestPID(inode int64) (int64, bool) {
+// LowestPID returns the lowest pid holding inode.
+func (o *SocketOwners) LowestPID(inode int64) (int64, bool) {
 	pos, ok := o.first[inode]
 	if !ok {
 		return 0, false
@@ -164,26 +163,44 @@ func (o *socketOwners) lowestPID(inode int64) (int64, bool) {
 	return o.fds[pos].pid, true
 }
 
+// Comm returns the comm of a pid that holds sockets.
+func (o *SocketOwners) Comm(pid int64) (string, bool) {
+	comm, ok := o.comm[pid]
+	return comm, ok
+}
+
+// Holder is one file descriptor holding a socket.
+type Holder struct{ PID, FD, Inode int64 }
+
+// Holders lists every (pid, fd) holding a socket, in pid and fd order.
+func (o *SocketOwners) Holders() []Holder {
+	out := make([]Holder, len(o.fds))
+	for i, f := range o.fds {
+		out[i] = Holder{PID: f.pid, FD: f.fd, Inode: f.inode}
+	}
+	return out
+}
+
 // maxOwnerWorkers bounds the goroutines of the owner walk on machines with
 // many cores: each costs a 32 KiB buffer and a share of the merge.
 const maxOwnerWorkers = 16
 
-// owners walks /proc/*/fd once per statement, building one map from inode
+// Owners walks /proc/*/fd once per statement, building one map from inode
 // to owners, so finding the owners of n sockets is linear, not n × fds.
-// The walk may already be running in the background (startOwners).
-func owners(c *kernel.Collector) (*socketOwners, error) {
-	return kernel.Memoize(c, "owners", func() (*socketOwners, error) {
-		w := startOwners(c)
+// The walk may already be running in the background (StartOwners).
+func Owners(c *Collector) (*SocketOwners, error) {
+	return Memoize(c, "owners", func() (*SocketOwners, error) {
+		w := StartOwners(c)
 		<-w.done
 		return w.finish(c)
 	})
 }
 
-// startOwners starts the statement's owner walk in the background, once;
+// StartOwners starts the statement's owner walk in the background, once;
 // sockets starts it before collecting when a scan will need the owner
 // columns, so the walk of /proc and the netlink dump overlap.
-func startOwners(c *kernel.Collector) *ownerWalk {
-	w, _ := kernel.Memoize(c, "owners-walk", func() (*ownerWalk, error) {
+func StartOwners(c *Collector) *ownerWalk {
+	w, _ := Memoize(c, "Owners-walk", func() (*ownerWalk, error) {
 		c.Source().Note(c.Source().Proc)
 		w := &ownerWalk{proc: c.Source().Proc, done: make(chan struct{})}
 		ctx := c.Context()
@@ -200,9 +217,9 @@ func startOwners(c *kernel.Collector) *ownerWalk {
 	return w
 }
 
-// ownersOf walks /proc/PID/fd for one process only (a narrowed read).
-func ownersOf(c *kernel.Collector, pid int64) (*socketOwners, error) {
-	ok, err := isProcess(c, pid)
+// OwnersOf walks /proc/PID/fd for one process only (a narrowed read).
+func OwnersOf(c *Collector, pid int64) (*SocketOwners, error) {
+	ok, err := IsProcess(c, pid)
 	if err != nil {
 		return nil, err
 	}
@@ -224,7 +241,7 @@ type ownerWalk struct {
 	done    chan struct{} // closed when a background walk ended
 	pids    []int64
 	results []pidWalk
-	owners  *socketOwners
+	owners  *SocketOwners
 	err     error
 }
 
@@ -269,7 +286,7 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 	for _, fw := range walkers {
 		total += len(fw.fds)
 	}
-	o := &socketOwners{fds: make([]fdSocket, 0, total), first: make(map[int64]int32, total), comm: map[int64]string{}}
+	o := &SocketOwners{fds: make([]fdSocket, 0, total), first: make(map[int64]int32, total), comm: map[int64]string{}}
 	for n := range w.pids {
 		r := &w.results[n]
 		if r.err != nil {
@@ -291,7 +308,7 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 
 // finish tells the Source what the walk read and counts the processes it
 // skipped, then returns the owners.
-func (w *ownerWalk) finish(c *kernel.Collector) (*socketOwners, error) {
+func (w *ownerWalk) finish(c *Collector) (*SocketOwners, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -370,7 +387,7 @@ func (w *fdWalker) add(pid int64) (comm string, hasComm bool, skip string, err e
 // read of it) or a real error.
 func (w *fdWalker) failed(err error, first int) (string, bool, string, error) {
 	w.fds = w.fds[:first]
-	if kind, skip := skipReason(err); skip {
+	if kind, skip := SkipReason(err); skip {
 		return "", false, kind, nil
 	}
 	return "", false, "", &fs.PathError{Op: "read", Path: string(w.path), Err: err}
@@ -399,7 +416,7 @@ func (w *fdWalker) addEntries(dirfd int, pid int64, buf []byte) {
 		if err != nil {
 			continue // closed since the listing
 		}
-		if inode, ok := socketInode(w.link[:n]); ok {
+		if inode, ok := SocketInode(w.link[:n]); ok {
 			w.fds = append(w.fds, fdSocket{pid: pid, fd: fd, inode: inode})
 		}
 	}
@@ -439,26 +456,26 @@ func readlinkat(dirfd int, name *byte, buf []byte) (int, error) {
 	}
 }
 
-// pidNetns reads the net namespace of one process once per statement; only
+// PidNetns reads the net namespace of one process once per statement; only
 // process_sockets needs it, so the owner walk behind sockets.pid skips it.
-func pidNetns(c *kernel.Collector, pid int64) any {
-	nsByPID, _ := kernel.Memoize(c, "pid-netns", func() (map[int64]any, error) { return map[int64]any{}, nil })
+func PidNetns(c *Collector, pid int64) any {
+	nsByPID, _ := Memoize(c, "pid-netns", func() (map[int64]any, error) { return map[int64]any{}, nil })
 	if ns, ok := nsByPID[pid]; ok {
 		return ns
 	}
-	ns, err := readNetns(c, c.Source().ProcPath(strconv.FormatInt(pid, 10), "ns", "net"))
+	ns, err := ReadNetns(c, c.Source().ProcPath(strconv.FormatInt(pid, 10), "ns", "net"))
 	if err != nil {
 		ns = nil
-		if kind, skip := skipReason(err); skip && kind == kernel.WarnProcessDenied {
-			c.Warn(kernel.WarnProcessPartly, pid)
+		if kind, skip := SkipReason(err); skip && kind == WarnProcessDenied {
+			c.Warn(WarnProcessPartly, pid)
 		}
 	}
 	nsByPID[pid] = ns
 	return ns
 }
 
-// socketInode parses "socket:[12345]".
-func socketInode(link []byte) (int64, bool) {
+// SocketInode parses "socket:[12345]".
+func SocketInode(link []byte) (int64, bool) {
 	const prefix = "socket:["
 	if len(link) < len(prefix)+2 || string(link[:len(prefix)]) != prefix || link[len(link)-1] != ']' {
 		return 0, false
@@ -473,10 +490,10 @@ func socketInode(link []byte) (int64, bool) {
 	return n, true
 }
 
-// users maps uid to name from the tree's etc/passwd (never the host's when
+// Users maps uid to name from the tree's etc/passwd (never the host's when
 // --root points elsewhere); a missing file gives no names.
-func users(c *kernel.Collector) map[int64]string {
-	m, _ := kernel.Memoize(c, "users", func() (map[int64]string, error) {
+func Users(c *Collector) map[int64]string {
+	m, _ := Memoize(c, "Users", func() (map[int64]string, error) {
 		m := map[int64]string{}
 		data, _, err := c.Source().ReadOptional(c.Source().EtcPath("passwd"))
 		if err != nil {
@@ -498,10 +515,31 @@ func users(c *kernel.Collector) map[int64]string {
 	return m
 }
 
-// userName returns the name of uid, or nil when passwd has none.
-func userName(c *kernel.Collector, uid int64) any {
-	if name, ok := users(c)[uid]; ok {
+// UserName returns the name of uid, or nil when passwd has none.
+func UserName(c *Collector, uid int64) any {
+	if name, ok := Users(c)[uid]; ok {
 		return name
 	}
 	return nil
+}
+
+// CgroupPath picks the cgroup v2 path ("0::/system.slice/x.service") from
+// /proc/PID/cgroup, else the first line's path.
+func CgroupPath(data []byte) (string, bool) {
+	var first string
+	found := false
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		parts := strings.SplitN(sc.Text(), ":", 3)
+		if len(parts) != 3 {
+			continue
+		}
+		if parts[0] == "0" && parts[1] == "" {
+			return parts[2], true
+		}
+		if !found {
+			first, found = parts[2], true
+		}
+	}
+	return first, found
 }

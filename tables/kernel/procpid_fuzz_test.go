@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"strings"
@@ -11,31 +11,31 @@ import (
 
 func TestProcPIDParsers(t *testing.T) {
 	status := []byte("Name:\tsshd\nTgid:\t812\nPid:\t812\nUid:\t0\t0\t0\t0\n")
-	if v, ok := statusField(status, "Tgid:"); !ok || v != "812" {
-		t.Errorf("statusField Tgid = %q, %v", v, ok)
+	if v, ok := StatusField(status, "Tgid:"); !ok || v != "812" {
+		t.Errorf("StatusField Tgid = %q, %v", v, ok)
 	}
-	if _, ok := statusField([]byte("Name:\tx"), "Tgid:"); ok {
-		t.Error("statusField found a missing field")
+	if _, ok := StatusField([]byte("Name:\tx"), "Tgid:"); ok {
+		t.Error("StatusField found a missing field")
 	}
-	if v, ok := statusField([]byte("Tgid:\t9"), "Tgid:"); !ok || v != "9" {
-		t.Errorf("statusField on a file without a final newline = %q, %v", v, ok)
+	if v, ok := StatusField([]byte("Tgid:\t9"), "Tgid:"); !ok || v != "9" {
+		t.Errorf("StatusField on a file without a final newline = %q, %v", v, ok)
 	}
-	if ns, err := parseNsLink("net:[4026531840]", "net"); err != nil || ns != int64(4026531840) {
-		t.Errorf("parseNsLink = %v, %v", ns, err)
+	if ns, err := ParseNsLink("net:[4026531840]", "net"); err != nil || ns != int64(4026531840) {
+		t.Errorf("ParseNsLink = %v, %v", ns, err)
 	}
 	for _, bad := range []string{"", "net:[]", "net:[x]", "mnt:[1]", "net:[1", "net:[99999999999999999999]"} {
-		if _, err := parseNsLink(bad, "net"); err == nil {
-			t.Errorf("parseNsLink(%q) accepted it", bad)
+		if _, err := ParseNsLink(bad, "net"); err == nil {
+			t.Errorf("ParseNsLink(%q) accepted it", bad)
 		}
 	}
 	for link, want := range map[string]int64{"socket:[123]": 123, "socket:[0]": 0} {
-		if got, ok := socketInode([]byte(link)); !ok || got != want {
-			t.Errorf("socketInode(%q) = %d, %v", link, got, ok)
+		if got, ok := SocketInode([]byte(link)); !ok || got != want {
+			t.Errorf("SocketInode(%q) = %d, %v", link, got, ok)
 		}
 	}
 	for _, bad := range []string{"", "socket:[]", "socket:[12a]", "pipe:[12]", "socket:[12", "socket:[99999999999999999999999]", "/dev/null"} {
-		if _, ok := socketInode([]byte(bad)); ok {
-			t.Errorf("socketInode(%q) accepted it", bad)
+		if _, ok := SocketInode([]byte(bad)); ok {
+			t.Errorf("SocketInode(%q) accepted it", bad)
 		}
 	}
 	cases := map[string]string{
@@ -44,11 +44,11 @@ func TestProcPIDParsers(t *testing.T) {
 		"12:pids:/system.slice/nginx.service\n11:memory:/other\n": "/system.slice/nginx.service",
 	}
 	for text, want := range cases {
-		if got, ok := cgroupPath([]byte(text)); !ok || got != want {
-			t.Errorf("cgroupPath(%q) = %q, %v; want %q", text, got, ok, want)
+		if got, ok := CgroupPath([]byte(text)); !ok || got != want {
+			t.Errorf("CgroupPath(%q) = %q, %v; want %q", text, got, ok, want)
 		}
 	}
-	if _, ok := cgroupPath([]byte("garbage without colons\n")); ok {
+	if _, ok := CgroupPath([]byte("garbage without colons\n")); ok {
 		t.Error("cgroupPath accepted a line without fields")
 	}
 }
@@ -58,7 +58,7 @@ func FuzzStatusField(f *testing.F) {
 	f.Add([]byte(""), "Tgid:")
 	f.Add([]byte("Tgid:"), "Tgid:")
 	f.Fuzz(func(t *testing.T, data []byte, name string) {
-		v, ok := statusField(data, name)
+		v, ok := StatusField(data, name)
 		if !ok && v != "" {
 			t.Errorf("not found but value %q", v)
 		}
@@ -70,9 +70,9 @@ func FuzzParseNsLink(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, link string) {
-		ns, err := parseNsLink(link, "net")
+		ns, err := ParseNsLink(link, "net")
 		if err == nil && (ns.(int64) < 0 || !strings.HasPrefix(link, "net:[")) {
-			t.Errorf("parseNsLink(%q) = %v", link, ns)
+			t.Errorf("ParseNsLink(%q) = %v", link, ns)
 		}
 	})
 }
@@ -82,8 +82,8 @@ func FuzzSocketInode(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, link []byte) {
-		if n, ok := socketInode(link); ok && n < 0 {
-			t.Errorf("socketInode(%q) = %d", link, n)
+		if n, ok := SocketInode(link); ok && n < 0 {
+			t.Errorf("SocketInode(%q) = %d", link, n)
 		}
 	})
 }
@@ -93,6 +93,6 @@ func FuzzCgroupPath(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cgroupPath(data)
+		CgroupPath(data)
 	})
 }

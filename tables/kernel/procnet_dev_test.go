@@ -1,7 +1,9 @@
-package tables
+package kernel
 
 import (
 	"testing"
+
+	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -16,11 +18,11 @@ veth-with-long:       0       0    0    0    0     0          0         0       
 `
 
 func TestParseProcNetDev(t *testing.T) {
-	got, err := parseProcNetDev([]byte(procDevText))
+	got, err := ParseProcNetDev([]byte(procDevText))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []procDev{
+	want := []ProcDev{
 		{Name: "lo", Counters: [16]uint64{3193, 29, 0, 0, 0, 0, 0, 0, 3193, 29}},
 		{Name: "eth0", Counters: [16]uint64{123456789012, 987654, 1, 2, 3, 4, 0, 55, 987654321, 123456, 5, 6, 7, 8, 9, 0}},
 		{Name: "veth-with-long"},
@@ -28,7 +30,7 @@ func TestParseProcNetDev(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if got, err := parseProcNetDev(nil); err != nil || got != nil {
+	if got, err := ParseProcNetDev(nil); err != nil || got != nil {
 		t.Errorf("empty file: %v, %v; want no rows", got, err)
 	}
 }
@@ -46,8 +48,8 @@ func TestParseProcNetDevErrors(t *testing.T) {
 		{"overflowing counter", header + "  eth0: 18446744073709551616 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n", "rx_bytes", 3},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			rows, err := parseProcNetDev([]byte(tc.text))
-			checkLineError(t, err, tc.wantLine, tc.wantText)
+			rows, err := ParseProcNetDev([]byte(tc.text))
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 			if rows != nil {
 				t.Errorf("rows %v returned with the error", rows)
 			}
@@ -59,9 +61,9 @@ func FuzzParseProcNetDev(f *testing.F) {
 	f.Add([]byte(procDevText))
 	f.Add([]byte("  eth0: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		devs, err := parseProcNetDev(data)
+		devs, err := ParseProcNetDev(data)
 		if err != nil {
-			checkFuzzError(t, data, devs, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, devs, err)
 			return
 		}
 		for _, d := range devs {
