@@ -20,6 +20,7 @@ import (
 
 	"netsql/queries"
 	"netsql/sqlshell"
+	"netsql/sqlshell/output"
 	"netsql/tables"
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
@@ -74,7 +75,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.SetOutput(io.Discard) // errors are reported in one line by run
 	fs.StringVar(&o.exec, "e", "", "run `SQL` and exit")
 	fs.StringVar(&o.file, "f", "", "run the statements in `FILE` and exit")
-	fs.StringVar(&o.mode, "o", "", "output `MODE`: "+strings.Join(sqlshell.Modes, ", ")+" (default table on a terminal, tsv otherwise)")
+	fs.StringVar(&o.mode, "o", "", "output `MODE`: "+strings.Join(output.Modes, ", ")+" (default table on a terminal, tsv otherwise)")
 	fs.BoolVar(&o.noHeader, "no-header", false, "do not print column names")
 	fs.StringVar(&o.null, "null", "", "print NULL as `TEXT`")
 	fs.StringVar(&o.root, "root", "", "read another machine's tree: `DIR`/proc, DIR/sys, DIR/etc")
@@ -129,8 +130,8 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	default:
 		o.query = o.exec
 	}
-	if o.mode != "" && !contains(sqlshell.Modes, o.mode) {
-		return nil, fmt.Errorf("-o %q: unknown output mode (valid modes: %s)", o.mode, strings.Join(sqlshell.Modes, ", "))
+	if o.mode != "" && !contains(output.Modes, o.mode) {
+		return nil, fmt.Errorf("-o %q: unknown output mode (valid modes: %s)", o.mode, strings.Join(output.Modes, ", "))
 	}
 	return o, nil
 }
@@ -277,7 +278,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // openShell opens the engine and the shell every way in shares, set up
 // from the flags: output format, --allow-write, --timeout, --param.
 func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stderr io.Writer) (*engine.Engine, *sqlshell.Shell, error) {
-	format := sqlshell.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
+	format := output.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
 	if format.Mode == "" {
 		format.Mode = "tsv"
 		if isTerminal(stdout) {

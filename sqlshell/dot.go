@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"netsql/queries"
+	"netsql/sqlshell/output"
 	"netsql/tables/engine"
 )
 
@@ -377,10 +378,10 @@ func dotCommands() []dotCommand {
 		{name: ".help", help: "list the dot-commands", run: (*session).dotHelp},
 		{name: ".tables", usage: "[PATTERN]", help: "list the tables (LIKE PATTERN)", run: (*session).dotTables, complete: tableArg},
 		{name: ".schema", usage: "[TABLE]", help: "show CREATE TABLE with each column's description", run: (*session).dotSchema, complete: tableArg},
-		{name: ".mode", usage: "MODE", help: "output mode: " + strings.Join(Modes, ", "), run: (*session).dotMode,
+		{name: ".mode", usage: "MODE", help: "output mode: " + strings.Join(output.Modes, ", "), run: (*session).dotMode,
 			complete: func(c *completer, args []string, _ string) []candidate {
 				if len(args) == 0 {
-					return nameCandidates(Modes, " ")
+					return nameCandidates(output.Modes, " ")
 				}
 				return nil
 			}},
@@ -547,7 +548,7 @@ func parseOnOff(cmd string, args []string) (bool, error) {
 // printResult prints a dot-command's table in the current mode to the current output.
 func (ss *session) printResult(columns []string, rows [][]any) error {
 	return ss.withOutput(false, func() error {
-		w, err := NewWriter(ss.sh.out, ss.sh.Format)
+		w, err := output.NewWriter(ss.sh.out, ss.sh.Format)
 		if err != nil {
 			return err
 		}
@@ -657,13 +658,13 @@ func (ss *session) dotMode(_ context.Context, _ origin, args []string) error {
 	if m, ok := modeAliases[mode]; ok {
 		mode = m
 	}
-	for _, m := range Modes {
+	for _, m := range output.Modes {
 		if m == mode {
 			ss.sh.Format.Mode = mode
 			return nil
 		}
 	}
-	return fmt.Errorf(".mode %s: %w %q (valid modes: %s)", args[0], ErrUnknownMode, args[0], strings.Join(Modes, ", "))
+	return fmt.Errorf(".mode %s: %w %q (valid modes: %s)", args[0], output.ErrUnknownMode, args[0], strings.Join(output.Modes, ", "))
 }
 
 func (ss *session) dotHeaders(_ context.Context, _ origin, args []string) error {

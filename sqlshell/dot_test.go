@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"netsql/sqlshell/output"
 	"netsql/tables"
 	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
@@ -25,7 +26,7 @@ func newTestShell(t *testing.T) (*Shell, *bytes.Buffer, *bytes.Buffer) {
 	}
 	t.Cleanup(func() { eng.Close() })
 	var out, errOut bytes.Buffer
-	sh := New(eng, Format{Mode: "tsv", Headers: true}, &out, &errOut)
+	sh := New(eng, output.Format{Mode: "tsv", Headers: true}, &out, &errOut)
 	return sh, &out, &errOut
 }
 

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"netsql/sqlshell/output"
 	"netsql/tables/engine"
 )
 
@@ -24,7 +25,7 @@ var ErrOutputClosed = errors.New("output closed")
 // Shell runs statements on one engine and prints their results.
 type Shell struct {
 	eng    *engine.Engine
-	Format Format
+	Format output.Format
 	out    *bufio.Writer
 	errOut io.Writer
 	params map[string]string // :name bindings (--param, .param set)
@@ -39,7 +40,7 @@ type Shell struct {
 func (s *Shell) allowWrite() bool { return s.eng.AllowWrite() }
 
 // New returns a shell printing results to stdout and diagnostics to stderr.
-func New(eng *engine.Engine, f Format, stdout, stderr io.Writer) *Shell {
+func New(eng *engine.Engine, f output.Format, stdout, stderr io.Writer) *Shell {
 	return &Shell{eng: eng, Format: f, out: bufio.NewWriterSize(stdout, 64<<10), errOut: stderr}
 }
 
@@ -75,7 +76,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		if err != nil {
 			return err
 		}
-		w, err := NewWriter(s.out, s.Format)
+		w, err := output.NewWriter(s.out, s.Format)
 		if err != nil {
 			return err
 		}
@@ -151,7 +152,7 @@ func isClosedPipe(err error) bool {
 
 // ListTables prints every dataset's name and description.
 func (s *Shell) ListTables() error {
-	w, err := NewWriter(s.out, s.Format)
+	w, err := output.NewWriter(s.out, s.Format)
 	if err != nil {
 		return err
 	}

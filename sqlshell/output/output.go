@@ -1,4 +1,7 @@
-package sqlshell
+// Package output prints results in every mode netsql has (table, tsv, csv,
+// json, jsonl, markdown, line): one writer per file behind one interface,
+// and one registry of modes.
+package output
 
 import (
 	"errors"
@@ -29,29 +32,40 @@ type Writer interface {
 	End() error                   // called once after the last row, also after an error mid-stream: it must leave well-formed output (close the JSON array)
 }
 
-// Modes lists the output modes in the order help text shows them.
-var Modes = []string{"table", "tsv", "csv", "json", "jsonl", "markdown", "line"}
+// modes is the one registry of output modes, in the order help text shows
+// them: the CLI's -o, .mode and completion all read it (through Modes).
+var modes = []struct {
+	name string
+	open func(io.Writer, Format) Writer
+}{
+	{"table", func(w io.Writer, f Format) Writer { return newTableWriter(w, f) }},
+	{"tsv", func(w io.Writer, f Format) Writer { return newTSVWriter(w, f) }},
+	{"csv", func(w io.Writer, f Format) Writer { return newCSVWriter(w, f) }},
+	{"json", func(w io.Writer, _ Format) Writer { return newJSONWriter(w) }},
+	{"jsonl", func(w io.Writer, _ Format) Writer { return newJSONLWriter(w) }},
+	{"markdown", func(w io.Writer, f Format) Writer { return newMarkdownWriter(w, f) }},
+	{"line", func(w io.Writer, f Format) Writer { return newLineWriter(w, f) }},
+}
+
+// Modes lists the output modes' names in the order help text shows them.
+var Modes = func() []string {
+	names := make([]string, len(modes))
+	for i, m := range modes {
+		names[i] = m.name
+	}
+	return names
+}()
 
 // ErrUnknownMode is returned by NewWriter for a mode not in Modes.
 var ErrUnknownMode = errors.New("unknown output mode")
 
-// NewWriter returns the writer for f.Mode writing to w, or an error naming the unknown mode and listing the valid ones.
+// NewWriter returns the writer for f.Mode writing to w, or an error naming
+// the unknown mode and listing the valid ones.
 func NewWriter(w io.Writer, f Format) (Writer, error) {
-	switch f.Mode {
-	case "table":
-		return newTableWriter(w, f), nil
-	case "tsv":
-		return newTSVWriter(w, f), nil
-	case "csv":
-		return newCSVWriter(w, f), nil
-	case "json":
-		return newJSONWriter(w), nil
-	case "jsonl":
-		return newJSONLWriter(w), nil
-	case "markdown":
-		return newMarkdownWriter(w, f), nil
-	case "line":
-		return newLineWriter(w, f), nil
+	for _, m := range modes {
+		if m.name == f.Mode {
+			return m.open(w, f), nil
+		}
 	}
 	return nil, fmt.Errorf("%w %q (valid modes: %s)", ErrUnknownMode, f.Mode, strings.Join(Modes, ", "))
 }

@@ -1,4 +1,4 @@
-package sqlshell
+package output
 
 import (
 	"io"
