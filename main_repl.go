@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"netsql/sqlshell"
+	"netsql/sqlshell/prompt"
 	"netsql/tables/kernel"
 )
 
@@ -33,13 +34,13 @@ func runREPL(o *options, src *kernel.Source, in *os.File, stdout, stderr io.Writ
 		opt.Out = stderr // results go to a file or a pipe; prompts stay on the terminal
 	}
 	if !o.noHistory {
-		opt.HistoryFile = sqlshell.HistoryPath()
+		opt.HistoryFile = prompt.HistoryPath()
 	}
 	switch {
 	case o.initFile != "":
 		opt.InitFile, opt.InitRequired = o.initFile, true
 	case !o.noInit:
-		opt.InitFile = sqlshell.InitPath()
+		opt.InitFile = prompt.InitPath()
 	}
 	err = sh.REPL(ctx, opt)
 	if caught() != nil {

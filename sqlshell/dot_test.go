@@ -94,7 +94,7 @@ func TestDotTablesAndSchema(t *testing.T) {
 		t.Errorf("view:\n%s\nwant\n%s", out, want)
 	}
 	ss.refreshTables(t.Context())
-	if got := ss.vocab.columnsOf("listeners"); !cmp.Equal(got, []string{"local_port", "pid"}) {
+	if got := ss.vocab.ColumnsOf("listeners"); !cmp.Equal(got, []string{"local_port", "pid"}) {
 		t.Errorf("completion columns of the view: %q", got)
 	}
 	if err := typed(t, ss, ".schema nope"); err == nil || !strings.Contains(err.Error(), `no table matches "nope"`) {

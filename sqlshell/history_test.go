@@ -1,47 +1,18 @@
 package sqlshell
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"netsql/sqlshell/prompt"
 )
-
-func TestHistoryEntry(t *testing.T) {
-	cases := []struct{ text, want string }{
-		{"SELECT 1;", "SELECT 1;"},
-		{"  SELECT 1;\n", "SELECT 1;"},
-		{"SELECT proto,\n       local_port\nFROM sockets;\n", "SELECT proto, local_port FROM sockets;"},
-		{"SELECT 1 -- the answer\nFROM t;", "SELECT 1 /* the answer */ FROM t;"},
-		{"SELECT 1 --\nFROM t;", "SELECT 1 FROM t;"},
-		{"SELECT 1 -- a */ b\nFROM t;", "SELECT 1 FROM t;"},
-		{"SELECT /* two\n   lines */ 1;", "SELECT /* two lines */ 1;"},
-		{"SELECT 'a  b',\n 2;", "SELECT 'a  b', 2;"},
-		{"SELECT 'one\ntwo';", "SELECT ('one' || char(10) || 'two');"},
-		{"SELECT '\n';", "SELECT (char(10));"},
-		{"SELECT 'it''s\nok';", "SELECT ('it''s' || char(10) || 'ok');"},
-		{"SELECT \"odd\nname\" FROM t;", "SELECT \"odd name\" FROM t;"},
-	}
-	for _, c := range cases {
-		got := historyEntry(c.text)
-		if got != c.want {
-			t.Errorf("historyEntry(%q) = %q, want %q", c.text, got, c.want)
-		}
-		if strings.ContainsAny(got, "\r\n") {
-			t.Errorf("historyEntry(%q) = %q holds a newline", c.text, got)
-		}
-	}
-}
 
 // TestHistoryEntrySameResult checks on a real engine that the one-line
 // entry of a multi-line statement gives the same result.
 func TestHistoryEntrySameResult(t *testing.T) {
 	sh, out, _ := newTestShell(t)
 	text := "SELECT 'x\ny' AS v, -- comment; with a semicolon\n  2 AS w;"
-	for _, q := range []string{text, historyEntry(text)} {
+	for _, q := range []string{text, prompt.HistoryEntry(text)} {
 		if err := sh.Exec(t.Context(), q); err != nil {
 			t.Fatalf("%q: %v", q, err)
 		}
@@ -49,75 +20,5 @@ func TestHistoryEntrySameResult(t *testing.T) {
 	results := strings.SplitAfter(out.String(), "\n")
 	if half := len(results) / 2; out.Len() == 0 || strings.Join(results[:half], "") != strings.Join(results[half:], "") {
 		t.Errorf("results differ:\n%s", out)
-	}
-}
-
-func TestHistoryPath(t *testing.T) {
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_STATE_HOME", "")
-	t.Setenv("NETSQL_HISTORY", "") // restored after the test
-	os.Unsetenv("NETSQL_HISTORY")
-	if got, want := HistoryPath(), filepath.Join(home, ".netsql_history"); got != want {
-		t.Errorf("no XDG_STATE_HOME: %q, want %q", got, want)
-	}
-	t.Setenv("XDG_STATE_HOME", "/state")
-	if got, want := HistoryPath(), "/state/netsql/history"; got != want {
-		t.Errorf("XDG_STATE_HOME: %q, want %q", got, want)
-	}
-	t.Setenv("NETSQL_HISTORY", "/elsewhere/h")
-	if got := HistoryPath(); got != "/elsewhere/h" {
-		t.Errorf("NETSQL_HISTORY: %q", got)
-	}
-	t.Setenv("NETSQL_HISTORY", "")
-	if got := HistoryPath(); got != "" {
-		t.Errorf("empty NETSQL_HISTORY: %q, want none", got)
-	}
-	if got, want := InitPath(), filepath.Join(home, ".netsqlrc"); got != want {
-		t.Errorf("InitPath %q, want %q", got, want)
-	}
-}
-
-func TestHistoryFile(t *testing.T) {
-	h := historyFile{path: filepath.Join(t.TempDir(), "state", "netsql", "history")}
-	if got, err := h.load(); err != nil || got != nil {
-		t.Fatalf("missing file: %q, %v", got, err)
-	}
-	for _, e := range []string{"SELECT 1;", ".mode csv", "SELECT proto, local_port FROM sockets;"} {
-		if err := h.add(e); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err := h.load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff([]string{"SELECT 1;", ".mode csv", "SELECT proto, local_port FROM sockets;"}, got); diff != "" {
-		t.Errorf("entries (-want +got):\n%s", diff)
-	}
-	info, err := os.Stat(h.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if perm := info.Mode().Perm(); perm != 0o600 {
-		t.Errorf("history file mode %v, want 0600", perm)
-	}
-
-	// A file longer than the limit keeps its newest entries, also on disk.
-	for i := 0; i < historyLimit+5; i++ {
-		if err := h.add(fmt.Sprintf("SELECT %d;", i)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	got, err = h.load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(got) != historyLimit || got[0] != "SELECT 5;" || got[len(got)-1] != fmt.Sprintf("SELECT %d;", historyLimit+4) {
-		t.Errorf("after overflow: %d entries, first %q, last %q", len(got), got[0], got[len(got)-1])
-	}
-	data, _ := os.ReadFile(h.path)
-	if n := strings.Count(string(data), "\n"); n != historyLimit {
-		t.Errorf("file holds %d lines, want %d", n, historyLimit)
 	}
 }

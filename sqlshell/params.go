@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"netsql/sqlshell/sqltext"
 )
 
 // SetParam binds :name (also @name and $name) to value in later
@@ -74,19 +76,19 @@ func (s *Shell) bindArgs(query string) ([]any, error) {
 // $name) of a statement, outside strings and comments, sorted.
 func statementParams(query string) ([]string, error) {
 	seen := map[string]bool{}
-	sc := scanner{src: query}
+	sc := sqltext.Scanner{Src: query}
 	prevColon := false
-	for sc.pos < len(query) {
-		kind, tok := sc.next()
+	for sc.Pos < len(query) {
+		kind, tok := sc.Next()
 		switch {
-		case kind == tokOther && (tok == ":" || tok == "@"):
+		case kind == sqltext.Other && (tok == ":" || tok == "@"):
 			prevColon = true
 			continue
-		case kind == tokWord && prevColon:
+		case kind == sqltext.Word && prevColon:
 			seen[tok] = true
-		case kind == tokWord && strings.HasPrefix(tok, "$") && len(tok) > 1:
+		case kind == sqltext.Word && strings.HasPrefix(tok, "$") && len(tok) > 1:
 			seen[tok[1:]] = true
-		case kind == tokOther && tok == "?":
+		case kind == sqltext.Other && tok == "?":
 			return nil, fmt.Errorf("positional parameter ? cannot be bound: name it, as :name")
 		}
 		prevColon = false

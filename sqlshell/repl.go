@@ -11,6 +11,9 @@ import (
 	"strings"
 	"sync"
 
+	"netsql/sqlshell/prompt"
+	"netsql/sqlshell/sqltext"
+
 	"github.com/chzyer/readline"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
 )
@@ -79,7 +82,7 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 	ss.loadFunctions(ctx)
 	ss.refreshTables(ctx)
 	var pending pendingText // the statement typed so far, over lines
-	rl, err := newReadline(opt, &completer{vocab: ss.vocab, dotCommands: dotCommands, pending: pending.get})
+	rl, err := newReadline(opt, &prompt.Completer{Vocab: ss.vocab, Commands: promptCommands, Pending: pending.get})
 	if err != nil {
 		return fmt.Errorf("start the prompt: %w", err)
 	}
@@ -142,11 +145,11 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 		switch {
 		case noStatement(text):
 			pending.set("") // blank lines and comments: nothing to wait for
-		case !Complete(text):
+		case !sqltext.Complete(text):
 			pending.set(text)
 		default:
 			pending.set("")
-			hist.add(rl, historyEntry(text))
+			hist.add(rl, prompt.HistoryEntry(text))
 			run(func(ctx context.Context) error { return ss.runStatements(ctx, promptOrigin, text, 1) })
 		}
 	}
@@ -175,12 +178,12 @@ func (p *pendingText) set(text string) {
 // newReadline sets readline up on the terminal opt.In. Readline's own
 // history stays in memory (promptHistory writes the file), and the width
 // never reads as 0, which would turn Tab completion off.
-func newReadline(opt REPLOptions, comp *completer) (*readline.Instance, error) {
+func newReadline(opt REPLOptions, comp *prompt.Completer) (*readline.Instance, error) {
 	fd := int(opt.In.Fd())
 	raw := &rawMode{fd: fd}
 	return readline.NewEx(&readline.Config{
 		Prompt:                 mainPrompt,
-		HistoryLimit:           historyLimit,
+		HistoryLimit:           prompt.HistoryLimit,
 		DisableAutoSaveHistory: true, // a statement is saved once complete, as one entry
 		HistorySearchFold:      true,
 		AutoComplete:           comp,
@@ -226,7 +229,7 @@ func banner(w io.Writer, version string) {
 // promptHistory writes the prompt's history to its file as statements
 // complete; the zero value keeps history in memory only.
 type promptHistory struct {
-	file   *historyFile
+	file   *prompt.HistoryFile
 	last   string
 	errOut io.Writer
 }
@@ -238,8 +241,8 @@ func (ss *session) openHistory(rl *readline.Instance, path string) *promptHistor
 	if path == "" {
 		return h
 	}
-	file := &historyFile{path: path}
-	entries, err := file.load()
+	file := &prompt.HistoryFile{Path: path}
+	entries, err := file.Load()
 	if err != nil {
 		fmt.Fprintf(ss.sh.errOut, "warning: history %s: %v\n", path, err)
 		return h
@@ -265,8 +268,8 @@ func (h *promptHistory) add(rl *readline.Instance, entry string) {
 		return
 	}
 	h.last = entry
-	if err := h.file.add(entry); err != nil {
-		fmt.Fprintf(h.errOut, "warning: history %s: %v\n", h.file.path, err)
+	if err := h.file.Add(entry); err != nil {
+		fmt.Fprintf(h.errOut, "warning: history %s: %v\n", h.file.Path, err)
 		h.file = nil
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"netsql/sqlshell/prompt"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -61,7 +63,7 @@ func TestREPLOverPipe(t *testing.T) {
 	if want := "error: no such table: nope\n"; errOut.String() != want {
 		t.Errorf("stderr %q, want %q", errOut, want)
 	}
-	entries, err := historyFile{path: history}.load()
+	entries, err := prompt.HistoryFile{Path: history}.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package sqlshell
+package prompt
 
 import (
 	"bufio"
@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"netsql/sqlshell/sqltext"
 )
 
-// historyLimit is how many entries the history file keeps.
-const historyLimit = 1000
+// HistoryLimit is how many entries the history file keeps.
+const HistoryLimit = 1000
 
 // HistoryPath is where the prompt keeps its history: $NETSQL_HISTORY when
 // set (set and empty: no history), else $XDG_STATE_HOME/netsql/history,
@@ -37,17 +39,17 @@ func InitPath() string {
 	return ""
 }
 
-// historyFile is the prompt's history on disk: one entry per line, a
+// HistoryFile is the prompt's history on disk: one entry per line, a
 // statement typed over several lines kept as one (historyEntry).
-type historyFile struct {
-	path string
+type HistoryFile struct {
+	Path string
 }
 
-// load returns the entries in the file, oldest first, at most
+// Load returns the entries in the file, oldest first, at most
 // historyLimit; a longer file is rewritten to its newest entries. A file
 // that does not exist yet holds no entries.
-func (h historyFile) load() ([]string, error) {
-	f, err := os.Open(h.path)
+func (h HistoryFile) Load() ([]string, error) {
+	f, err := os.Open(h.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -66,18 +68,18 @@ func (h historyFile) load() ([]string, error) {
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
-	if len(entries) > historyLimit {
-		entries = entries[len(entries)-historyLimit:]
-		if err := h.rewrite(entries); err != nil {
+	if len(entries) > HistoryLimit {
+		entries = entries[len(entries)-HistoryLimit:]
+		if err := h.Rewrite(entries); err != nil {
 			return entries, err
 		}
 	}
 	return entries, nil
 }
 
-// rewrite replaces the file with entries, atomically.
-func (h historyFile) rewrite(entries []string) error {
-	tmp, err := os.CreateTemp(filepath.Dir(h.path), ".netsql_history-*")
+// Rewrite replaces the file with entries, atomically.
+func (h HistoryFile) Rewrite(entries []string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(h.Path), ".netsql_history-*")
 	if err != nil {
 		return err
 	}
@@ -90,7 +92,7 @@ func (h historyFile) rewrite(entries []string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp.Name(), h.path)
+		err = os.Rename(tmp.Name(), h.Path)
 	}
 	if err != nil {
 		os.Remove(tmp.Name())
@@ -98,13 +100,13 @@ func (h historyFile) rewrite(entries []string) error {
 	return err
 }
 
-// add appends one entry. The file is created readable by its owner only:
+// Add appends one entry. The file is created readable by its owner only:
 // statements can hold addresses and names worth keeping private.
-func (h historyFile) add(entry string) error {
-	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
+func (h HistoryFile) Add(entry string) error {
+	if err := os.MkdirAll(filepath.Dir(h.Path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(h.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(h.Path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return err
 	}
@@ -115,12 +117,12 @@ func (h historyFile) add(entry string) error {
 	return err
 }
 
-// historyEntry turns a statement typed over several lines into one line
+// HistoryEntry turns a statement typed over several lines into one line
 // that means the same, so that it is one history entry now and after a
 // restart: runs of white space with a newline become one space, a `--`
 // comment becomes a /* */ comment, and a newline inside a string literal
 // becomes char(10), as in ('a' || char(10) || 'b').
-func historyEntry(text string) string {
+func HistoryEntry(text string) string {
 	text = strings.TrimSpace(text)
 	if !strings.ContainsAny(text, "\r\n") {
 		return text
@@ -131,15 +133,15 @@ func historyEntry(text string) string {
 			b.WriteByte(' ')
 		}
 	}
-	sc := scanner{src: text}
-	for sc.pos < len(text) {
-		kind, tok := sc.next()
+	sc := sqltext.Scanner{Src: text}
+	for sc.Pos < len(text) {
+		kind, tok := sc.Next()
 		switch {
-		case kind == tokSpace && strings.ContainsAny(tok, "\r\n"):
+		case kind == sqltext.Space && strings.ContainsAny(tok, "\r\n"):
 			space()
-		case kind == tokSpace:
+		case kind == sqltext.Space:
 			b.WriteString(tok)
-		case kind == tokComment && strings.HasPrefix(tok, "--"):
+		case kind == sqltext.Comment && strings.HasPrefix(tok, "--"):
 			body := strings.TrimSpace(strings.TrimPrefix(tok, "--"))
 			if body != "" && !strings.Contains(body, "*/") {
 				b.WriteString("/* " + body + " */")
@@ -147,7 +149,7 @@ func historyEntry(text string) string {
 			if strings.HasSuffix(tok, "\n") {
 				space()
 			}
-		case kind == tokComment:
+		case kind == sqltext.Comment:
 			b.WriteString(strings.Join(strings.Fields(tok), " "))
 		case tok != "" && tok[0] == '\'' && strings.ContainsAny(tok, "\r\n"):
 			b.WriteString(stringWithNewlines(tok))

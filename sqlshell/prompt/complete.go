@@ -1,13 +1,20 @@
-package sqlshell
+// Package prompt is what the interactive prompt needs besides the shell:
+// the history file and Tab completion of SQL (keywords, tables, columns,
+// functions, parameters) and of dot-commands, from a vocabulary the shell
+// keeps up to date.
+package prompt
 
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf8"
+
+	"netsql/sqlshell/sqltext"
 )
 
 // sqlKeywords are SQLite's keywords (sqlite.org/lang_keywords.html), which
@@ -32,21 +39,21 @@ var isSQLKeyword = func() map[string]bool {
 	return m
 }()
 
-// vocabulary is what Tab offers besides keywords: the tables with their
+// Vocabulary is what Tab offers besides keywords: the tables with their
 // columns (the engine's datasets and the user's own tables and views), SQL
 // functions, saved query names and parameter names. The prompt updates it
 // between statements; completion reads it from readline's goroutine.
-type vocabulary struct {
+type Vocabulary struct {
 	mu        sync.Mutex
 	tables    []string            // names, datasets first
 	columns   map[string][]string // by lower-cased table name
 	functions []string
-	queries   func() []string // saved query names, read when asked
-	params    func() []string // bound parameter names
+	Queries   func() []string // saved query names, read when asked
+	Params    func() []string // bound parameter names
 }
 
-// setTables replaces the tables and their columns.
-func (v *vocabulary) setTables(names []string, columns map[string][]string) {
+// SetTables replaces the tables and their columns.
+func (v *Vocabulary) SetTables(names []string, columns map[string][]string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.tables = names
@@ -56,70 +63,80 @@ func (v *vocabulary) setTables(names []string, columns map[string][]string) {
 	}
 }
 
-func (v *vocabulary) setFunctions(names []string) {
+func (v *Vocabulary) SetFunctions(names []string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.functions = names
 }
 
-func (v *vocabulary) tableNames() []string {
+func (v *Vocabulary) TableNames() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.tables
 }
 
-func (v *vocabulary) functionNames() []string {
+func (v *Vocabulary) functionNames() []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.functions
 }
 
-// columnsOf returns the columns of a table, nil when it is not known.
-func (v *vocabulary) columnsOf(table string) []string {
+// ColumnsOf returns the columns of a table, nil when it is not known.
+func (v *Vocabulary) ColumnsOf(table string) []string {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	return v.columns[strings.ToLower(table)]
 }
 
-func (v *vocabulary) isTable(name string) bool {
-	return v.columnsOf(name) != nil
+func (v *Vocabulary) isTable(name string) bool {
+	return v.ColumnsOf(name) != nil
 }
 
 // candidateKind decides how a candidate matches what was typed and in
 // which case it is completed.
-type candidateKind int
+type CandidateKind int
 
 const (
-	kindName    candidateKind = iota // a table, column, function or setting: any case matches
-	kindKeyword                      // an SQL keyword: completed in the case typed
-	kindLiteral                      // a file name: matched and completed exactly
+	KindName    CandidateKind = iota // a table, column, function or setting: any case matches
+	KindKeyword                      // an SQL keyword: completed in the case typed
+	KindLiteral                      // a file name: matched and completed exactly
 )
 
-// candidate is one word Tab can complete to, and what follows it.
-type candidate struct {
-	word string
-	kind candidateKind
-	tail string // " " after a keyword or a table, "(" after a function, "/" after a directory
+// Candidate is one word Tab can complete to, and what follows it.
+type Candidate struct {
+	Word string
+	Kind CandidateKind
+	Tail string // " " after a keyword or a table, "(" after a function, "/" after a directory
 }
 
-// completer is the prompt's readline.AutoCompleter.
-type completer struct {
-	vocab *vocabulary
-	// pending returns the lines of the statement typed before this one
+// Command is what completion needs of one dot-command: its name and the
+// candidates for its next argument. The shell's table of dot-commands is
+// the one list; it hands the prompt this view of it.
+type Command struct {
+	Name string
+	// Complete lists candidates for the argument after args; nil when the
+	// command takes none worth completing.
+	Complete func(v *Vocabulary, args []string, current string) []Candidate
+}
+
+// Completer is the prompt's readline.AutoCompleter.
+type Completer struct {
+	Vocab *Vocabulary
+	// Pending returns the lines of the statement typed before this one
 	// ("" at the main prompt), so that tables named on an earlier line
 	// give their columns.
-	pending func() string
-	// dotCommands lists the dot-commands (nil: none).
-	dotCommands func() []dotCommand
+	Pending func() string
+	// Commands lists the dot-commands (nil: none).
+	Commands func() []Command
 }
 
 // Do implements readline.AutoCompleter: it returns what may follow the
 // word before pos, and the length of that word in runes.
-func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
+func (c *Completer) Do(line []rune, pos int) ([][]rune, int) {
 	before, after := string(line[:pos]), string(line[pos:])
 	pending := ""
-	if c.pending != nil {
-		pending = c.pending()
+	if c.Pending != nil {
+		pending = c.Pending()
 	}
 	prefix, cands := c.complete(pending, before, after)
 	var out [][]rune
@@ -135,7 +152,7 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 
 // complete returns the word being completed and the candidates for it,
 // before filtering by that word.
-func (c *completer) complete(pending, before, after string) (prefix string, cands []candidate) {
+func (c *Completer) complete(pending, before, after string) (prefix string, cands []Candidate) {
 	if strings.TrimSpace(pending) == "" && strings.HasPrefix(strings.TrimLeft(before, " \t"), ".") {
 		return c.completeDot(strings.TrimLeft(before, " \t"))
 	}
@@ -149,14 +166,14 @@ func (c *completer) complete(pending, before, after string) (prefix string, cand
 // suffixes turns the candidates that match prefix into the text to insert
 // after it. Keywords follow the case typed (sel gives select, SEL gives
 // SELECT); names keep their own case unless typed in capitals.
-func suffixes(prefix string, cands []candidate) []string {
+func suffixes(prefix string, cands []Candidate) []string {
 	n := utf8.RuneCountInString(prefix)
 	lower, upper := caseOf(prefix)
 	var out []string
 	for _, cand := range cands {
-		word := cand.word
-		switch cand.kind {
-		case kindLiteral:
+		word := cand.Word
+		switch cand.Kind {
+		case KindLiteral:
 			if !strings.HasPrefix(word, prefix) {
 				continue
 			}
@@ -165,16 +182,16 @@ func suffixes(prefix string, cands []candidate) []string {
 				continue
 			}
 			switch {
-			case cand.kind == kindKeyword && lower && !upper:
+			case cand.Kind == KindKeyword && lower && !upper:
 				word = strings.ToLower(word)
-			case cand.kind == kindKeyword:
+			case cand.Kind == KindKeyword:
 				word = strings.ToUpper(word)
 			case upper && !lower:
 				word = strings.ToUpper(word)
 			}
 		}
 		rest := []rune(word)[n:]
-		out = append(out, string(rest)+cand.tail)
+		out = append(out, string(rest)+cand.Tail)
 	}
 	return out
 }
@@ -194,21 +211,21 @@ func hasPrefixFold(s, prefix string) bool {
 }
 
 // completeDot completes a dot-command's name, then its arguments.
-func (c *completer) completeDot(line string) (string, []candidate) {
-	if c.dotCommands == nil {
+func (c *Completer) completeDot(line string) (string, []Candidate) {
+	if c.Commands == nil {
 		return "", nil
 	}
-	cmds := c.dotCommands()
+	cmds := c.Commands()
 	name, rest, hasArgs := strings.Cut(line, " ")
 	if !hasArgs {
-		var cands []candidate
+		var cands []Candidate
 		for _, cmd := range cmds {
-			cands = append(cands, candidate{word: cmd.name, tail: " "})
+			cands = append(cands, Candidate{Word: cmd.Name, Tail: " "})
 		}
 		return name, cands
 	}
-	cmd := findDotCommand(cmds, name)
-	if cmd == nil || cmd.complete == nil {
+	i := slices.IndexFunc(cmds, func(cmd Command) bool { return cmd.Name == name })
+	if i < 0 || cmds[i].Complete == nil {
 		return "", nil
 	}
 	words := strings.Fields(rest)
@@ -217,34 +234,34 @@ func (c *completer) completeDot(line string) (string, []candidate) {
 		current = words[len(words)-1]
 		words = words[:len(words)-1]
 	}
-	return current, cmd.complete(c, words, current)
+	return current, cmds[i].Complete(c.Vocab, words, current)
 }
 
 // completeSQL completes a word of an SQL statement: a table after FROM or
 // JOIN, a column after alias., a parameter after :, else a column of the
 // statement's tables, a table, a function or a keyword.
-func (c *completer) completeSQL(text, after string) (string, []candidate) {
+func (c *Completer) completeSQL(text, after string) (string, []Candidate) {
 	// No completion inside a string, a quoted identifier or a comment.
-	sc := scanner{src: text}
+	sc := sqltext.Scanner{Src: text}
 	stmtStart := 0
-	for sc.pos < len(text) {
-		kind, tok := sc.next()
+	for sc.Pos < len(text) {
+		kind, tok := sc.Next()
 		switch kind {
-		case tokUnterminated:
+		case sqltext.Unterminated:
 			return "", nil
-		case tokComment:
+		case sqltext.Comment:
 			open := strings.HasPrefix(tok, "--") && !strings.HasSuffix(tok, "\n") ||
 				strings.HasPrefix(tok, "/*") && (len(tok) < 4 || !strings.HasSuffix(tok, "*/"))
-			if sc.pos == len(text) && open {
+			if sc.Pos == len(text) && open {
 				return "", nil
 			}
-		case tokSemicolon:
-			stmtStart = sc.pos
+		case sqltext.Semicolon:
+			stmtStart = sc.Pos
 		}
 	}
 	stmt := text[stmtStart:]
 	i := len(stmt)
-	for i > 0 && isWordByte(stmt[i-1]) && stmt[i-1] != '$' {
+	for i > 0 && sqltext.IsWordByte(stmt[i-1]) && stmt[i-1] != '$' {
 		i--
 	}
 	prefix, head := stmt[i:], stmt[:i]
@@ -258,24 +275,24 @@ func (c *completer) completeSQL(text, after string) (string, []candidate) {
 	case strings.HasSuffix(head, "."):
 		qualifier := head[:len(head)-1]
 		j := len(qualifier)
-		for j > 0 && isWordByte(qualifier[j-1]) {
+		for j > 0 && sqltext.IsWordByte(qualifier[j-1]) {
 			j--
 		}
 		table := qualifier[j:]
 		if t, ok := tables[strings.ToLower(table)]; ok {
 			table = t
 		}
-		return prefix, nameCandidates(c.vocab.columnsOf(table), "")
+		return prefix, NameCandidates(c.Vocab.ColumnsOf(table), "")
 	case strings.HasSuffix(head, ":") || strings.HasSuffix(head, "@") || strings.HasSuffix(head, "$"):
-		if c.vocab.params == nil {
+		if c.Vocab.Params == nil {
 			return prefix, nil
 		}
-		return prefix, nameCandidates(c.vocab.params(), "")
+		return prefix, NameCandidates(c.Vocab.Params(), "")
 	}
 
 	prev, inFrom := previousToken(head)
 	if prev == "FROM" || prev == "JOIN" || prev == "INTO" || prev == "UPDATE" || prev == "TABLE" || prev == "," && inFrom {
-		return prefix, nameCandidates(c.vocab.tableNames(), " ")
+		return prefix, NameCandidates(c.Vocab.TableNames(), " ")
 	}
 	if prefix == "" {
 		// An empty word offers only the columns of the statement's
@@ -283,21 +300,21 @@ func (c *completer) completeSQL(text, after string) (string, []candidate) {
 		return prefix, c.columnCandidates(tables)
 	}
 	cands := c.columnCandidates(tables)
-	cands = append(cands, nameCandidates(c.vocab.tableNames(), " ")...)
-	cands = append(cands, nameCandidates(c.vocab.functionNames(), "(")...)
+	cands = append(cands, NameCandidates(c.Vocab.TableNames(), " ")...)
+	cands = append(cands, NameCandidates(c.Vocab.functionNames(), "(")...)
 	for _, k := range sqlKeywords {
-		cands = append(cands, candidate{word: k, kind: kindKeyword, tail: " "})
+		cands = append(cands, Candidate{Word: k, Kind: KindKeyword, Tail: " "})
 	}
 	return prefix, cands
 }
 
 // columnCandidates lists the columns of tables (alias -> table), each
 // table once, sorted.
-func (c *completer) columnCandidates(tables map[string]string) []candidate {
+func (c *Completer) columnCandidates(tables map[string]string) []Candidate {
 	seen := map[string]bool{}
 	var names []string
 	for _, table := range tables {
-		for _, col := range c.vocab.columnsOf(table) {
+		for _, col := range c.Vocab.ColumnsOf(table) {
 			if !seen[col] {
 				seen[col] = true
 				names = append(names, col)
@@ -305,13 +322,13 @@ func (c *completer) columnCandidates(tables map[string]string) []candidate {
 		}
 	}
 	sort.Strings(names)
-	return nameCandidates(names, "")
+	return NameCandidates(names, "")
 }
 
-func nameCandidates(names []string, tail string) []candidate {
-	out := make([]candidate, len(names))
+func NameCandidates(names []string, tail string) []Candidate {
+	out := make([]Candidate, len(names))
 	for i, n := range names {
-		out[i] = candidate{word: n, tail: tail}
+		out[i] = Candidate{Word: n, Tail: tail}
 	}
 	return out
 }
@@ -320,13 +337,13 @@ func nameCandidates(names []string, tail string) []candidate {
 // and whether it stands in a FROM clause (so that after a comma a table
 // follows).
 func previousToken(text string) (prev string, inFrom bool) {
-	sc := scanner{src: text}
-	for sc.pos < len(text) {
-		kind, tok := sc.next()
+	sc := sqltext.Scanner{Src: text}
+	for sc.Pos < len(text) {
+		kind, tok := sc.Next()
 		switch kind {
-		case tokSpace, tokComment:
+		case sqltext.Space, sqltext.Comment:
 			continue
-		case tokWord:
+		case sqltext.Word:
 			prev = strings.ToUpper(tok)
 			switch prev {
 			case "FROM", "JOIN":
@@ -335,7 +352,7 @@ func previousToken(text string) (prev string, inFrom bool) {
 				"EXCEPT", "INTERSECT", "WINDOW", "SET", "VALUES", "RETURNING":
 				inFrom = false
 			}
-		case tokOther:
+		case sqltext.Other:
 			prev = tok
 			if tok == "(" {
 				inFrom = false
@@ -351,12 +368,12 @@ func previousToken(text string) (prev string, inFrom bool) {
 // JOIN, UPDATE and INTO, and their aliases: it returns a map from every
 // alias and table name (lower-cased) to the table. It reads statement text
 // being typed, which no engine can prepare yet.
-func (c *completer) statementTables(stmt string) map[string]string {
+func (c *Completer) statementTables(stmt string) map[string]string {
 	var toks []string
-	sc := scanner{src: stmt}
-	for sc.pos < len(stmt) {
-		kind, tok := sc.next()
-		if kind == tokWord || kind == tokOther || kind == tokUnterminated {
+	sc := sqltext.Scanner{Src: stmt}
+	for sc.Pos < len(stmt) {
+		kind, tok := sc.Next()
+		if kind == sqltext.Word || kind == sqltext.Other || kind == sqltext.Unterminated {
 			toks = append(toks, tok)
 		}
 	}
@@ -388,7 +405,7 @@ func (c *completer) statementTables(stmt string) map[string]string {
 		}
 		expectTable = false
 		name := unquoteIdent(tok)
-		if !c.vocab.isTable(name) {
+		if !c.Vocab.isTable(name) {
 			continue
 		}
 		out[strings.ToLower(name)] = name
@@ -413,7 +430,7 @@ func isAlias(tok string) bool {
 	if tok[0] == '"' || tok[0] == '`' || tok[0] == '[' {
 		return true
 	}
-	return isWordByte(tok[0]) && !isSQLKeyword[strings.ToUpper(tok)]
+	return sqltext.IsWordByte(tok[0]) && !isSQLKeyword[strings.ToUpper(tok)]
 }
 
 // unquoteIdent strips the quotes of "x", `x` or [x].
@@ -432,25 +449,25 @@ func unquoteIdent(tok string) string {
 
 // fileCandidates lists the files and directories whose path starts with
 // word (~/ is the home directory); directories end in /.
-func fileCandidates(word string) []candidate {
+func FileCandidates(word string) []Candidate {
 	dir, base := filepath.Split(word)
 	listDir := dir
 	if listDir == "" {
 		listDir = "."
 	}
-	entries, err := os.ReadDir(expandHome(listDir))
+	entries, err := os.ReadDir(ExpandHome(listDir))
 	if err != nil {
 		return nil
 	}
-	var out []candidate
+	var out []Candidate
 	for _, e := range entries {
 		name := e.Name()
 		if strings.HasPrefix(name, ".") && !strings.HasPrefix(base, ".") {
 			continue
 		}
-		cand := candidate{word: dir + name, kind: kindLiteral}
-		if info, err := os.Stat(filepath.Join(expandHome(listDir), name)); err == nil && info.IsDir() {
-			cand.tail = "/"
+		cand := Candidate{Word: dir + name, Kind: KindLiteral}
+		if info, err := os.Stat(filepath.Join(ExpandHome(listDir), name)); err == nil && info.IsDir() {
+			cand.Tail = "/"
 		}
 		out = append(out, cand)
 	}
@@ -458,7 +475,7 @@ func fileCandidates(word string) []candidate {
 }
 
 // expandHome replaces a leading ~/ with the home directory.
-func expandHome(path string) string {
+func ExpandHome(path string) string {
 	if path == "~" || strings.HasPrefix(path, "~/") {
 		if home, err := os.UserHomeDir(); err == nil {
 			return filepath.Join(home, strings.TrimPrefix(path, "~"))

@@ -1,4 +1,7 @@
-package sqlshell
+// Package sqltext reads SQL as text: it splits statements the way SQLite
+// ends them (a semicolon outside strings, comments and trigger bodies) and
+// scans tokens, for the runner, the prompt's history and completion.
+package sqltext
 
 import (
 	"strings"
@@ -17,7 +20,7 @@ type Statement struct {
 // statements that are only whitespace and comments are dropped.
 func Split(text string) []Statement {
 	var out []Statement
-	sc := scanner{src: text}
+	sc := Scanner{Src: text}
 	start, startLine := 0, 1
 	line := 1
 	var end statementEnd
@@ -27,20 +30,20 @@ func Split(text string) []Statement {
 			out = append(out, Statement{Text: strings.TrimSpace(stmt), Line: startLine + leadingNewlines(stmt)})
 		}
 	}
-	for sc.pos < len(text) {
-		tokStart := sc.pos
-		kind, tok := sc.next()
-		line += strings.Count(text[tokStart:sc.pos], "\n")
+	for sc.Pos < len(text) {
+		tokStart := sc.Pos
+		kind, tok := sc.Next()
+		line += strings.Count(text[tokStart:sc.Pos], "\n")
 		switch kind {
-		case tokWord:
+		case Word:
 			end.word(tok)
-		case tokSemicolon:
+		case Semicolon:
 			if !end.semicolon() {
 				continue
 			}
-			emit(sc.pos)
-			start, startLine = sc.pos, line
-		case tokOther, tokUnterminated:
+			emit(sc.Pos)
+			start, startLine = sc.Pos, line
+		case Other, Unterminated:
 			end.other()
 		}
 	}
@@ -54,21 +57,21 @@ func Complete(text string) bool {
 	if len(Split(text)) == 0 {
 		return false
 	}
-	sc := scanner{src: text}
+	sc := Scanner{Src: text}
 	var end statementEnd
 	ended := false
-	for sc.pos < len(text) {
-		kind, tok := sc.next()
+	for sc.Pos < len(text) {
+		kind, tok := sc.Next()
 		switch kind {
-		case tokWord:
+		case Word:
 			end.word(tok)
 			ended = false
-		case tokSemicolon:
+		case Semicolon:
 			ended = end.semicolon()
-		case tokOther:
+		case Other:
 			end.other()
 			ended = false
-		case tokUnterminated:
+		case Unterminated:
 			return false
 		}
 	}
@@ -126,10 +129,10 @@ func isTrigger(words []string) bool {
 
 // hasSQL reports whether s holds anything but whitespace, comments and `;`.
 func hasSQL(s string) bool {
-	sc := scanner{src: s}
-	for sc.pos < len(s) {
-		kind, _ := sc.next()
-		if kind == tokWord || kind == tokOther || kind == tokUnterminated {
+	sc := Scanner{Src: s}
+	for sc.Pos < len(s) {
+		kind, _ := sc.Next()
+		if kind == Word || kind == Other || kind == Unterminated {
 			return true
 		}
 	}
@@ -139,40 +142,42 @@ func hasSQL(s string) bool {
 // leadingNewlines counts the newlines before a statement's first word, so
 // the reported line is the one its text starts on.
 func leadingNewlines(s string) int {
-	sc := scanner{src: s}
+	sc := Scanner{Src: s}
 	n := 0
-	for sc.pos < len(s) {
-		before := sc.pos
-		kind, _ := sc.next()
-		if kind == tokWord || kind == tokOther || kind == tokUnterminated {
+	for sc.Pos < len(s) {
+		before := sc.Pos
+		kind, _ := sc.Next()
+		if kind == Word || kind == Other || kind == Unterminated {
 			return n
 		}
-		n += strings.Count(s[before:sc.pos], "\n")
+		n += strings.Count(s[before:sc.Pos], "\n")
 	}
 	return n
 }
 
-type tokenKind int
+// Kind is the kind of a token.
+type Kind int
 
 const (
-	tokSpace tokenKind = iota
-	tokComment
-	tokWord
-	tokSemicolon
-	tokOther // a quoted string or identifier, a number, punctuation
-	tokUnterminated
+	Space Kind = iota
+	Comment
+	Word
+	Semicolon
+	Other // a quoted string or identifier, a number, punctuation
+	Unterminated
 )
 
-type scanner struct {
-	src string
-	pos int
+// Scanner returns the tokens of Src one by one.
+type Scanner struct {
+	Src string // the text scanned
+	Pos int    // where the next token starts
 }
 
 // next returns the next token. Quoted strings ('...'), identifiers
 // ("...", `...`, [...]) and comments are single tokens; a doubled quote
 // inside a string does not end it.
-func (s *scanner) next() (tokenKind, string) {
-	src, i := s.src, s.pos
+func (s *Scanner) Next() (Kind, string) {
+	src, i := s.Src, s.Pos
 	c := src[i]
 	switch {
 	case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
@@ -180,24 +185,24 @@ func (s *scanner) next() (tokenKind, string) {
 		for j < len(src) && strings.IndexByte(" \t\n\r\f\v", src[j]) >= 0 {
 			j++
 		}
-		s.pos = j
-		return tokSpace, src[i:j]
+		s.Pos = j
+		return Space, src[i:j]
 	case c == '-' && i+1 < len(src) && src[i+1] == '-':
 		j := strings.IndexByte(src[i:], '\n')
 		if j < 0 {
-			s.pos = len(src)
+			s.Pos = len(src)
 		} else {
-			s.pos = i + j + 1
+			s.Pos = i + j + 1
 		}
-		return tokComment, src[i:s.pos]
+		return Comment, src[i:s.Pos]
 	case c == '/' && i+1 < len(src) && src[i+1] == '*':
 		j := strings.Index(src[i+2:], "*/")
 		if j < 0 {
-			s.pos = len(src)
-			return tokComment, src[i:]
+			s.Pos = len(src)
+			return Comment, src[i:]
 		}
-		s.pos = i + 2 + j + 2
-		return tokComment, src[i:s.pos]
+		s.Pos = i + 2 + j + 2
+		return Comment, src[i:s.Pos]
 	case c == '\'' || c == '"' || c == '`' || c == '[':
 		closer := c
 		if c == '[' {
@@ -207,8 +212,8 @@ func (s *scanner) next() (tokenKind, string) {
 		for {
 			k := strings.IndexByte(src[j:], closer)
 			if k < 0 {
-				s.pos = len(src)
-				return tokUnterminated, src[i:]
+				s.Pos = len(src)
+				return Unterminated, src[i:]
 			}
 			j += k + 1
 			if closer != ']' && j < len(src) && src[j] == closer {
@@ -217,23 +222,23 @@ func (s *scanner) next() (tokenKind, string) {
 			}
 			break
 		}
-		s.pos = j
-		return tokOther, src[i:j]
+		s.Pos = j
+		return Other, src[i:j]
 	case c == ';':
-		s.pos = i + 1
-		return tokSemicolon, ";"
-	case isWordByte(c):
+		s.Pos = i + 1
+		return Semicolon, ";"
+	case IsWordByte(c):
 		j := i + 1
-		for j < len(src) && isWordByte(src[j]) {
+		for j < len(src) && IsWordByte(src[j]) {
 			j++
 		}
-		s.pos = j
-		return tokWord, src[i:j]
+		s.Pos = j
+		return Word, src[i:j]
 	}
-	s.pos = i + 1
-	return tokOther, src[i : i+1]
+	s.Pos = i + 1
+	return Other, src[i : i+1]
 }
 
-func isWordByte(c byte) bool {
+func IsWordByte(c byte) bool {
 	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
 }

@@ -1,4 +1,4 @@
-package sqlshell
+package sqltext
 
 import (
 	"testing"

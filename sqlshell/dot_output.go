@@ -1,0 +1,140 @@
+package sqlshell
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"netsql/sqlshell/output"
+	"netsql/sqlshell/prompt"
+)
+
+// The dot-commands about output: .mode, .headers, .nullvalue, .output,
+// .once.
+
+// withOutput runs fn with the Shell's output pointed where results go
+// now: the .once file (then closed), the .output file, or stdout, cut at
+// the terminal's width for tables. statement says fn runs SQL, which
+// uses up a .once.
+func (ss *session) withOutput(statement bool, fn func() error) error {
+	saved := ss.sh.out
+	defer func() { ss.sh.out = saved }()
+	var clip *clipWriter
+	switch {
+	case ss.onceFile != nil && statement:
+		ss.sh.out = bufio.NewWriterSize(ss.onceFile, 64<<10)
+		defer func() {
+			ss.onceFile.Close()
+			ss.onceFile, ss.onceName = nil, ""
+		}()
+	case ss.outFile != nil:
+		ss.sh.out = bufio.NewWriterSize(ss.outFile, 64<<10)
+	case ss.termWidth != nil && ss.sh.Format.Mode == "table" && ss.termWidth() > 0:
+		clip = &clipWriter{w: ss.stdout, width: ss.termWidth()}
+		ss.sh.out = bufio.NewWriterSize(clip, 64<<10)
+	default:
+		ss.sh.out = ss.stdout
+	}
+	err := fn()
+	if ferr := ss.sh.out.Flush(); err == nil && ferr != nil {
+		err = fmt.Errorf("write output: %w", ferr)
+	}
+	if clip != nil {
+		clip.finish()
+		ss.stdout.Flush()
+		if clip.cut {
+			fmt.Fprintf(ss.sh.errOut, "(rows wider than the terminal's %d columns were cut: .mode line shows every column)\n", clip.width)
+		}
+	}
+	return err
+}
+
+// closeOutput ends .output and .once redirection.
+func (ss *session) closeOutput() {
+	for _, f := range []*os.File{ss.outFile, ss.onceFile} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	ss.outFile, ss.outName, ss.onceFile, ss.onceName = nil, "", nil, ""
+}
+
+func (ss *session) dotMode(_ context.Context, _ origin, args []string) error {
+	if len(args) == 0 {
+		return ss.printText(ss.sh.Format.Mode + "\n")
+	}
+	if err := argCount(".mode", args, 1, 1, "MODE"); err != nil {
+		return err
+	}
+	mode := strings.ToLower(args[0])
+	if m, ok := modeAliases[mode]; ok {
+		mode = m
+	}
+	for _, m := range output.Modes {
+		if m == mode {
+			ss.sh.Format.Mode = mode
+			return nil
+		}
+	}
+	return fmt.Errorf(".mode %s: %w %q (valid modes: %s)", args[0], output.ErrUnknownMode, args[0], strings.Join(output.Modes, ", "))
+}
+
+func (ss *session) dotHeaders(_ context.Context, _ origin, args []string) error {
+	on, err := parseOnOff(".headers", args)
+	if err == nil {
+		ss.sh.Format.Headers = on
+	}
+	return err
+}
+
+func (ss *session) dotNullValue(_ context.Context, _ origin, args []string) error {
+	if err := argCount(".nullvalue", args, 0, 1, "[TEXT]"); err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		ss.sh.Format.Null, ss.sh.Format.NullSet = "", false
+		return nil
+	}
+	ss.sh.Format.Null, ss.sh.Format.NullSet = args[0], true
+	return nil
+}
+
+func (ss *session) dotOutput(_ context.Context, _ origin, args []string) error {
+	if err := argCount(".output", args, 0, 1, "[FILE]"); err != nil {
+		return err
+	}
+	if len(args) == 0 || args[0] == "stdout" {
+		if ss.outFile != nil {
+			err := ss.outFile.Close()
+			ss.outFile, ss.outName = nil, ""
+			return err
+		}
+		return nil
+	}
+	f, err := os.Create(prompt.ExpandHome(args[0]))
+	if err != nil {
+		return err
+	}
+	if ss.outFile != nil {
+		ss.outFile.Close()
+	}
+	ss.outFile, ss.outName = f, args[0]
+	return nil
+}
+
+func (ss *session) dotOnce(_ context.Context, _ origin, args []string) error {
+	if err := argCount(".once", args, 1, 1, "FILE"); err != nil {
+		return err
+	}
+	f, err := os.Create(prompt.ExpandHome(args[0]))
+	if err != nil {
+		return err
+	}
+	if ss.onceFile != nil {
+		ss.onceFile.Close()
+	}
+	ss.onceFile, ss.onceName = f, args[0]
+	return nil
+}
