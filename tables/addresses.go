@@ -83,11 +83,11 @@ func lifetime(seconds uint32) any {
 }
 
 func addressesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
-	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.AddressMessage, error) { return conn.Address.List() })
+	msgs, err := kernel.RtnlDump(c, func(conn *rtnetlink.Conn) ([]rtnetlink.AddressMessage, error) { return conn.Address.List() })
 	if err != nil {
 		return nil, err
 	}
-	names, err := rtnlLinkNames(c)
+	names, err := kernel.RtnlLinkNames(c)
 	if err != nil {
 		return nil, err
 	}

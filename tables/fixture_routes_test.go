@@ -110,11 +110,11 @@ func TestRouteTableNames(t *testing.T) {
 // four datasets read nothing outside it (no netlink, no host files).
 func TestRtnlDatasetsReadOnlyTheRoot(t *testing.T) {
 	dialed := false
-	defer swapDial(func() (*rtnetlink.Conn, error) {
+	e, src := openRtnlFixture(t, nil)
+	src.DialRtnl = func() (*rtnetlink.Conn, error) {
 		dialed = true
 		return nil, unix.EPERM
-	})()
-	e, src := openRtnlFixture(t, nil)
+	}
 	root := filepath.Dir(src.Proc)
 	var outside []string
 	src.OnRead = func(path string) {
@@ -133,19 +133,10 @@ func TestRtnlDatasetsReadOnlyTheRoot(t *testing.T) {
 	}
 }
 
-// swapDial replaces the rtnetlink dialer and returns the function that puts
-// it back. Tests that use it must not run in parallel.
-func swapDial(dial func() (*rtnetlink.Conn, error)) (restore func()) {
-	saved := dialRtnl
-	dialRtnl = dial
-	return func() { dialRtnl = saved }
-}
-
 // TestRtnlRefusedFallsBackToFiles plays a live system whose kernel refuses
 // rtnetlink: each dataset reads its files and says so once.
 func TestRtnlRefusedFallsBackToFiles(t *testing.T) {
 	tablestest.SkipUnlessLittleEndian(t)
-	defer swapDial(func() (*rtnetlink.Conn, error) { return nil, unix.EPERM })()
 	root := fixtureRoot(t, map[string]string{"sys/class/net/veth0/master": "../br0"})
 	fromFiles, err := Open(context.Background(), kernel.RootSource(root), rtnlDatasets)
 	if err != nil {
@@ -154,6 +145,7 @@ func TestRtnlRefusedFallsBackToFiles(t *testing.T) {
 	defer fromFiles.Close()
 	live := kernel.RootSource(root)
 	live.Live = true
+	live.DialRtnl = func() (*rtnetlink.Conn, error) { return nil, unix.EPERM }
 	refused, err := Open(context.Background(), live, rtnlDatasets)
 	if err != nil {
 		t.Fatal(err)
@@ -189,8 +181,7 @@ func TestRtnlRefusedFallsBackToFiles(t *testing.T) {
 		t.Errorf("join: warnings %q, error %v; want one warning per dataset", warnings, err)
 	}
 	// Another failure is an error, not a fallback.
-	restore := swapDial(func() (*rtnetlink.Conn, error) { return nil, unix.EMFILE })
-	defer restore()
+	live.DialRtnl = func() (*rtnetlink.Conn, error) { return nil, unix.EMFILE }
 	if _, _, _, err := refused.Query(context.Background(), "SELECT * FROM routes"); err == nil || !strings.Contains(err.Error(), "too many open files") {
 		t.Errorf("EMFILE: error %v, want it reported", err)
 	}

@@ -148,11 +148,11 @@ func linkTypeName(t uint32) string {
 }
 
 func interfacesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
-	links, err := rtnlLinks(c)
+	links, err := kernel.RtnlLinks(c)
 	if err != nil {
 		return nil, err
 	}
-	names, err := rtnlLinkNames(c)
+	names, err := kernel.RtnlLinkNames(c)
 	if err != nil {
 		return nil, err
 	}

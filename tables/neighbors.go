@@ -58,11 +58,11 @@ var neighborFlags = []bitName{{0x80, "router"}, {0x08, "proxy"}, {0x10, "extern_
 	{0x40, "sticky"}, {0x01, "use"}, {0x02, "self"}, {0x04, "master"}}
 
 func neighborsFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
-	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.NeighMessage, error) { return conn.Neigh.List() })
+	msgs, err := kernel.RtnlDump(c, func(conn *rtnetlink.Conn) ([]rtnetlink.NeighMessage, error) { return conn.Neigh.List() })
 	if err != nil {
 		return nil, err
 	}
-	names, err := rtnlLinkNames(c)
+	names, err := kernel.RtnlLinkNames(c)
 	if err != nil {
 		return nil, err
 	}

@@ -114,11 +114,11 @@ type routeHop struct {
 }
 
 func routesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
-	msgs, err := rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.RouteMessage, error) { return conn.Route.List() })
+	msgs, err := kernel.RtnlDump(c, func(conn *rtnetlink.Conn) ([]rtnetlink.RouteMessage, error) { return conn.Route.List() })
 	if err != nil {
 		return nil, err
 	}
-	names, err := rtnlLinkNames(c)
+	names, err := kernel.RtnlLinkNames(c)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,9 @@
 package tables
 
-// rtnetlink, the live source of routes, interfaces, addresses and neighbors:
-// one RTM_GETROUTE, RTM_GETLINK, RTM_GETADDR or RTM_GETNEIGH dump each, with
-// github.com/jsimonetti/rtnetlink/v2 (it dumps every routing table and
-// decodes RTA_MULTIPATH, IFLA_STATS64, IFLA_LINKINFO, IFLA_MASTER,
-// IFLA_CARRIER, IFLA_QDISC, IFA_FLAGS and NDA states). A refused dump sends
-// the dataset to its file source with one warning.
+// The values the datasets read from rtnetlink and from files share: names
+// of interfaces, families and scopes, addresses and counters as SQLite
+// values; and the one place that decides when a dataset reads its files
+// because netlink was refused.
 
 import (
 	"errors"
@@ -19,99 +17,8 @@ import (
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
 
-	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
 )
-
-// dialRtnl opens a route netlink socket in netsql's own network namespace;
-// tests replace it to play a kernel that refuses.
-var dialRtnl = func() (*rtnetlink.Conn, error) { return rtnetlink.Dial(nil) }
-
-// rtnlDump runs one dump on a fresh connection.
-func rtnlDump[T any](list func(*rtnetlink.Conn) ([]T, error)) ([]T, error) {
-	conn, err := dialRtnl()
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	return list(conn)
-}
-
-// netlinkRefused reports whether err means this process may not use
-// rtnetlink here (no permission, a sandbox or kernel without the family),
-// as opposed to a failure worth reporting.
-func netlinkRefused(err error) bool {
-	for _, errno := range []unix.Errno{unix.EPERM, unix.EACCES, unix.EPROTONOSUPPORT, unix.EAFNOSUPPORT, unix.EOPNOTSUPP} {
-		if errors.Is(err, errno) {
-			return true
-		}
-	}
-	return false
-}
-
-// refusedReason is the short text of a refusal: "operation not permitted".
-func refusedReason(err error) string {
-	var errno unix.Errno
-	if errors.As(err, &errno) {
-		return errno.Error()
-	}
-	return err.Error()
-}
-
-// fromNetlinkOrFiles collects a dataset from rtnetlink on the live system
-// and from its files otherwise. When the kernel refuses the dump it reads
-// the files instead and warns once per statement; files names what is read.
-func fromNetlinkOrFiles(c *kernel.Collector, dataset, files string, live, fromFiles func(*kernel.Collector) ([]engine.Row, error)) ([]engine.Row, error) {
-	if !c.Source().Live {
-		return fromFiles(c)
-	}
-	rows, err := live(c)
-	if err == nil {
-		return rows, nil
-	}
-	if !netlinkRefused(err) {
-		return nil, fmt.Errorf("rtnetlink dump for %s: %w", dataset, err)
-	}
-	c.Notice(fmt.Sprintf("netlink refused for %s (%s): read %s instead", dataset, refusedReason(err), files))
-	return fromFiles(c)
-}
-
-// rtnlLinks is the statement's one link dump, shared by the datasets that
-// name interfaces by index.
-func rtnlLinks(c *kernel.Collector) ([]rtnetlink.LinkMessage, error) {
-	return kernel.Memoize(c, "rtnl.links", func() ([]rtnetlink.LinkMessage, error) {
-		return rtnlDump(func(conn *rtnetlink.Conn) ([]rtnetlink.LinkMessage, error) { return conn.Link.List() })
-	})
-}
-
-// rtnlLinkNames maps ifindex to interface name from the link dump. When
-// that dump fails but is not refused (a link message this library cannot
-// decode), the standard library's own RTM_GETLINK names the interfaces, so
-// routes, addresses and neighbors do not fail with interfaces.
-func rtnlLinkNames(c *kernel.Collector) (map[uint32]string, error) {
-	links, err := rtnlLinks(c)
-	if err != nil {
-		if netlinkRefused(err) {
-			return nil, err
-		}
-		ifaces, ifErr := net.Interfaces()
-		if ifErr != nil {
-			return nil, err
-		}
-		names := make(map[uint32]string, len(ifaces))
-		for _, i := range ifaces {
-			names[uint32(i.Index)] = i.Name
-		}
-		return names, nil
-	}
-	names := make(map[uint32]string, len(links))
-	for _, l := range links {
-		if l.Attributes != nil {
-			names[l.Index] = l.Attributes.Name
-		}
-	}
-	return names, nil
-}
 
 // ifName returns the name of ifindex, NULL for 0 or an index not listed.
 func ifName(names map[uint32]string, index uint32) any {
@@ -189,4 +96,23 @@ func bitNames(v uint64, names []bitName) string {
 type bitName struct {
 	bit  uint64
 	name string
+}
+
+// fromNetlinkOrFiles collects a dataset from rtnetlink on the live system
+// and from its files otherwise. When the kernel refuses the dump it reads
+// the files instead and warns once per statement; files names what is read.
+func fromNetlinkOrFiles(c *kernel.Collector, dataset, files string, live, fromFiles func(*kernel.Collector) ([]engine.Row, error)) ([]engine.Row, error) {
+	if !c.Source().Live {
+		return fromFiles(c)
+	}
+	rows, err := live(c)
+	if err == nil {
+		return rows, nil
+	}
+	var refused *kernel.RefusedError
+	if !errors.As(err, &refused) {
+		return nil, fmt.Errorf("rtnetlink dump for %s: %w", dataset, err)
+	}
+	c.Notice(fmt.Sprintf("netlink refused for %s (%s): read %s instead", dataset, refused.Reason(), files))
+	return fromFiles(c)
 }

@@ -230,7 +230,7 @@ func TestDiagWalkFraming(t *testing.T) {
 	enoent := int32(syscall.ENOENT)
 	binary.NativeEndian.PutUint32(errno, uint32(-enoent))
 	done, err = kernel.WalkDiag(encNlmsg(kernel.NlmsgError, 7, errno), 7, decode)
-	if !done || !errors.Is(err, kernel.ErrDiagRefused) {
+	if !done || !errors.Is(err, kernel.ErrRefused) {
 		t.Errorf("NLMSG_ERROR ENOENT: done %v err %v; want a refusal", done, err)
 	}
 	bad := encNlmsg(unix.SOCK_DIAG_BY_FAMILY, 7, []byte("x"))

@@ -278,7 +278,7 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 		if c.Source().Live && p.diag != diagNone {
 			if diag == nil && diagErr == nil {
 				if c.Source().RefuseDiag {
-					diagErr = kernel.ErrDiagRefused
+					diagErr = kernel.ErrRefused
 				} else {
 					diag, diagErr = kernel.OpenDiag()
 				}
@@ -292,7 +292,7 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 					served[p.proto] = true
 					continue
 				}
-				if !errors.Is(err, kernel.ErrDiagRefused) {
+				if !errors.Is(err, kernel.ErrRefused) {
 					return nil, err
 				}
 			}

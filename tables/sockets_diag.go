@@ -455,7 +455,7 @@ func diagSockets(d *kernel.DiagConn, b *socketRowBuilder, p *protoFile, mask uin
 func interfaceName(c *kernel.Collector, ifindex uint32) any {
 	names, _ := kernel.Memoize(c, "sockets-ifnames", func() (map[uint32]any, error) {
 		m := map[uint32]any{}
-		byIndex, err := rtnlLinkNames(c)
+		byIndex, err := kernel.RtnlLinkNames(c)
 		if err != nil {
 			return m, nil
 		}
@@ -540,7 +540,7 @@ func fillSocketMeminfo(c *kernel.Collector, _ []int, rows []engine.Row) error {
 			})
 			return nil
 		})
-		if err != nil && !errors.Is(err, kernel.ErrDiagRefused) {
+		if err != nil && !errors.Is(err, kernel.ErrRefused) {
 			return err
 		}
 	}

@@ -200,7 +200,7 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 			}
 			return nil
 		})
-		if errors.Is(err, kernel.ErrDiagRefused) {
+		if errors.Is(err, kernel.ErrRefused) {
 			c.Notice(fmt.Sprintf("%v: tcp_info has no %s rows", err, proto))
 			continue
 		}

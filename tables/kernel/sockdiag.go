@@ -10,7 +10,6 @@ package kernel
 
 import (
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"syscall"
 
@@ -84,11 +83,6 @@ const (
 	SkmemDrops     = 8
 )
 
-// ErrDiagRefused marks a dump the kernel would not do (no diag module for
-// the family or protocol, or netlink not allowed here); the caller falls
-// back to /proc.
-var ErrDiagRefused = errors.New("netlink sock_diag refused")
-
 // DiagConn is one NETLINK_SOCK_DIAG socket with its reused buffers. It is
 // used by one goroutine at a time.
 type DiagConn struct {
@@ -102,7 +96,7 @@ type DiagConn struct {
 func OpenDiag() (*DiagConn, error) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
-		return nil, fmt.Errorf("%w: socket(AF_NETLINK, NETLINK_SOCK_DIAG): %v", ErrDiagRefused, err)
+		return nil, &RefusedError{What: "socket(AF_NETLINK, NETLINK_SOCK_DIAG)", Err: err}
 	}
 	return &DiagConn{fd: fd, buf: make([]byte, diagRecvBytes), req: make([]byte, 0, 128)}, nil
 }
@@ -123,7 +117,7 @@ func (d *DiagConn) Dump(body []byte, decode func(payload []byte) error) error {
 	binary.NativeEndian.PutUint32(d.req[8:], d.seq)
 	d.req = append(d.req, body...)
 	if _, err := unix.Write(d.fd, d.req); err != nil {
-		return fmt.Errorf("%w: send: %v", ErrDiagRefused, err)
+		return &RefusedError{What: "sock_diag request", Err: err}
 	}
 	for {
 		n, err := unix.Read(d.fd, d.buf)
@@ -173,7 +167,9 @@ func WalkDiag(b []byte, seq uint32, decode func([]byte) error) (done bool, err e
 			if errno == 0 {
 				return true, nil // an acknowledgement
 			}
-			return true, fmt.Errorf("%w: %v", ErrDiagRefused, errno)
+			// The kernel refuses what it cannot dump (no diag module for
+			// the family or protocol): the caller falls back to /proc.
+			return true, &RefusedError{What: "sock_diag dump", Err: errno}
 		case unix.SOCK_DIAG_BY_FAMILY:
 			if err := decode(payload); err != nil {
 				return true, err

@@ -11,6 +11,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+
+	"github.com/jsimonetti/rtnetlink/v2"
 )
 
 // Source says where the datasets read from: the live system, or another
@@ -34,6 +36,9 @@ type Source struct {
 	Resolver *net.Resolver
 
 	RefuseDiag bool // tests: act as if the kernel refused sock_diag
+	// DialRtnl opens the rtnetlink connection of a dump; nil dials one in
+	// netsql's own network namespace (tests play a refusing kernel).
+	DialRtnl func() (*rtnetlink.Conn, error)
 }
 
 // LiveSource reads the running system.
