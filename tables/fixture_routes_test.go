@@ -91,7 +91,7 @@ func TestRouteTableNames(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("table names (-want +got):\n%s", diff)
 	}
-	wantWarn := []string{"warning: 1 lines of " + extra + ` skipped: not "id name" (ip skips them too)`}
+	wantWarn := []kernel.Warning{{Kind: "lines of " + extra + ` skipped: not "id name" (ip skips them too)`, Count: 1}}
 	if diff := cmp.Diff(wantWarn, c.Warnings()); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
@@ -170,7 +170,7 @@ func TestRtnlRefusedFallsBackToFiles(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("%s when netlink is refused (-files +got):\n%s", d.Name, diff)
 		}
-		wantWarn := []string{"warning: netlink refused for " + d.Name + " (operation not permitted): read " + wantFiles[d.Name] + " instead"}
+		wantWarn := []kernel.Warning{{Kind: "netlink refused for " + d.Name + " (operation not permitted): read " + wantFiles[d.Name] + " instead"}}
 		if diff := cmp.Diff(wantWarn, warnings); diff != "" {
 			t.Errorf("%s warnings (-want +got):\n%s", d.Name, diff)
 		}

@@ -229,7 +229,7 @@ func TestFixtureVanishedAndUnreadableProcesses(t *testing.T) {
 	if len(rows) != 4 {
 		t.Errorf("rows = %v, want the 4 readable processes", rows)
 	}
-	if diff := cmp.Diff([]string{"warning: 1 " + kernel.WarnProcessVanished}, warnings); diff != "" {
+	if diff := cmp.Diff([]kernel.Warning{{Kind: kernel.WarnProcessVanished, Count: 1}}, warnings); diff != "" {
 		t.Errorf("warnings (-want +got):\n%s", diff)
 	}
 	_, rows, warnings, err = e.Query(context.Background(), "SELECT count(pid) FROM sockets")

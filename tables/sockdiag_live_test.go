@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -546,7 +545,7 @@ func TestLiveNetlinkRefusedFallsBackToProc(t *testing.T) {
 		t.Errorf("rows (-want +got):\n%s", diff)
 	}
 	// tcp, tcp6, udp, udp6, unix, packet: UDP-Lite falls back quietly.
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "warning: 6 "+kernel.WarnNetlinkRefused) {
+	if len(warnings) != 1 || warnings[0] != (kernel.Warning{Kind: kernel.WarnNetlinkRefused, Count: 6}) {
 		t.Errorf("warnings %q, want one line counting 6 protocols", warnings)
 	}
 }

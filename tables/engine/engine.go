@@ -237,9 +237,9 @@ func (e *Engine) Refresh() {
 // dataset it reads is read at one moment, however often SQLite scans it,
 // and afresh by the next statement. Before the first row the engine asks
 // SQLite for the statement's program and decides from every reference how
-// each dataset is read (plan.go). It returns the warnings counted (one
-// line each) and the statement's error.
-func (e *Engine) Statement(ctx context.Context, query string, args []any, each func(rows *sql.Rows) error) ([]string, error) {
+// each dataset is read (plan.go). It returns the warnings counted and the
+// statement's error; the caller prints the warnings (Shell.Exec does).
+func (e *Engine) Statement(ctx context.Context, query string, args []any, each func(rows *sql.Rows) error) ([]kernel.Warning, error) {
 	running.Lock()
 	running.engine = e
 	defer func() {
@@ -329,7 +329,7 @@ func (s Stats) Sub(before Stats) Stats {
 
 // Query runs one statement and returns every row, for tests and small
 // callers; Statement streams.
-func (e *Engine) Query(ctx context.Context, query string, args ...any) (columns []string, rows [][]any, warnings []string, err error) {
+func (e *Engine) Query(ctx context.Context, query string, args ...any) (columns []string, rows [][]any, warnings []kernel.Warning, err error) {
 	warnings, err = e.Statement(ctx, query, args, func(r *sql.Rows) error {
 		var err error
 		columns, err = r.Columns()

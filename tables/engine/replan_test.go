@@ -62,7 +62,7 @@ func TestReplanServesEveryRowOnce(t *testing.T) {
 	if got := e.Stats().Replanned["pairs"]; got != 1 {
 		t.Errorf("Replanned = %d, want 1", got)
 	}
-	if w := col.Warnings(); len(w) != 1 || !strings.Contains(w[0], "pairs read twice in one statement") {
+	if w := col.Warnings(); len(w) != 1 || !strings.Contains(w[0].String(), "pairs read twice in one statement") {
 		t.Errorf("warnings %q, want one saying pairs was read twice", w)
 	}
 }

@@ -63,18 +63,34 @@ const noticeID = -1
 // count ("netlink refused for routes ...: read /proc/net/route instead").
 func (c *Collector) Notice(msg string) { c.Warn(msg, noticeID) }
 
-// Warnings returns one line per kind counted, in a stable order.
-func (c *Collector) Warnings() []string {
-	lines := make([]string, 0, len(c.warnings))
-	for kind, ids := range c.warnings {
-		if ids[noticeID] {
-			lines = append(lines, "warning: "+kind)
-			continue
-		}
-		lines = append(lines, fmt.Sprintf("warning: %d %s", len(ids), kind))
+// Warning is one kind of thing a statement skipped or read another way,
+// counted once per statement however many datasets met it.
+type Warning struct {
+	Kind  string // what happened, for people: "processes exited while being read (skipped)"
+	Count int    // how many distinct things (pids, protocols); 0 for a notice said as it is
+}
+
+// String is the warning's line on stderr.
+func (w Warning) String() string {
+	if w.Count == 0 {
+		return "warning: " + w.Kind
 	}
-	sort.Strings(lines)
-	return lines
+	return fmt.Sprintf("warning: %d %s", w.Count, w.Kind)
+}
+
+// Warnings returns the statement's warnings, one per kind, in the order
+// of their lines.
+func (c *Collector) Warnings() []Warning {
+	list := make([]Warning, 0, len(c.warnings))
+	for kind, ids := range c.warnings {
+		w := Warning{Kind: kind}
+		if !ids[noticeID] {
+			w.Count = len(ids)
+		}
+		list = append(list, w)
+	}
+	sort.Slice(list, func(i, j int) bool { return list[i].String() < list[j].String() })
+	return list
 }
 
 // Memoize returns the value computed once per statement under key.
