@@ -2,12 +2,9 @@ package tables
 
 import (
 	"strconv"
-	"strings"
 
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
-
-	"github.com/prometheus/procfs"
 )
 
 // processColumns declares the columns of Processes; the positions below are
@@ -91,72 +88,37 @@ func collectProcesses(c *kernel.Collector) ([]engine.Row, error) {
 	return rows, nil
 }
 
-// procFS opens the proc root once per statement.
-func procFS(c *kernel.Collector) (procfs.FS, error) {
-	return kernel.Memoize(c, "procfs", func() (procfs.FS, error) { return procfs.NewFS(c.Source().Proc) })
-}
-
-// bootTime is the btime line of /proc/stat, in Unix seconds.
-func bootTime(c *kernel.Collector) any {
-	v, _ := kernel.Memoize(c, "btime", func() (any, error) {
-		fs, err := procFS(c)
-		if err != nil {
-			return nil, nil
-		}
-		c.Source().Note(c.Source().ProcPath("stat"))
-		st, err := fs.Stat()
-		if err != nil {
-			return nil, nil
-		}
-		return int64(st.BootTime), nil
-	})
-	return v
-}
-
 // userHZ is the clock tick of /proc/PID/stat times (USER_HZ, 100 on Linux).
 const userHZ = 100
 
 // readProcess reads one process. A process that vanished or cannot be read
 // returns (nil, nil) and is counted; only an unexpected failure is an error.
 func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
-	fs, err := procFS(c)
-	if err != nil {
-		return nil, err
-	}
-	c.Source().Note(c.Source().ProcPath(strconv.FormatInt(pid, 10)))
-	p, err := fs.Proc(int(pid))
+	p, err := kernel.ReadProcess(c, pid)
 	if err != nil {
 		return nil, skipOrFail(c, pid, err)
 	}
-	stat, err := p.Stat()
-	if err != nil {
-		return nil, skipOrFail(c, pid, err)
-	}
-	status, err := p.NewStatus()
-	if err != nil {
-		return nil, skipOrFail(c, pid, err)
-	}
-	if int64(status.TGID) != pid {
+	if p.TGID != pid {
 		return nil, nil // a thread id, which /proc resolves but does not list
 	}
 	row := make(engine.Row, procColumns)
 	row[procPID] = pid
-	row[procPPID] = int64(stat.PPID)
-	row[procName] = stat.Comm
-	row[procState] = stat.State
-	row[procUID] = int64(status.UIDs[0])
-	row[procEUID] = int64(status.UIDs[1])
-	row[procUser] = kernel.UserName(c, int64(status.UIDs[0]))
-	row[procThreads] = int64(stat.NumThreads)
-	if bt, ok := bootTime(c).(int64); ok {
-		row[procStartTime] = bt + int64(stat.Starttime)/userHZ
+	row[procPPID] = p.PPID
+	row[procName] = p.Comm
+	row[procState] = p.State
+	row[procUID] = p.UID
+	row[procEUID] = p.EUID
+	row[procUser] = kernel.UserName(c, p.UID)
+	row[procThreads] = p.Threads
+	if bt, ok := kernel.BootTime(c); ok {
+		row[procStartTime] = bt + p.StartTicks/userHZ
 	}
-	if args, err := p.CmdLine(); err == nil {
-		row[procCmdline] = strings.Join(args, " ")
+	if cmdline, err := kernel.ReadCmdline(c, pid); err == nil {
+		row[procCmdline] = cmdline
 	} else if kind, skip := kernel.SkipReason(err); skip {
 		c.Warn(kind, pid)
 	}
-	if exe, err := p.Executable(); err == nil && exe != "" {
+	if exe, err := kernel.ReadExe(c, pid); err == nil && exe != "" {
 		row[procExe] = exe
 	} else if kind, skip := kernel.SkipReason(err); skip && kind == kernel.WarnProcessDenied {
 		c.Warn(kernel.WarnProcessPartly, pid)
