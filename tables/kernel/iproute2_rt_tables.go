@@ -12,7 +12,7 @@ import (
 // bad so the caller can say so.
 func ParseRTTables(data []byte) (names map[uint32]string, bad []int) {
 	names = map[uint32]string{}
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	for num, line := range Lines(data) {
 		if j := bytes.IndexByte(line, '#'); j >= 0 {
 			line = line[:j]
 		}
@@ -28,7 +28,7 @@ func ParseRTTables(data []byte) (names map[uint32]string, bad []int) {
 			id, err = strconv.ParseUint(fields[0], 10, 32)
 		}
 		if err != nil || len(fields) < 2 {
-			bad = append(bad, i+1)
+			bad = append(bad, num)
 			continue
 		}
 		names[uint32(id)] = fields[1]

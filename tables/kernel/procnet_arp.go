@@ -27,25 +27,25 @@ const (
 // with hex type and flags. IPv6 neighbours are not in any file.
 func ParseProcNetArp(data []byte) ([]arpEntry, error) {
 	var entries []arpEntry
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	for num, line := range Lines(data) {
 		fields := bytes.Fields(line)
-		if len(fields) == 0 || (i == 0 && bytes.HasPrefix(bytes.TrimSpace(line), []byte("IP address"))) {
+		if len(fields) == 0 || (num == 1 && bytes.HasPrefix(bytes.TrimSpace(line), []byte("IP address"))) {
 			continue
 		}
 		if len(fields) != 6 {
-			return nil, LineErrorf(i+1, "arp line has %d fields, want 6", len(fields))
+			return nil, LineErrorf(num, "arp line has %d fields, want 6", len(fields))
 		}
 		addr, err := netip.ParseAddr(string(fields[0]))
 		if err != nil || !addr.Is4() {
-			return nil, LineErrorf(i+1, "address %q", fields[0])
+			return nil, LineErrorf(num, "address %q", fields[0])
 		}
 		hwType, err := strconv.ParseUint(string(fields[1]), 0, 16)
 		if err != nil {
-			return nil, LineErrorf(i+1, "HW type %q", fields[1])
+			return nil, LineErrorf(num, "HW type %q", fields[1])
 		}
 		flags, err := strconv.ParseUint(string(fields[2]), 0, 32)
 		if err != nil {
-			return nil, LineErrorf(i+1, "flags %q", fields[2])
+			return nil, LineErrorf(num, "flags %q", fields[2])
 		}
 		entries = append(entries, arpEntry{Addr: addr, HWType: uint16(hwType), Flags: uint32(flags),
 			MAC: string(fields[3]), Device: string(fields[5])})

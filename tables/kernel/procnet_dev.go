@@ -31,24 +31,24 @@ var ProcDevColumns = [procDevFields]string{
 // so the name ends at the first colon (device names cannot hold one).
 func ParseProcNetDev(data []byte) ([]ProcDev, error) {
 	var devs []ProcDev
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	for num, line := range Lines(data) {
 		if len(bytes.TrimSpace(line)) == 0 || bytes.IndexByte(line, '|') >= 0 {
 			continue
 		}
 		name, rest, ok := bytes.Cut(line, []byte(":"))
 		name = bytes.TrimSpace(name)
 		if !ok || len(name) == 0 {
-			return nil, LineErrorf(i+1, "dev line without \"name:\"")
+			return nil, LineErrorf(num, "dev line without \"name:\"")
 		}
 		fields := bytes.Fields(rest)
 		if len(fields) != procDevFields {
-			return nil, LineErrorf(i+1, "dev line for %s has %d counters, want %d", name, len(fields), procDevFields)
+			return nil, LineErrorf(num, "dev line for %s has %d counters, want %d", name, len(fields), procDevFields)
 		}
 		d := ProcDev{Name: string(name)}
 		for j, f := range fields {
 			v, err := strconv.ParseUint(string(f), 10, 64)
 			if err != nil {
-				return nil, LineErrorf(i+1, "%s counter %s %q", name, ProcDevColumns[j], f)
+				return nil, LineErrorf(num, "%s counter %s %q", name, ProcDevColumns[j], f)
 			}
 			d.Counters[j] = v
 		}

@@ -20,17 +20,17 @@ type ifInet6 struct {
 // dev`, the address as 32 hex digits in network order, the numbers in hex.
 func ParseIfInet6(data []byte) ([]ifInet6, error) {
 	var addrs []ifInet6
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	for num, line := range Lines(data) {
 		fields := bytes.Fields(line)
 		if len(fields) == 0 {
 			continue
 		}
 		if len(fields) != 6 {
-			return nil, LineErrorf(i+1, "if_inet6 line has %d fields, want 6", len(fields))
+			return nil, LineErrorf(num, "if_inet6 line has %d fields, want 6", len(fields))
 		}
 		addr, ok := hexIPv6(fields[0])
 		if !ok {
-			return nil, LineErrorf(i+1, "address %q", fields[0])
+			return nil, LineErrorf(num, "address %q", fields[0])
 		}
 		var nums [4]uint64
 		for j, f := range fields[1:5] {
@@ -40,12 +40,12 @@ func ParseIfInet6(data []byte) ([]ifInet6, error) {
 			}
 			v, err := strconv.ParseUint(string(f), 16, size)
 			if err != nil {
-				return nil, LineErrorf(i+1, "%s %q", [...]string{"ifindex", "prefix length", "scope", "flags"}[j], f)
+				return nil, LineErrorf(num, "%s %q", [...]string{"ifindex", "prefix length", "scope", "flags"}[j], f)
 			}
 			nums[j] = v
 		}
 		if nums[1] > 128 {
-			return nil, LineErrorf(i+1, "prefix length %q", fields[2])
+			return nil, LineErrorf(num, "prefix length %q", fields[2])
 		}
 		addrs = append(addrs, ifInet6{Addr: addr, Ifindex: uint32(nums[0]), PrefixLen: uint8(nums[1]),
 			Scope: uint8(nums[2]), Flags: uint8(nums[3]), Name: string(fields[5])})

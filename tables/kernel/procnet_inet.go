@@ -331,6 +331,20 @@ func ProcnetClip(field []byte) string {
 	return string(field)
 }
 
+// Lines yields each line of data with its number from 1, without its
+// newline: the one loop every kernel text file is read with.
+func Lines(data []byte) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		lines := ProcnetLines{data: data}
+		for {
+			line, ok := lines.Next()
+			if !ok || !yield(lines.num, line) {
+				return
+			}
+		}
+	}
+}
+
 // ProcnetFieldLines yields the 1-based number and the whitespace-separated
 // fields of every line of data that is not blank: the loop most kernel
 // text parsers share.

@@ -45,38 +45,38 @@ const (
 // The file's MTU column is really advmss+40 and is not kept.
 func ParseProcNetRoute(data []byte) ([]ProcRoute, error) {
 	var routes []ProcRoute
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	for num, line := range Lines(data) {
 		fields := bytes.Fields(line)
-		if len(fields) == 0 || (i == 0 && string(fields[0]) == "Iface") {
+		if len(fields) == 0 || (num == 1 && string(fields[0]) == "Iface") {
 			continue
 		}
 		if len(fields) < 8 {
-			return nil, LineErrorf(i+1, "route line has %d fields, want 11", len(fields))
+			return nil, LineErrorf(num, "route line has %d fields, want 11", len(fields))
 		}
 		dst, ok := hexIPv4(fields[1])
 		if !ok {
-			return nil, LineErrorf(i+1, "destination %q", fields[1])
+			return nil, LineErrorf(num, "destination %q", fields[1])
 		}
 		gw, ok := hexIPv4(fields[2])
 		if !ok {
-			return nil, LineErrorf(i+1, "gateway %q", fields[2])
+			return nil, LineErrorf(num, "gateway %q", fields[2])
 		}
 		flags, err := strconv.ParseUint(string(fields[3]), 16, 32)
 		if err != nil {
-			return nil, LineErrorf(i+1, "flags %q", fields[3])
+			return nil, LineErrorf(num, "flags %q", fields[3])
 		}
 		metric, err := strconv.ParseInt(string(fields[6]), 10, 64)
 		if err != nil || metric < math32Min || metric > math32Max {
-			return nil, LineErrorf(i+1, "metric %q", fields[6])
+			return nil, LineErrorf(num, "metric %q", fields[6])
 		}
 		mask, ok := hexIPv4(fields[7])
 		if !ok {
-			return nil, LineErrorf(i+1, "mask %q", fields[7])
+			return nil, LineErrorf(num, "mask %q", fields[7])
 		}
 		m := binary.BigEndian.Uint32(mask.AsSlice())
 		ones := bits.LeadingZeros32(^m)
 		if m<<ones != 0 {
-			return nil, LineErrorf(i+1, "mask %q is not a prefix", fields[7])
+			return nil, LineErrorf(num, "mask %q is not a prefix", fields[7])
 		}
 		r := ProcRoute{Dst: netip.PrefixFrom(dst, ones), Flags: uint32(flags), Metric: metric & 0xffffffff}
 		if string(fields[0]) != "*" {
@@ -130,33 +130,33 @@ func hexIPv6(field []byte) (netip.Addr, bool) {
 // device lo.
 func ParseProcNetIPv6Route(data []byte) ([]ProcRoute, error) {
 	var routes []ProcRoute
-	for i, line := range bytes.Split(data, []byte("\n")) {
+	for num, line := range Lines(data) {
 		fields := bytes.Fields(line)
 		if len(fields) == 0 {
 			continue
 		}
 		if len(fields) != 10 {
-			return nil, LineErrorf(i+1, "ipv6_route line has %d fields, want 10", len(fields))
+			return nil, LineErrorf(num, "ipv6_route line has %d fields, want 10", len(fields))
 		}
 		dst, ok := hexIPv6(fields[0])
 		if !ok {
-			return nil, LineErrorf(i+1, "destination %q", fields[0])
+			return nil, LineErrorf(num, "destination %q", fields[0])
 		}
 		plen, err := strconv.ParseUint(string(fields[1]), 16, 8)
 		if err != nil || plen > 128 {
-			return nil, LineErrorf(i+1, "prefix length %q", fields[1])
+			return nil, LineErrorf(num, "prefix length %q", fields[1])
 		}
 		gw, ok := hexIPv6(fields[4])
 		if !ok {
-			return nil, LineErrorf(i+1, "next hop %q", fields[4])
+			return nil, LineErrorf(num, "next hop %q", fields[4])
 		}
 		metric, err := strconv.ParseUint(string(fields[5]), 16, 32)
 		if err != nil {
-			return nil, LineErrorf(i+1, "metric %q", fields[5])
+			return nil, LineErrorf(num, "metric %q", fields[5])
 		}
 		flags, err := strconv.ParseUint(string(fields[8]), 16, 32)
 		if err != nil {
-			return nil, LineErrorf(i+1, "flags %q", fields[8])
+			return nil, LineErrorf(num, "flags %q", fields[8])
 		}
 		r := ProcRoute{Dst: netip.PrefixFrom(dst, int(plen)), Flags: uint32(flags), Metric: int64(metric), Iface: string(fields[9])}
 		if !gw.IsUnspecified() {

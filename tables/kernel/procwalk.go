@@ -1,7 +1,6 @@
 package kernel
 
 import (
-	"bufio"
 	"bytes"
 	"cmp"
 	"context"
@@ -499,8 +498,8 @@ func Users(c *Collector) map[int64]string {
 		if err != nil {
 			return m, nil
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			f := strings.Split(line, ":")
+		for _, line := range Lines(data) {
+			f := strings.Split(string(line), ":")
 			if len(f) < 3 || strings.HasPrefix(f[0], "#") {
 				continue
 			}
@@ -528,9 +527,8 @@ func UserName(c *Collector, uid int64) any {
 func CgroupPath(data []byte) (string, bool) {
 	var first string
 	found := false
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		parts := strings.SplitN(sc.Text(), ":", 3)
+	for _, line := range Lines(data) {
+		parts := strings.SplitN(string(line), ":", 3)
 		if len(parts) != 3 {
 			continue
 		}
