@@ -197,7 +197,7 @@ func serviceNames(c *kernel.Collector) map[serviceKey]string {
 		if err != nil {
 			return m, nil
 		}
-		for _, entry := range parseServicesFile(data) {
+		for _, entry := range kernel.ParseServicesFile(data) {
 			k := serviceKey{entry.Port, strings.ToLower(entry.Proto)}
 			if _, dup := m[k]; !dup {
 				m[k] = entry.Name

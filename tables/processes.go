@@ -88,9 +88,6 @@ func collectProcesses(c *kernel.Collector) ([]engine.Row, error) {
 	return rows, nil
 }
 
-// userHZ is the clock tick of /proc/PID/stat times (USER_HZ, 100 on Linux).
-const userHZ = 100
-
 // readProcess reads one process. A process that vanished or cannot be read
 // returns (nil, nil) and is counted; only an unexpected failure is an error.
 func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
@@ -111,7 +108,7 @@ func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
 	row[procUser] = kernel.UserName(c, p.UID)
 	row[procThreads] = p.Threads
 	if bt, ok := kernel.BootTime(c); ok {
-		row[procStartTime] = bt + p.StartTicks/userHZ
+		row[procStartTime] = bt + p.StartTicks/kernel.UserHZ
 	}
 	if cmdline, err := kernel.ReadCmdline(c, pid); err == nil {
 		row[procCmdline] = cmdline

@@ -5,7 +5,6 @@ package tables
 // live system, DIR/etc/services with --root); a missing file is no rows.
 
 import (
-	"bytes"
 	"strings"
 
 	"netsql/tables/engine"
@@ -29,7 +28,7 @@ var Services = &engine.Dataset{
 		if err != nil || !ok {
 			return nil, err
 		}
-		entries := parseServicesFile(data)
+		entries := kernel.ParseServicesFile(data)
 		rows := make([]engine.Row, len(entries))
 		for i, e := range entries {
 			rows[i] = engine.Row{e.Name, e.Port, e.Proto, strings.Join(e.Aliases, " ")}
@@ -37,40 +36,4 @@ var Services = &engine.Dataset{
 		return rows, nil
 	},
 	EstimatedRows: 350,
-}
-
-// servicesEntry is one line of etc/services: "name port/proto aliases... # comment".
-type servicesEntry struct {
-	Name    string
-	Port    int64
-	Proto   string
-	Aliases []string
-}
-
-// parseServicesFile parses etc/services as the C library does: a line it
-// cannot read (no port/proto, a port beyond 65535) is skipped, not an error,
-// since this is a file people edit and getservbyport(3) ignores such lines too.
-func parseServicesFile(data []byte) []servicesEntry {
-	var entries []servicesEntry
-	lines := kernel.NewProcnetLines(data)
-	for {
-		line, ok := lines.Next()
-		if !ok {
-			break
-		}
-		if hash := bytes.IndexByte(line, '#'); hash >= 0 {
-			line = line[:hash]
-		}
-		fields := strings.Fields(string(line))
-		if len(fields) < 2 {
-			continue
-		}
-		portText, proto, found := strings.Cut(fields[1], "/")
-		port, ok := kernel.ProcnetDec([]byte(portText), 16)
-		if !found || !ok || proto == "" {
-			continue
-		}
-		entries = append(entries, servicesEntry{Name: fields[0], Port: int64(port), Proto: proto, Aliases: fields[2:]})
-	}
-	return entries
 }

@@ -405,7 +405,7 @@ func inetRows(c *kernel.Collector, p protoFile, data []byte) ([]engine.Row, erro
 		} else {
 			r[sockTimer] = hexCode(l.Timer)
 		}
-		r[sockTimerMs] = int64(l.TimerTicks) * (1000 / userHZ)
+		r[sockTimerMs] = int64(l.TimerTicks) * (1000 / kernel.UserHZ)
 		r[sockRetransmits] = int64(l.Retransmits)
 		if l.Drops >= 0 {
 			r[sockDrops] = l.Drops

@@ -5,8 +5,6 @@ package tables
 // "PROTO: name value name value ...".
 
 import (
-	"bytes"
-
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
 )
@@ -25,13 +23,6 @@ var Sockstat = &engine.Dataset{
 	EstimatedRows: 20,
 }
 
-// sockstatCounter is one name/value pair of a sockstat line.
-type sockstatCounter struct {
-	Protocol string
-	Name     string
-	Value    int64
-}
-
 func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {
 	var rows []engine.Row
 	for _, name := range []string{"sockstat", "sockstat6"} {
@@ -43,7 +34,7 @@ func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {
 		if !ok {
 			continue
 		}
-		counters, err := parseSockstat(data)
+		counters, err := kernel.ParseSockstat(data)
 		if err != nil {
 			return nil, kernel.FileError(path, err)
 		}
@@ -52,34 +43,4 @@ func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {
 		}
 	}
 	return rows, nil
-}
-
-// parseSockstat parses the text of /proc/net/sockstat or sockstat6.
-func parseSockstat(data []byte) ([]sockstatCounter, error) {
-	var counters []sockstatCounter
-	lines := kernel.NewProcnetLines(data)
-	for {
-		line, ok := lines.Next()
-		if !ok {
-			break
-		}
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
-		protocol, fields, err := snmpSplitLine(line, lines.Line())
-		if err != nil {
-			return nil, err
-		}
-		if len(fields)%2 != 0 {
-			return nil, kernel.LineErrorf(lines.Line(), "%s: %d fields, want name value pairs", protocol, len(fields))
-		}
-		for i := 0; i < len(fields); i += 2 {
-			value, ok := kernel.ProcnetInt(fields[i+1], 64)
-			if !ok {
-				return nil, kernel.LineErrorf(lines.Line(), "%s: value %q of %s", protocol, kernel.ProcnetClip(fields[i+1]), kernel.ProcnetClip(fields[i]))
-			}
-			counters = append(counters, sockstatCounter{Protocol: protocol, Name: string(fields[i]), Value: value})
-		}
-	}
-	return counters, nil
 }

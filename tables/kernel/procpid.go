@@ -148,3 +148,6 @@ func BootTime(c *Collector) (int64, bool) {
 	})
 	return v, v >= 0
 }
+
+// UserHZ is the clock tick of /proc/PID/stat times (USER_HZ, 100 on Linux).
+const UserHZ = 100

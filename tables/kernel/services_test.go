@@ -1,4 +1,4 @@
-package tables
+package kernel
 
 import (
 	"strings"
@@ -43,11 +43,11 @@ var servicesWant = []servicesEntry{
 }
 
 func TestParseServicesFile(t *testing.T) {
-	got := parseServicesFile([]byte(servicesText))
+	got := ParseServicesFile([]byte(servicesText))
 	if diff := cmp.Diff(servicesWant, got, cmpopts.EquateEmpty()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if got := parseServicesFile(nil); len(got) != 0 {
+	if got := ParseServicesFile(nil); len(got) != 0 {
 		t.Errorf("empty file gave %v", got)
 	}
 }
@@ -58,7 +58,7 @@ func FuzzParseServicesFile(f *testing.F) {
 	f.Add([]byte(servicesText))
 	f.Add([]byte("x 1/\n/ 2/tcp\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, e := range parseServicesFile(data) {
+		for _, e := range ParseServicesFile(data) {
 			if e.Name == "" || e.Proto == "" || e.Port < 0 || e.Port > 65535 || strings.ContainsAny(e.Name, "# \t\n") {
 				t.Fatalf("bad entry %+v", e)
 			}

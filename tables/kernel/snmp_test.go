@@ -1,10 +1,9 @@
-package tables
+package kernel
 
 import (
 	"strings"
 	"testing"
 
-	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
@@ -50,61 +49,61 @@ const sctpSNMPText = "SctpCurrEstab                   \t0\n" +
 type snmpCase struct {
 	name  string
 	text  string
-	parse func([]byte) ([]snmpCounter, error)
-	want  []snmpCounter // when nil, check wantN and spot values
+	parse func([]byte) ([]SnmpCounter, error)
+	want  []SnmpCounter // when nil, check wantN and spot values
 	wantN int
 	spot  map[string]any // key -> value
 }
 
-func parseSNMP6(data []byte) ([]snmpCounter, error) { return parseSNMPSingle(data, snmp6Protocol) }
-func parseSCTPSNMP(data []byte) ([]snmpCounter, error) {
-	return parseSNMPSingle(data, sctpProtocol)
+func parseSNMP6(data []byte) ([]SnmpCounter, error) { return ParseSNMPSingle(data, Snmp6Protocol) }
+func parseSCTPSNMP(data []byte) ([]SnmpCounter, error) {
+	return ParseSNMPSingle(data, SctpProtocol)
 }
 
 var snmpCases = []snmpCase{
-	{name: "empty", text: "", parse: parseSNMPPairs},
-	{name: "snmp of this kernel", text: snmpText, parse: parseSNMPPairs, wantN: 20 + 29 + 1 + 15 + 9 + 9,
+	{name: "empty", text: "", parse: ParseSNMPPairs},
+	{name: "snmp of this kernel", text: snmpText, parse: ParseSNMPPairs, wantN: 20 + 29 + 1 + 15 + 9 + 9,
 		spot: map[string]any{"IpForwarding": int64(2), "TcpMaxConn": int64(-1), "IcmpMsgInType3": int64(1), "UdpLiteMemErrors": int64(0), "TcpOutRsts": int64(2)}},
-	{name: "netstat", text: netstatText, parse: parseSNMPPairs, wantN: 7 + 18 + 2,
+	{name: "netstat", text: netstatText, parse: ParseSNMPPairs, wantN: 7 + 18 + 2,
 		spot: map[string]any{"TcpExtListenOverflows": int64(12), "IpExtInOctets": int64(72353609), "MPTcpExtMPCapableSYNTX": int64(3)}},
-	{name: "a counter a newer kernel adds appears by itself", parse: parseSNMPPairs,
+	{name: "a counter a newer kernel adds appears by itself", parse: ParseSNMPPairs,
 		text: "Udp: InDatagrams BrandNewCounter\nUdp: 5 9\n",
-		want: []snmpCounter{{"Udp", "InDatagrams", "UdpInDatagrams", int64(5)}, {"Udp", "BrandNewCounter", "UdpBrandNewCounter", int64(9)}}},
-	{name: "trailing spaces, blank lines, no final newline", parse: parseSNMPPairs,
+		want: []SnmpCounter{{"Udp", "InDatagrams", "UdpInDatagrams", int64(5)}, {"Udp", "BrandNewCounter", "UdpBrandNewCounter", int64(9)}}},
+	{name: "trailing spaces, blank lines, no final newline", parse: ParseSNMPPairs,
 		text: "\nTcpExt: TW  TWKilled \nTcpExt: 3 0 \n\nIpExt: InOctets\nIpExt: 18446744073709551615",
-		want: []snmpCounter{{"TcpExt", "TW", "TcpExtTW", int64(3)}, {"TcpExt", "TWKilled", "TcpExtTWKilled", int64(0)},
+		want: []SnmpCounter{{"TcpExt", "TW", "TcpExtTW", int64(3)}, {"TcpExt", "TWKilled", "TcpExtTWKilled", int64(0)},
 			{"IpExt", "InOctets", "IpExtInOctets", float64(18446744073709551615)}}},
 	{name: "snmp6", text: snmp6Text, parse: parseSNMP6,
-		want: []snmpCounter{{"Ip6", "InReceives", "Ip6InReceives", int64(1)}, {"Ip6", "InHdrErrors", "Ip6InHdrErrors", int64(0)},
+		want: []SnmpCounter{{"Ip6", "InReceives", "Ip6InReceives", int64(1)}, {"Ip6", "InHdrErrors", "Ip6InHdrErrors", int64(0)},
 			{"Icmp6", "InMsgs", "Icmp6InMsgs", int64(4)}, {"Icmp6", "OutType143", "Icmp6OutType143", int64(12)},
 			{"Udp6", "InDatagrams", "Udp6InDatagrams", int64(0)}, {"UdpLite6", "InDatagrams", "UdpLite6InDatagrams", int64(0)}}},
 	{name: "sctp", text: sctpSNMPText, parse: parseSCTPSNMP,
-		want: []snmpCounter{{"Sctp", "CurrEstab", "SctpCurrEstab", int64(0)}, {"Sctp", "ActiveEstabs", "SctpActiveEstabs", int64(2)}}},
+		want: []SnmpCounter{{"Sctp", "CurrEstab", "SctpCurrEstab", int64(0)}, {"Sctp", "ActiveEstabs", "SctpActiveEstabs", int64(2)}}},
 }
 
 type snmpErrorCase struct {
 	name     string
 	text     string
-	parse    func([]byte) ([]snmpCounter, error)
+	parse    func([]byte) ([]SnmpCounter, error)
 	wantLine int
 	wantText string
 }
 
 var snmpErrorCases = []snmpErrorCase{
-	{name: "fewer values than names", parse: parseSNMPPairs,
+	{name: "fewer values than names", parse: ParseSNMPPairs,
 		text:     "Ip: Forwarding DefaultTTL\nIp: 2 64\nTcp: RtoAlgorithm RtoMin MaxConn\nTcp: 1 200\n",
 		wantLine: 4, wantText: "Tcp: 3 names on line 3 but 2 values"},
-	{name: "more values than names", parse: parseSNMPPairs,
+	{name: "more values than names", parse: ParseSNMPPairs,
 		text: "TcpExt: SyncookiesSent\nTcpExt: 1 2\n", wantLine: 2, wantText: "TcpExt: 1 names on line 1 but 2 values"},
-	{name: "header at the end without values", parse: parseSNMPPairs,
+	{name: "header at the end without values", parse: ParseSNMPPairs,
 		text: "Udp: InDatagrams\nUdp: 1\nIcmpMsg: InType3\n", wantLine: 3, wantText: "IcmpMsg: header line without a value line"},
-	{name: "value line of another protocol", parse: parseSNMPPairs,
+	{name: "value line of another protocol", parse: ParseSNMPPairs,
 		text: "Udp: InDatagrams\nUdpLite: 1\n", wantLine: 2, wantText: `Udp: value line follows as "UdpLite"`},
-	{name: "value not a number", parse: parseSNMPPairs,
+	{name: "value not a number", parse: ParseSNMPPairs,
 		text: "Tcp: MaxConn CurrEstab\nTcp: -1 x7\n", wantLine: 2, wantText: `Tcp: value "x7" of CurrEstab`},
-	{name: "no protocol prefix", parse: parseSNMPPairs,
+	{name: "no protocol prefix", parse: ParseSNMPPairs,
 		text: "Forwarding DefaultTTL\n2 64\n", wantLine: 1, wantText: `no "Protocol:" prefix`},
-	{name: "empty protocol", parse: parseSNMPPairs, text: ": a\n: 1\n", wantLine: 1, wantText: `protocol ""`},
+	{name: "empty protocol", parse: ParseSNMPPairs, text: ": a\n: 1\n", wantLine: 1, wantText: `protocol ""`},
 	{name: "snmp6 line with three fields", parse: parseSNMP6,
 		text: "Ip6InReceives 1\nIp6InHdrErrors 0 0\n", wantLine: 2, wantText: "3 fields"},
 	{name: "snmp6 value not a number", parse: parseSNMP6,
@@ -150,7 +149,7 @@ func TestParseSNMPErrors(t *testing.T) {
 			if got != nil {
 				t.Errorf("counters %v returned with the error", got)
 			}
-			tablestest.CheckLineError(t, err, kernel.ErrMalformed, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
@@ -165,9 +164,9 @@ func TestSNMP6Protocol(t *testing.T) {
 		"Ip6":                 {"Ip6", "Ip6"},
 		"Ip6Ip6EncapCounter6": {"Ip6", "Ip6EncapCounter6"},
 	} {
-		protocol, name := snmp6Protocol(key)
+		protocol, name := Snmp6Protocol(key)
 		if got := [2]string{protocol, name}; got != want {
-			t.Errorf("snmp6Protocol(%q) = %q, want %q", key, got, want)
+			t.Errorf("Snmp6Protocol(%q) = %q, want %q", key, got, want)
 		}
 	}
 }
@@ -186,9 +185,9 @@ func fuzzSNMPSeeds(f *testing.F) {
 func FuzzParseSNMPPairs(f *testing.F) {
 	fuzzSNMPSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		counters, err := parseSNMPPairs(data)
+		counters, err := ParseSNMPPairs(data)
 		if err != nil {
-			tablestest.CheckFuzzError(t, kernel.ErrMalformed, data, counters, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, counters, err)
 			return
 		}
 		for _, c := range counters {
@@ -205,7 +204,7 @@ func FuzzParseSNMPSingle(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		counters, err := parseSNMP6(data)
 		if err != nil {
-			tablestest.CheckFuzzError(t, kernel.ErrMalformed, data, counters, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, counters, err)
 			return
 		}
 		for _, c := range counters {

@@ -1,9 +1,8 @@
-package tables
+package kernel
 
 import (
 	"testing"
 
-	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 
 	"github.com/google/go-cmp/cmp"
@@ -60,7 +59,7 @@ var sockstatErrorCases = []struct {
 func TestParseSockstat(t *testing.T) {
 	for _, tc := range sockstatCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseSockstat([]byte(tc.text))
+			got, err := ParseSockstat([]byte(tc.text))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -71,11 +70,11 @@ func TestParseSockstat(t *testing.T) {
 	}
 	for _, tc := range sockstatErrorCases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseSockstat([]byte(tc.text))
+			got, err := ParseSockstat([]byte(tc.text))
 			if got != nil {
 				t.Errorf("counters %v returned with the error", got)
 			}
-			tablestest.CheckLineError(t, err, kernel.ErrMalformed, tc.wantLine, tc.wantText)
+			tablestest.CheckLineError(t, err, ErrMalformed, tc.wantLine, tc.wantText)
 		})
 	}
 }
@@ -90,9 +89,9 @@ func FuzzParseSockstat(f *testing.F) {
 		f.Add([]byte(tc.text))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		counters, err := parseSockstat(data)
+		counters, err := ParseSockstat(data)
 		if err != nil {
-			tablestest.CheckFuzzError(t, kernel.ErrMalformed, data, counters, err)
+			tablestest.CheckFuzzError(t, ErrMalformed, data, counters, err)
 			return
 		}
 		for _, c := range counters {
