@@ -67,7 +67,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 	}
 	if s.Timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, fmt.Errorf("%w after --timeout %v", ErrTimeout, s.Timeout))
+		ctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, fmt.Errorf("%w after --timeout %v", errTimeout, s.Timeout))
 		defer cancel()
 	}
 	var outErr error
@@ -133,7 +133,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 	}
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil {
-			if errors.Is(cause, ErrTimeout) {
+			if errors.Is(cause, errTimeout) {
 				return &StatementError{Msg: cause.Error()}
 			}
 			return cause
@@ -143,8 +143,8 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 	return nil
 }
 
-// ErrTimeout marks a statement stopped by --timeout.
-var ErrTimeout = errors.New("statement stopped")
+// errTimeout marks a statement stopped by --timeout.
+var errTimeout = errors.New("statement stopped")
 
 func isClosedPipe(err error) bool {
 	return errors.Is(err, syscall.EPIPE) || errors.Is(err, io.ErrClosedPipe)

@@ -23,9 +23,9 @@ import (
 	"netsql/tables/kernel"
 )
 
-// WarnConntrackDenied is counted when /proc/net/nf_conntrack cannot be read
+// warnConntrackDenied is counted when /proc/net/nf_conntrack cannot be read
 // (it is readable by root only).
-const WarnConntrackDenied = "conntrack table not readable (permission denied): run as root to see tracked connections"
+const warnConntrackDenied = "conntrack table not readable (permission denied): run as root to see tracked connections"
 
 // Conntrack is every connection netfilter tracks in this network namespace.
 var Conntrack = &engine.Dataset{
@@ -67,7 +67,7 @@ func collectConntrack(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "nf_conntrack")
 	data, ok, err := c.Source().ReadOptional(path)
 	if errors.Is(err, fs.ErrPermission) {
-		c.Notice(WarnConntrackDenied)
+		c.Notice(warnConntrackDenied)
 		return nil, nil
 	}
 	if err != nil || !ok {

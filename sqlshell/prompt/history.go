@@ -70,15 +70,15 @@ func (h HistoryFile) Load() ([]string, error) {
 	}
 	if len(entries) > HistoryLimit {
 		entries = entries[len(entries)-HistoryLimit:]
-		if err := h.Rewrite(entries); err != nil {
+		if err := h.rewrite(entries); err != nil {
 			return entries, err
 		}
 	}
 	return entries, nil
 }
 
-// Rewrite replaces the file with entries, atomically.
-func (h HistoryFile) Rewrite(entries []string) error {
+// rewrite replaces the file with entries, atomically.
+func (h HistoryFile) rewrite(entries []string) error {
 	tmp, err := os.CreateTemp(filepath.Dir(h.Path), ".netsql_history-*")
 	if err != nil {
 		return err

@@ -55,8 +55,8 @@ func RootSource(dir string) *Source {
 	}
 }
 
-// ErrNotDirectory is returned by CheckDir for a path that is not a directory.
-var ErrNotDirectory = errors.New("not a directory")
+// errNotDirectory is returned by CheckDir for a path that is not a directory.
+var errNotDirectory = errors.New("not a directory")
 
 // CheckDir reports whether path is an existing directory, with an error
 // naming the path when it is not.
@@ -69,7 +69,7 @@ func CheckDir(path string) error {
 		return err
 	}
 	if !info.IsDir() {
-		return fmt.Errorf("%s: %w", path, ErrNotDirectory)
+		return fmt.Errorf("%s: %w", path, errNotDirectory)
 	}
 	return nil
 }
