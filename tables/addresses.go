@@ -131,7 +131,7 @@ var ipv6ScopeNames = map[uint8]string{0x00: "global", 0x10: "host", 0x20: "link"
 
 func addressesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "if_inet6")
-	data, ok, err := c.Source().ReadOptional(path)
+	data, ok, err := c.ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ var Conntrack = &engine.Dataset{
 
 func collectConntrack(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "nf_conntrack")
-	data, ok, err := c.Source().ReadOptional(path)
+	data, ok, err := c.ReadOptional(path)
 	if errors.Is(err, fs.ErrPermission) {
 		c.Notice(warnConntrackDenied)
 		return nil, nil

@@ -193,7 +193,7 @@ type serviceKey struct {
 func serviceNames(c *kernel.Collector) map[serviceKey]string {
 	m, _ := kernel.Memoize(c, "service-names", func() (map[serviceKey]string, error) {
 		m := map[serviceKey]string{}
-		data, _, err := c.Source().ReadOptional(c.Source().EtcPath("services"))
+		data, _, err := c.ReadOptional(c.Source().EtcPath("services"))
 		if err != nil {
 			return m, nil
 		}

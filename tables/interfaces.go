@@ -209,7 +209,7 @@ func interfacesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 
 func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "dev")
-	data, ok, err := c.Source().ReadOptional(path)
+	data, ok, err := c.ReadOptional(path)
 	if err != nil {
 		return nil, err
 	}
@@ -307,7 +307,7 @@ func sysNetPath(src *kernel.Source, elem ...string) string {
 // file is absent or the kernel refuses to read it (EINVAL for speed on lo,
 // carrier on a down link): a value the kernel will not give.
 func sysNetAttr(c *kernel.Collector, dev, attr string) (string, bool) {
-	data, err := c.Source().ReadFile(sysNetPath(c.Source(), dev, attr))
+	data, err := c.ReadFile(sysNetPath(c.Source(), dev, attr))
 	if err != nil {
 		return "", false
 	}

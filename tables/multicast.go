@@ -37,7 +37,7 @@ func collectMulticast(c *kernel.Collector) ([]engine.Row, error) {
 		parse func([]byte) ([]kernel.MulticastGroup, error)
 	}{{"igmp", kernel.ParseIGMP}, {"igmp6", kernel.ParseIGMP6}, {"dev_mcast", kernel.ParseDevMcast}} {
 		path := c.Source().ProcPath("net", f.name)
-		data, ok, err := c.Source().ReadOptional(path)
+		data, ok, err := c.ReadOptional(path)
 		if err != nil {
 			return nil, err
 		}

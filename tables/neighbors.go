@@ -88,7 +88,7 @@ func neighborsFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 
 func neighborsFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	path := c.Source().ProcPath("net", "arp")
-	data, ok, err := c.Source().ReadOptional(path)
+	data, ok, err := c.ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err
 	}

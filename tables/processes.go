@@ -114,6 +114,8 @@ func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
 		row[procCmdline] = cmdline
 	} else if kind, skip := kernel.SkipReason(err); skip {
 		c.Warn(kind, pid)
+	} else {
+		return nil, err // a FIFO, a file over the cap: the error names it
 	}
 	if exe, err := kernel.ReadExe(c, pid); err == nil && exe != "" {
 		row[procExe] = exe
@@ -125,7 +127,7 @@ func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
 	} else if kind, skip := kernel.SkipReason(err); skip && kind == kernel.WarnProcessDenied {
 		c.Warn(kernel.WarnProcessPartly, pid)
 	}
-	if data, err := c.Source().ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "cgroup")); err == nil {
+	if data, err := c.ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "cgroup")); err == nil {
 		if path, ok := kernel.CgroupPath(data); ok {
 			row[procCgroup] = path
 		}

@@ -241,7 +241,7 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		return nil
 	}
 	path := c.Source().ProcPath("net", "route")
-	data, ok, err := c.Source().ReadOptional(path)
+	data, ok, err := c.ReadOptional(path)
 	if err != nil {
 		return nil, err
 	}
@@ -265,7 +265,7 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		}
 	}
 	path = c.Source().ProcPath("net", "ipv6_route")
-	data, ok, err = c.Source().ReadOptional(path)
+	data, ok, err = c.ReadOptional(path)
 	if err != nil {
 		return nil, err
 	}
@@ -331,7 +331,7 @@ func routeTableNames(c *kernel.Collector) map[uint32]string {
 			dirs = append(dirs, "/usr/share/iproute2")
 		}
 		merge := func(path string) bool {
-			data, ok, err := c.Source().ReadOptional(path)
+			data, ok, err := c.ReadOptional(path)
 			if err != nil || !ok {
 				return false
 			}

@@ -24,7 +24,7 @@ var Services = &engine.Dataset{
 	},
 	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
 		path := c.Source().EtcPath("services")
-		data, ok, err := c.Source().ReadOptional(path)
+		data, ok, err := c.ReadOptional(path)
 		if err != nil || !ok {
 			return nil, err
 		}

@@ -48,7 +48,7 @@ func collectSNMP(c *kernel.Collector) ([]engine.Row, error) {
 	var rows []engine.Row
 	for _, f := range snmpFiles {
 		path := c.Source().ProcPath(f.path...)
-		data, ok, err := c.Source().ReadOptional(path)
+		data, ok, err := c.ReadOptional(path)
 		if err != nil {
 			return nil, err
 		}

@@ -398,13 +398,14 @@ func TestLiveStateGoesIntoTheDiagRequest(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		if _, err := net.Listen("tcp6", "[::1]:0"); err != nil {
+		ln6, err := net.Listen("tcp6", "[::1]:0")
+		if err != nil {
 			return err
 		}
-		// Kept referenced to the end: an unreferenced net.Conn is closed
-		// by its finalizer when the collector runs.
+		// Kept referenced to the end: an unreferenced listener or conn is
+		// closed by its finalizer when the collector runs.
 		var conns []net.Conn
-		defer func() { runtime.KeepAlive(conns) }()
+		defer func() { runtime.KeepAlive(conns); runtime.KeepAlive(ln); runtime.KeepAlive(ln6) }()
 		for range 20 {
 			c, err := net.Dial("tcp4", ln.Addr().String())
 			if err != nil {

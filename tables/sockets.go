@@ -332,7 +332,7 @@ func diagStatesMask(p *protoFile, states []string) uint32 {
 // procSockets reads the /proc/net file of one protocol.
 func procSockets(c *kernel.Collector, p *protoFile) ([]engine.Row, error) {
 	path := c.Source().NetPath(p.proto)
-	data, ok, err := c.Source().ReadOptional(path)
+	data, ok, err := c.ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err
 	}

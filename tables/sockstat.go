@@ -27,7 +27,7 @@ func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {
 	var rows []engine.Row
 	for _, name := range []string{"sockstat", "sockstat6"} {
 		path := c.Source().ProcPath("net", name)
-		data, ok, err := c.Source().ReadOptional(path)
+		data, ok, err := c.ReadOptional(path)
 		if err != nil {
 			return nil, err
 		}

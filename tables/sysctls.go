@@ -86,7 +86,7 @@ func collectSysctls(c *kernel.Collector) ([]engine.Row, error) {
 // vanished has no value to show, and is skipped without a warning, as
 // sysctl -a skips them.
 func readSysctl(c *kernel.Collector, path string) (string, bool) {
-	data, err := c.Source().ReadFile(path)
+	data, err := c.ReadFile(path)
 	if err != nil {
 		return "", false
 	}

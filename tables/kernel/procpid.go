@@ -31,7 +31,7 @@ type Process struct {
 func ReadProcess(c *Collector, pid int64) (Process, error) {
 	dir := c.src.ProcPath(strconv.FormatInt(pid, 10))
 	statPath := dir + "/stat"
-	stat, err := c.src.ReadFile(statPath)
+	stat, err := c.ReadFile(statPath)
 	if err != nil {
 		return Process{}, err
 	}
@@ -40,7 +40,7 @@ func ReadProcess(c *Collector, pid int64) (Process, error) {
 		return Process{}, FileError(statPath, err)
 	}
 	statusPath := dir + "/status"
-	status, err := c.src.ReadFile(statusPath)
+	status, err := c.ReadFile(statusPath)
 	if err != nil {
 		return Process{}, err
 	}
@@ -110,7 +110,7 @@ func parseStatus(data []byte, p *Process) error {
 // ReadCmdline returns /proc/PID/cmdline with its arguments joined by
 // spaces ("" for a kernel thread).
 func ReadCmdline(c *Collector, pid int64) (string, error) {
-	data, err := c.src.ReadFile(c.src.ProcPath(strconv.FormatInt(pid, 10), "cmdline"))
+	data, err := c.ReadFile(c.src.ProcPath(strconv.FormatInt(pid, 10), "cmdline"))
 	if err != nil {
 		return "", err
 	}
@@ -133,7 +133,7 @@ func ReadExe(c *Collector, pid int64) (string, error) {
 // BootTime is /proc/stat's btime, in Unix seconds, once per statement.
 func BootTime(c *Collector) (int64, bool) {
 	v, _ := Memoize(c, "btime", func() (int64, error) {
-		data, err := c.src.ReadFile(c.src.ProcPath("stat"))
+		data, err := c.ReadFile(c.src.ProcPath("stat"))
 		if err != nil {
 			return -1, nil
 		}

@@ -73,7 +73,7 @@ func SkipReason(err error) (kind string, ok bool) {
 // IsProcess reports whether pid names a process (a thread group leader),
 // not a thread: /proc resolves /proc/TID too, though it does not list it.
 func IsProcess(c *Collector, pid int64) (bool, error) {
-	data, err := c.Source().ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "status"))
+	data, err := c.ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "status"))
 	if err != nil {
 		if _, skip := SkipReason(err); skip {
 			return false, nil
@@ -201,7 +201,7 @@ func Owners(c *Collector) (*SocketOwners, error) {
 func StartOwners(c *Collector) *ownerWalk {
 	w, _ := Memoize(c, "Owners-walk", func() (*ownerWalk, error) {
 		c.Source().Note(c.Source().Proc)
-		w := &ownerWalk{proc: c.Source().Proc, done: make(chan struct{})}
+		w := &ownerWalk{src: c.Source(), proc: c.Source().Proc, done: make(chan struct{})}
 		ctx := c.Context()
 		go func() {
 			defer close(w.done)
@@ -222,7 +222,7 @@ func OwnersOf(c *Collector, pid int64) (*SocketOwners, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &ownerWalk{proc: c.Source().Proc}
+	w := &ownerWalk{src: c.Source(), proc: c.Source().Proc}
 	if ok {
 		w.pids = []int64{pid}
 	}
@@ -236,6 +236,7 @@ func OwnersOf(c *Collector, pid int64) (*SocketOwners, error) {
 // so it may run in the background; finish reports what was read and
 // skipped, and must run in the statement's goroutine.
 type ownerWalk struct {
+	src     *Source
 	proc    string
 	done    chan struct{} // closed when a background walk ended
 	pids    []int64
@@ -263,7 +264,7 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for i := range walkers {
-		fw := newFDWalker(w.proc)
+		fw := newFDWalker(w.src, ctx)
 		walkers[i] = fw
 		wg.Go(func() {
 			for {
@@ -331,6 +332,8 @@ func (w *ownerWalk) finish(c *Collector) (*SocketOwners, error) {
 // getdents into one buffer and readlinkat relative to the directory, so a
 // descriptor costs two system calls and no allocation.
 type fdWalker struct {
+	src  *Source
+	ctx  context.Context
 	proc string
 	fds  []fdSocket
 	path []byte
@@ -338,8 +341,8 @@ type fdWalker struct {
 	link []byte
 }
 
-func newFDWalker(proc string) *fdWalker {
-	return &fdWalker{proc: proc, dent: make([]byte, 32<<10), link: make([]byte, 256)}
+func newFDWalker(src *Source, ctx context.Context) *fdWalker {
+	return &fdWalker{src: src, ctx: ctx, proc: src.Proc, dent: make([]byte, 32<<10), link: make([]byte, 256)}
 }
 
 // add reads the socket descriptors of one process, appending them to
@@ -376,7 +379,7 @@ func (w *fdWalker) add(pid int64) (comm string, hasComm bool, skip string, err e
 		slices.SortFunc(added, func(a, b fdSocket) int { return cmp.Compare(a.fd, b.fd) })
 	}
 	w.path = append(w.path[:pidLen], "/comm"...)
-	if data, err := os.ReadFile(string(w.path)); err == nil {
+	if data, err := w.src.readFile(w.ctx, string(w.path)); err == nil {
 		return strings.TrimSuffix(string(data), "\n"), true, "", nil
 	}
 	return "", false, "", nil
@@ -494,7 +497,7 @@ func SocketInode(link []byte) (int64, bool) {
 func Users(c *Collector) map[int64]string {
 	m, _ := Memoize(c, "Users", func() (map[int64]string, error) {
 		m := map[int64]string{}
-		data, _, err := c.Source().ReadOptional(c.Source().EtcPath("passwd"))
+		data, _, err := c.ReadOptional(c.Source().EtcPath("passwd"))
 		if err != nil {
 			return m, nil
 		}

@@ -101,25 +101,6 @@ func (s *Source) EtcPath(elem ...string) string {
 	return filepath.Join(append([]string{s.Etc}, elem...)...)
 }
 
-// ReadFile reads a whole file, telling OnRead.
-func (s *Source) ReadFile(path string) ([]byte, error) {
-	s.Note(path)
-	return os.ReadFile(path)
-}
-
-// ReadOptional reads a file that may not exist on this kernel: a missing
-// file is (nil, false, nil), "no data" rather than an error.
-func (s *Source) ReadOptional(path string) ([]byte, bool, error) {
-	data, err := s.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return data, true, nil
-}
-
 // DiagDump describes one sock_diag dump, for Source.OnDiag: what was asked
 // and how many sockets came back.
 type DiagDump struct {

@@ -1,0 +1,133 @@
+package kernel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+)
+
+// Files are read one way: the trees netsql reads may be hostile (a copy of
+// an attacked machine, a tree someone else made), and a FIFO where
+// /proc/net/tcp should be, or a link to /dev/zero, must not hang or
+// exhaust it. So a file is opened non-blocking; anything but a regular
+// file is refused by path; a tree's symlinks may not lead outside the tree
+// (os.Root refuses them); every read is bounded and checks the statement's
+// context between chunks.
+
+// Caps on what one file may hold. /proc/net files grow with the sockets
+// (about 150 bytes each), the rest are small; both are generous.
+const (
+	netFileCap = 256 << 20
+	fileCap    = 16 << 20
+	readChunk  = 1 << 20
+)
+
+// ErrNotRegular marks a path that is not a regular file (a FIFO, a device,
+// a socket, a directory) where a kernel file should be.
+var ErrNotRegular = errors.New("not a regular file")
+
+// ErrTooLarge marks a file larger than netsql reads.
+var ErrTooLarge = errors.New("larger than the cap")
+
+// ReadFile reads a whole file of the source, telling OnRead.
+func (c *Collector) ReadFile(path string) ([]byte, error) {
+	return c.src.readFile(c.ctx, path)
+}
+
+// ReadOptional reads a file that may not exist on this kernel: a missing
+// file is (nil, false, nil), "no data" rather than an error.
+func (c *Collector) ReadOptional(path string) ([]byte, bool, error) {
+	data, err := c.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return data, true, nil
+}
+
+func (s *Source) readFile(ctx context.Context, path string) ([]byte, error) {
+	s.Note(path)
+	f, err := s.open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w: it is %s", path, ErrNotRegular, fileKind(info.Mode()))
+	}
+	limit := fileCap
+	if strings.Contains(path, string(filepath.Separator)+"net"+string(filepath.Separator)) {
+		limit = netFileCap
+	}
+	var data []byte
+	chunk := make([]byte, min(readChunk, limit+1))
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := f.Read(chunk)
+		data = append(data, chunk[:n]...)
+		if len(data) > limit {
+			return nil, fmt.Errorf("%s: %w of %d MiB", path, ErrTooLarge, limit>>20)
+		}
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+}
+
+// open opens path for reading without blocking: on the live system as it
+// is, in a tree through os.Root at the tree's part (proc, sys, etc) that
+// holds it, so no symlink leads outside.
+func (s *Source) open(path string) (*os.File, error) {
+	const flags = os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
+	if !s.Live {
+		for _, base := range []string{s.Proc, s.Sys, s.Etc} {
+			if rel, err := filepath.Rel(base, path); base != "" && err == nil && filepath.IsLocal(rel) {
+				root, err := os.OpenRoot(base)
+				if err != nil {
+					return nil, err
+				}
+				defer root.Close()
+				f, err := root.OpenFile(rel, flags, 0)
+				if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
+					return nil, fmt.Errorf("%s: %w", path, err)
+				}
+				return f, err
+			}
+		}
+	}
+	return os.OpenFile(path, flags, 0)
+}
+
+// fileKind names what a non-regular file is, for the error.
+func fileKind(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case mode&fs.ModeCharDevice != 0:
+		return "a character device"
+	case mode&fs.ModeDevice != 0:
+		return "a block device"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode.IsDir():
+		return "a directory"
+	}
+	return "not a regular file (" + mode.String() + ")"
+}
