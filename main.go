@@ -145,14 +145,26 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// source builds where to read from out of --root, --proc and --sys.
-func (o *options) source() (*kernel.Source, error) {
-	src := kernel.LiveSource()
+// source builds where to read from out of --root, --proc and --sys. Once
+// one of them points away from the live system nothing is read from the
+// host: a part not given is absent, and absent lists what that leaves
+// empty, for one line on stderr.
+func (o *options) source() (src *kernel.Source, absent []string, err error) {
+	src = kernel.LiveSource()
 	if o.root != "" {
 		if err := kernel.CheckDir(o.root); err != nil {
-			return nil, fmt.Errorf("--root %w", err)
+			return nil, nil, fmt.Errorf("--root %w", err)
 		}
 		src = kernel.RootSource(o.root)
+	} else if o.proc != "" || o.sys != "" {
+		src = &kernel.Source{}
+		if o.proc == "" {
+			absent = append(absent, "no --proc: every table but interfaces is empty")
+		}
+		if o.sys == "" {
+			absent = append(absent, "no --sys: interfaces come from proc/net/dev alone, their sysfs columns NULL")
+		}
+		absent = append(absent, "no etc: user, service and routing table names are NULL, services is empty")
 	}
 	for _, part := range []struct {
 		flag, dir string
@@ -162,12 +174,12 @@ func (o *options) source() (*kernel.Source, error) {
 			continue
 		}
 		if err := kernel.CheckDir(part.dir); err != nil {
-			return nil, fmt.Errorf("%s %w", part.flag, err)
+			return nil, nil, fmt.Errorf("%s %w", part.flag, err)
 		}
 		*part.dst = part.dir
 		src.Live = false
 	}
-	return src, nil
+	return src, absent, nil
 }
 
 func isTerminal(f any) bool {
@@ -201,10 +213,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	src, err := o.source()
+	src, absent, err := o.source()
 	if err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitUsage
+	}
+	if len(absent) > 0 {
+		fmt.Fprintf(stderr, "warning: %s\n", strings.Join(absent, "; "))
 	}
 	script, scriptName := o.query, ""
 	var saved []queries.Query

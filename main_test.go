@@ -212,3 +212,16 @@ func TestMain(m *testing.M) {
 	tablestest.RemoveBuilt()
 	os.Exit(code)
 }
+
+// --proc alone says once on stderr what the parts not given leave empty.
+func TestCLIHalfTreeSaysWhatIsAbsent(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	code, out, errOut := runCLI(t, "", "--proc", root+"/proc", "--no-header", "SELECT count(*) FROM interfaces")
+	if code != 0 || strings.TrimSpace(out) == "0" {
+		t.Fatalf("exit %d, out %q, stderr %q", code, out, errOut)
+	}
+	if strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "no --sys: interfaces come from proc/net/dev alone") ||
+		!strings.Contains(errOut, "no etc:") {
+		t.Errorf("stderr %q; want one line naming what --sys and etc leave empty", errOut)
+	}
+}

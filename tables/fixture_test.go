@@ -256,3 +256,67 @@ func TestRootSourceNeverReadsHostEtc(t *testing.T) {
 		t.Errorf("read outside the root: %v", outside)
 	}
 }
+
+// With only a proc part (--proc alone) or only a sys part (--sys alone),
+// no dataset reads anything outside that part: the host's /sys and /etc
+// are absent, not mixed in (before, interfaces came from the host's /sys).
+func TestHalfTreeReadsOnlyItsPart(t *testing.T) {
+	root := fixtureRoot(t, nil)
+	// Decoys where an absent part's paths would land if they were read
+	// relative to the working directory.
+	cwd := t.TempDir()
+	for path, text := range map[string]string{
+		"class/net/decoy0/ifindex": "99\n",
+		"net/tcp":                  "  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000  1000        0 99999 1\n",
+		"passwd":                   "decoy:x:0:0::/:/bin/sh\n",
+	} {
+		full := filepath.Join(cwd, path)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(cwd)
+	for _, part := range []string{"proc", "sys"} {
+		src := &kernel.Source{}
+		dir := filepath.Join(root, part)
+		if part == "proc" {
+			src.Proc = dir
+		} else {
+			src.Sys = dir
+		}
+		var outside []string
+		src.OnRead = func(path string) {
+			if !strings.HasPrefix(path, dir+string(filepath.Separator)) && path != dir {
+				outside = append(outside, path)
+			}
+		}
+		e := openFixture(t, src)
+		for _, d := range e.Datasets() {
+			if _, _, _, err := e.Query(context.Background(), "SELECT * FROM "+d.Name); err != nil {
+				t.Errorf("--%s alone, %s: %v", part, d.Name, err)
+			}
+		}
+		if len(outside) > 0 {
+			t.Errorf("--%s alone read outside it: %q", part, outside)
+		}
+		for _, q := range []string{"SELECT count(*) FROM sockets WHERE inode = 99999",
+			"SELECT count(*) FROM interfaces WHERE name = 'decoy0'", "SELECT count(*) FROM sockets WHERE user = 'decoy'"} {
+			if n := query(t, e, q)[0][0]; n != int64(0) {
+				t.Errorf("--%s alone: %s = %v, a decoy in the working directory was read", part, q, n)
+			}
+		}
+	}
+	// --proc alone: interfaces from the tree's proc/net/dev, not the host.
+	e := openFixture(t, &kernel.Source{Proc: filepath.Join(root, "proc")})
+	rows := query(t, e, "SELECT name FROM interfaces ORDER BY name")
+	data, err := os.ReadFile(filepath.Join(root, "proc/net/dev"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) == 0 || strings.Count(string(data), ":") != len(rows) {
+		t.Errorf("--proc alone: interfaces %v, the tree's net/dev has %d", rows, strings.Count(string(data), ":"))
+	}
+}

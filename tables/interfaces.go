@@ -3,7 +3,6 @@ package tables
 import (
 	"errors"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -222,8 +221,7 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	} else {
 		// No /proc/net/dev in this tree: list /sys/class/net instead.
 		dir := sysNetPath(c.Source())
-		c.Source().Note(dir)
-		entries, err := os.ReadDir(dir)
+		entries, err := c.Source().ReadDir(dir)
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -245,7 +243,7 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		}
 		masterLink := sysNetPath(c.Source(), d.Name, "master")
 		c.Source().Note(masterLink)
-		if target, err := os.Readlink(masterLink); err == nil {
+		if target, err := c.Source().Readlink(masterLink); err == nil {
 			r[ifcMaster] = filepath.Base(target)
 		}
 		if t, ok := sysInt(c, d.Name, "type").(int64); ok {
@@ -280,7 +278,7 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		r[ifcSpeed], r[ifcDuplex] = sysSpeedDuplex(c, d.Name)
 		r[ifcTxqueuelen] = sysInt(c, d.Name, "tx_queue_len")
 		statsDir := sysNetPath(c.Source(), d.Name, "statistics")
-		if info, err := os.Stat(statsDir); err == nil && info.IsDir() {
+		if info, err := c.Source().Stat(statsDir); err == nil && info.IsDir() {
 			for i, k := range interfaceCounters {
 				r[ifcCounters+i] = sysInt(c, d.Name, filepath.Join("statistics", k.name))
 			}
@@ -348,8 +346,7 @@ func sysIfindexes(c *kernel.Collector) map[string]int64 {
 	indexes, _ := kernel.Memoize(c, "sys.ifindexes", func() (map[string]int64, error) {
 		indexes := map[string]int64{}
 		dir := sysNetPath(c.Source())
-		c.Source().Note(dir)
-		entries, _ := os.ReadDir(dir)
+		entries, _ := c.Source().ReadDir(dir)
 		for _, e := range entries {
 			if i, ok := sysInt(c, e.Name(), "ifindex").(int64); ok {
 				indexes[e.Name()] = i

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -352,8 +351,7 @@ func routeTableNames(c *kernel.Collector) map[uint32]string {
 		seen := map[string]bool{}
 		for _, dir := range dirs {
 			d := filepath.Join(dir, "rt_tables.d")
-			c.Source().Note(d)
-			entries, err := os.ReadDir(d)
+			entries, err := c.Source().ReadDir(d)
 			if err != nil {
 				continue
 			}

@@ -524,10 +524,10 @@ func TestLiveRtnlMatchesIP(t *testing.T) {
 	})
 }
 
-// testLiveFilesMatchNetlink compares netsql's file source (--proc /proc, so
+// testLiveFilesMatchNetlink compares netsql's file source (--root /, so
 // no netlink) with its netlink source on what the files can tell.
 func testLiveFilesMatchNetlink(t *testing.T, ns *tablestest.Netns) {
-	files := []string{"--proc", "/proc"}
+	files := []string{"--root", "/"}
 	type route struct {
 		Family, Dst, Gateway, Dev, Flags string
 		Metric                           int64

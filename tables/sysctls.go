@@ -7,8 +7,6 @@ package tables
 
 import (
 	"bytes"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -33,7 +31,7 @@ var Sysctls = &engine.Dataset{
 			return nil, nil
 		}
 		path := c.Source().ProcPath("sys", rel)
-		info, err := os.Lstat(path)
+		info, err := c.Source().Lstat(path)
 		if err != nil || !info.Mode().IsRegular() {
 			return nil, nil
 		}
@@ -50,31 +48,39 @@ func collectSysctls(c *kernel.Collector) ([]engine.Row, error) {
 	root := c.Source().ProcPath("sys")
 	top := filepath.Join(root, "net")
 	var rows []engine.Row
-	c.Source().Note(top)
-	err := filepath.WalkDir(top, func(path string, d fs.DirEntry, err error) error {
+	// Walked through the source, so a tree's links stay in the tree and a
+	// tree without a proc part has no settings.
+	var walk func(dir string) error
+	walk = func(dir string) error {
+		entries, err := c.Source().ReadDir(dir)
 		if err != nil {
 			// A directory that vanished (an interface removed) or is not
-			// readable holds nothing we can show; the top one missing is a
-			// kernel without networking.
-			if d != nil && d.IsDir() && path != top {
-				return fs.SkipDir
+			// readable holds nothing we can show; the top one missing is
+			// a kernel without networking.
+			return nil
+		}
+		for _, d := range entries {
+			if err := c.Err(); err != nil {
+				return err
 			}
-			return nil
+			path := filepath.Join(dir, d.Name())
+			if d.IsDir() {
+				if err := walk(path); err != nil {
+					return err
+				}
+				continue
+			}
+			if !d.Type().IsRegular() {
+				continue
+			}
+			if value, ok := readSysctl(c, path); ok {
+				rel, _ := filepath.Rel(root, path)
+				rows = append(rows, engine.Row{sysctlName(rel), value})
+			}
 		}
-		if cerr := c.Err(); cerr != nil {
-			return cerr
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		value, ok := readSysctl(c, path)
-		if !ok {
-			return nil
-		}
-		rel, _ := filepath.Rel(root, path)
-		rows = append(rows, engine.Row{sysctlName(rel), value})
 		return nil
-	})
+	}
+	err := walk(top)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 )
@@ -122,8 +121,7 @@ func ReadCmdline(c *Collector, pid int64) (string, error) {
 // none (a kernel thread).
 func ReadExe(c *Collector, pid int64) (string, error) {
 	path := c.src.ProcPath(strconv.FormatInt(pid, 10), "exe")
-	c.src.Note(path)
-	exe, err := os.Readlink(path)
+	exe, err := c.src.Readlink(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}

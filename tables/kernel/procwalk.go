@@ -29,8 +29,28 @@ import (
 
 // ListPIDs returns the numeric entries of the proc root, ascending.
 func ListPIDs(c *Collector) ([]int64, error) {
-	c.Source().Note(c.Source().Proc)
-	return readPIDs(c.Source().Proc)
+	c.src.Note(c.src.Proc)
+	return c.src.pids()
+}
+
+// pids lists the processes of the source; it tells no one, so a
+// background goroutine may call it. A tree without a proc part has none.
+func (s *Source) pids() ([]int64, error) {
+	switch {
+	case s.Live:
+		return readPIDs(s.Proc)
+	case s.Proc == "":
+		return nil, nil
+	}
+	entries, err := s.ReadDir(s.Proc)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return pidsOf(names), nil
 }
 
 // readPIDs lists the numeric entries of dir, ascending; it tells no one,
@@ -45,6 +65,11 @@ func readPIDs(dir string) ([]int64, error) {
 	if err != nil {
 		return nil, err
 	}
+	return pidsOf(names), nil
+}
+
+// pidsOf keeps the numeric names of a proc directory, as pids ascending.
+func pidsOf(names []string) []int64 {
 	pids := make([]int64, 0, len(names))
 	for _, name := range names {
 		if name == "" || name[0] < '0' || name[0] > '9' {
@@ -55,7 +80,7 @@ func readPIDs(dir string) ([]int64, error) {
 		}
 	}
 	sort.Slice(pids, func(i, j int) bool { return pids[i] < pids[j] })
-	return pids, nil
+	return pids
 }
 
 // SkipReason sorts an error from reading /proc/PID into the warning it
@@ -103,8 +128,7 @@ func StatusField(data []byte, name string) (string, bool) {
 // ReadNetns returns the inode of the net namespace behind a ns/net link
 // ("net:[4026531840]").
 func ReadNetns(c *Collector, path string) (any, error) {
-	c.Source().Note(path)
-	link, err := os.Readlink(path)
+	link, err := c.Source().Readlink(path)
 	if err != nil {
 		return nil, err
 	}
@@ -205,7 +229,7 @@ func StartOwners(c *Collector) *ownerWalk {
 		ctx := c.Context()
 		go func() {
 			defer close(w.done)
-			w.pids, w.err = readPIDs(w.proc)
+			w.pids, w.err = w.src.pids()
 			if w.err == nil {
 				workers := min(runtime.GOMAXPROCS(0), maxOwnerWorkers, (len(w.pids)+7)/8)
 				w.run(ctx, max(workers, 1))

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 )
@@ -96,23 +97,101 @@ func (s *Source) readFile(ctx context.Context, path string) ([]byte, error) {
 // holds it, so no symlink leads outside.
 func (s *Source) open(path string) (*os.File, error) {
 	const flags = os.O_RDONLY | syscall.O_NONBLOCK | syscall.O_CLOEXEC
-	if !s.Live {
-		for _, base := range []string{s.Proc, s.Sys, s.Etc} {
-			if rel, err := filepath.Rel(base, path); base != "" && err == nil && filepath.IsLocal(rel) {
-				root, err := os.OpenRoot(base)
-				if err != nil {
-					return nil, err
-				}
-				defer root.Close()
-				f, err := root.OpenFile(rel, flags, 0)
-				if err != nil && !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, fs.ErrPermission) {
-					return nil, fmt.Errorf("%s: %w", path, err)
-				}
-				return f, err
-			}
-		}
+	if s.Live {
+		return os.OpenFile(path, flags, 0)
 	}
-	return os.OpenFile(path, flags, 0)
+	var f *os.File
+	err := s.inTree(path, func(root *os.Root, rel string) (err error) {
+		f, err = root.OpenFile(rel, flags, 0)
+		return err
+	})
+	return f, err
+}
+
+// inTree runs fn on the part of the tree (proc, sys or etc) that holds
+// path. A path in no part given — with --proc alone, /sys and /etc are
+// not read from the host but absent — does not exist. An error other
+// than "missing" or "denied" (a link out of the tree) names the path.
+func (s *Source) inTree(path string, fn func(root *os.Root, rel string) error) error {
+	for _, base := range []string{s.Proc, s.Sys, s.Etc} {
+		rel, err := filepath.Rel(base, path)
+		if base == "" || !filepath.IsAbs(path) || err != nil || !filepath.IsLocal(rel) && rel != "." {
+			continue // not this part (has says the same)
+		}
+		root, err := os.OpenRoot(base)
+		if err != nil {
+			return err
+		}
+		defer root.Close()
+		if err := fn(root, rel); err != nil {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+				return err
+			}
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return nil
+	}
+	return &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+}
+
+// ReadDir lists a directory of the source, within the tree.
+func (s *Source) ReadDir(path string) ([]fs.DirEntry, error) {
+	s.Note(path)
+	if s.Live {
+		return os.ReadDir(path)
+	}
+	var entries []fs.DirEntry
+	err := s.inTree(path, func(root *os.Root, rel string) error {
+		d, err := root.Open(rel)
+		if err != nil {
+			return err
+		}
+		defer d.Close()
+		entries, err = d.ReadDir(-1)
+		slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) }) // as os.ReadDir
+		return err
+	})
+	return entries, err
+}
+
+// Readlink reads a symbolic link of the source, within the tree.
+func (s *Source) Readlink(path string) (string, error) {
+	s.Note(path)
+	if s.Live {
+		return os.Readlink(path)
+	}
+	var target string
+	err := s.inTree(path, func(root *os.Root, rel string) (err error) {
+		target, err = root.Readlink(rel)
+		return err
+	})
+	return target, err
+}
+
+// Stat describes a file of the source, following links within the tree.
+func (s *Source) Stat(path string) (fs.FileInfo, error) {
+	if s.Live {
+		return os.Stat(path)
+	}
+	var info fs.FileInfo
+	err := s.inTree(path, func(root *os.Root, rel string) (err error) {
+		info, err = root.Stat(rel)
+		return err
+	})
+	return info, err
+}
+
+// Lstat describes a file of the source without following a last link.
+func (s *Source) Lstat(path string) (fs.FileInfo, error) {
+	if s.Live {
+		return os.Lstat(path)
+	}
+	var info fs.FileInfo
+	err := s.inTree(path, func(root *os.Root, rel string) (err error) {
+		info, err = root.Lstat(rel)
+		return err
+	})
+	return info, err
 }
 
 // fileKind names what a non-regular file is, for the error.

@@ -75,9 +75,20 @@ func CheckDir(path string) error {
 }
 
 func (s *Source) Note(path string) {
-	if s.OnRead != nil {
+	if s.OnRead != nil && (s.Live || s.has(path)) {
 		s.OnRead(path)
 	}
+}
+
+// has tells whether path lies in a part of the tree that was given; a
+// path of an absent part is never read.
+func (s *Source) has(path string) bool {
+	for _, base := range []string{s.Proc, s.Sys, s.Etc} {
+		if rel, err := filepath.Rel(base, path); base != "" && filepath.IsAbs(path) && err == nil && (filepath.IsLocal(rel) || rel == ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // ProcPath joins elements under the proc root.
