@@ -140,3 +140,30 @@ func TestDirectoryIsRefused(t *testing.T) {
 	err := run(t, root, "SELECT count(*) FROM sockets")
 	wantError(t, err, kernel.ErrNotRegular, "proc/net/udp", "a directory")
 }
+
+// A file a dataset needs but the tree lacks gives zero rows and a warning
+// naming it; one the kernel may lack (no IPv6) is quiet.
+func TestMissingFileIsSaid(t *testing.T) {
+	for _, c := range []struct {
+		file string
+		warn bool
+	}{{"proc/net/tcp", true}, {"proc/net/unix", true}, {"proc/net/tcp6", false}, {"proc/net/nf_conntrack", false}} {
+		root := replace(t, c.file, func(string) error { return nil })
+		e, err := tables.Open(context.Background(), kernel.RootSource(root), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, warnings, err := e.Query(context.Background(), "SELECT count(*) FROM sockets, conntrack")
+		e.Close()
+		if err != nil {
+			t.Fatalf("%s missing: %v", c.file, err)
+		}
+		said := false
+		for _, w := range warnings {
+			said = said || strings.Contains(w.Kind, c.file+" is missing from the tree")
+		}
+		if said != c.warn {
+			t.Errorf("%s missing: warnings %v; want a warning naming it: %v", c.file, warnings, c.warn)
+		}
+	}
+}

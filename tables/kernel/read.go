@@ -46,6 +46,9 @@ func (c *Collector) ReadFile(path string) ([]byte, error) {
 func (c *Collector) ReadOptional(path string) ([]byte, bool, error) {
 	data, err := c.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
+		if !c.src.Live && c.src.has(path) && neededNetFile(path) {
+			c.Notice(path + " is missing from the tree: the rows it holds are absent")
+		}
 		return nil, false, nil
 	}
 	if err != nil {
@@ -192,6 +195,22 @@ func (s *Source) Lstat(path string) (fs.FileInfo, error) {
 		return err
 	})
 	return info, err
+}
+
+// mayLack are the /proc/net files a kernel may not have (no IPv6, no
+// UDP-Lite or SCTP module, no conntrack, ping sockets off, no AF_PACKET),
+// or whose absence has a fallback (dev: /sys/class/net). A tree without one
+// of the others is incomplete, and a statement that needs it says so.
+var mayLack = map[string]bool{
+	"tcp6": true, "udp6": true, "raw6": true, "icmp6": true, "udplite": true, "udplite6": true, "icmp": true,
+	"if_inet6": true, "ipv6_route": true, "snmp6": true, "igmp6": true, "sockstat6": true, "nf_conntrack": true,
+	"packet": true, "dev": true,
+}
+
+// neededNetFile tells whether a missing path is a /proc/net file every
+// kernel has.
+func neededNetFile(path string) bool {
+	return filepath.Base(filepath.Dir(path)) == "net" && !mayLack[filepath.Base(path)]
 }
 
 // fileKind names what a non-regular file is, for the error.
