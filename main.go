@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -176,7 +177,11 @@ func (o *options) source() (src *kernel.Source, absent []string, err error) {
 		if err := kernel.CheckDir(part.dir); err != nil {
 			return nil, nil, fmt.Errorf("%s %w", part.flag, err)
 		}
-		*part.dst = part.dir
+		dir, err := filepath.Abs(part.dir)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s %w", part.flag, err)
+		}
+		*part.dst = dir
 		src.Live = false
 	}
 	return src, absent, nil

@@ -138,4 +138,10 @@ func TestWithoutRoot(t *testing.T) {
 			t.Errorf("as nobody, %s: exit %d, stdout %q, stderr %q", q, code, out, errOut)
 		}
 	}
+	// Settings only root may read (tcp_fastopen_key is 0600) are counted,
+	// not silently left out; write-only ones (route/flush) are not.
+	out, errOut, code = asNobody("--no-header", "SELECT count(*) FROM sysctls WHERE +name = 'net.ipv4.route.flush'")
+	if code != 0 || strings.TrimSpace(out) != "0" || !strings.Contains(errOut, "net settings not readable (permission denied)") {
+		t.Errorf("as nobody, sysctls: exit %d, stdout %q, stderr %q; want no flush row and the warning", code, out, errOut)
+	}
 }

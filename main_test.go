@@ -225,3 +225,15 @@ func TestCLIHalfTreeSaysWhatIsAbsent(t *testing.T) {
 		t.Errorf("stderr %q; want one line naming what --sys and etc leave empty", errOut)
 	}
 }
+
+// A relative --root or --proc is taken from the working directory.
+func TestCLIRelativeTree(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	t.Chdir(filepath.Dir(root))
+	for _, args := range [][]string{{"--root", filepath.Base(root)}, {"--proc", filepath.Join(filepath.Base(root), "proc")}} {
+		code, out, errOut := runCLI(t, "", append(args, "--no-header", "SELECT count(*) FROM sockets")...)
+		if code != 0 || strings.TrimSpace(out) == "0" {
+			t.Errorf("%v: exit %d, out %q, stderr %q", args, code, out, errOut)
+		}
+	}
+}

@@ -320,3 +320,19 @@ func TestHalfTreeReadsOnlyItsPart(t *testing.T) {
 		t.Errorf("--proc alone: interfaces %v, the tree's net/dev has %d", rows, strings.Count(string(data), ":"))
 	}
 }
+
+// A process's command line, executable, namespace and cgroup are read only
+// when a statement uses one of them, so a statement that does not never
+// meets (nor warns about) one it may not read.
+func TestProcessDetailsOnlyWhenUsed(t *testing.T) {
+	e := openFixture(t, kernel.RootSource(fixtureRoot(t, nil)))
+	d := delta(e, func() { query(t, e, "SELECT pid, name, user FROM processes") })
+	if d.Fills["processes.details"] != 0 {
+		t.Errorf("without them: details read %d times; want never", d.Fills["processes.details"])
+	}
+	var rows [][]any
+	d = delta(e, func() { rows = query(t, e, "SELECT exe FROM processes WHERE pid = 2044") })
+	if d.Fills["processes.details"] != 1 || len(rows) != 1 || rows[0][0] != "/home/alice/my server" {
+		t.Errorf("with exe: details read %d times, rows %v", d.Fills["processes.details"], rows)
+	}
+}

@@ -13,16 +13,16 @@ var processColumns = []engine.Column{
 	{Name: "pid", Type: engine.Integer, Doc: "process id"},
 	{Name: "ppid", Type: engine.Integer, Doc: "parent process id"},
 	{Name: "name", Type: engine.Text, Doc: "the kernel's command name (comm, at most 15 bytes), as ps and ss -p show"},
-	{Name: "cmdline", Type: engine.Text, Doc: "command line, arguments separated by spaces; empty for kernel threads"},
-	{Name: "exe", Type: engine.Text, Doc: "path of the executable; NULL when not readable (other users' processes without root) or a kernel thread"},
+	{Name: "cmdline", Group: "details", Type: engine.Text, Doc: "command line, arguments separated by spaces; empty for kernel threads"},
+	{Name: "exe", Group: "details", Type: engine.Text, Doc: "path of the executable; NULL when not readable (other users' processes without root) or a kernel thread"},
 	{Name: "state", Type: engine.Text, Doc: "state letter: R running, S sleeping, D disk wait, Z zombie, T stopped, t traced, I idle"},
 	{Name: "uid", Type: engine.Integer, Doc: "real user id"},
 	{Name: "euid", Type: engine.Integer, Doc: "effective user id"},
 	{Name: "user", Type: engine.Text, Doc: "name of the real user id from etc/passwd; NULL when it has none"},
 	{Name: "threads", Type: engine.Integer, Doc: "number of threads"},
 	{Name: "start_time", Type: engine.Integer, Doc: "start time in Unix seconds"},
-	{Name: "netns", Type: engine.Integer, Doc: "inode of the process's network namespace (/proc/PID/ns/net); NULL when not readable"},
-	{Name: "cgroup", Type: engine.Text, Doc: "cgroup v2 path (the 0:: line of /proc/PID/cgroup), else the first hierarchy's path"},
+	{Name: "netns", Group: "details", Type: engine.Integer, Doc: "inode of the process's network namespace (/proc/PID/ns/net); NULL when not readable"},
+	{Name: "cgroup", Group: "details", Type: engine.Text, Doc: "cgroup v2 path (the 0:: line of /proc/PID/cgroup), else the first hierarchy's path"},
 }
 
 // Processes is every process netsql can read, in any namespace: what `ps`
@@ -34,6 +34,10 @@ var Processes = &engine.Dataset{
 	Sources: []string{"/proc/PID/stat", "/proc/PID/status", "/proc/PID/cmdline", "/proc/PID/exe", "/proc/PID/ns/net", "/proc/PID/cgroup", "/proc/stat", "/etc/passwd"},
 	Columns: processColumns,
 	Collect: collectProcesses,
+	// The command line, executable, namespace and cgroup cost three more
+	// reads a process: read only when a statement uses them, and only then
+	// does their unreadability become a warning.
+	Fill: map[string]func(*kernel.Collector, []int, []engine.Row) error{"details": fillProcessDetails},
 	Keys: []engine.Key{{Column: "pid", Stable: true, Collect: func(c *kernel.Collector, v any) ([]engine.Row, error) {
 		pid := v.(int64)
 		if ok, err := kernel.IsProcess(c, pid); err != nil || !ok {
@@ -110,29 +114,41 @@ func readProcess(c *kernel.Collector, pid int64) (engine.Row, error) {
 	if bt, ok := kernel.BootTime(c); ok {
 		row[procStartTime] = bt + p.StartTicks/kernel.UserHZ
 	}
-	if cmdline, err := kernel.ReadCmdline(c, pid); err == nil {
-		row[procCmdline] = cmdline
-	} else if kind, skip := kernel.SkipReason(err); skip {
-		c.Warn(kind, pid)
-	} else {
-		return nil, err // a FIFO, a file over the cap: the error names it
-	}
-	if exe, err := kernel.ReadExe(c, pid); err == nil && exe != "" {
-		row[procExe] = exe
-	} else if kind, skip := kernel.SkipReason(err); skip && kind == kernel.WarnProcessDenied {
-		c.Warn(kernel.WarnProcessPartly, pid)
-	}
-	if ns, err := kernel.ReadNetns(c, c.Source().ProcPath(strconv.FormatInt(pid, 10), "ns", "net")); err == nil {
-		row[procNetns] = ns
-	} else if kind, skip := kernel.SkipReason(err); skip && kind == kernel.WarnProcessDenied {
-		c.Warn(kernel.WarnProcessPartly, pid)
-	}
-	if data, err := c.ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "cgroup")); err == nil {
-		if path, ok := kernel.CgroupPath(data); ok {
-			row[procCgroup] = path
+	return row, nil
+}
+
+// fillProcessDetails reads the command line, executable, network namespace
+// and cgroup of each row's process.
+func fillProcessDetails(c *kernel.Collector, _ []int, rows []engine.Row) error {
+	for _, row := range rows {
+		if err := c.Err(); err != nil {
+			return err
+		}
+		pid := row[procPID].(int64)
+		if cmdline, err := kernel.ReadCmdline(c, pid); err == nil {
+			row[procCmdline] = cmdline
+		} else if kind, skip := kernel.SkipReason(err); skip {
+			c.Warn(kind, pid)
+		} else {
+			return err // a FIFO, a file over the cap: the error names it
+		}
+		if exe, err := kernel.ReadExe(c, pid); err == nil && exe != "" {
+			row[procExe] = exe
+		} else if kind, skip := kernel.SkipReason(err); skip && kind == kernel.WarnProcessDenied {
+			c.Warn(kernel.WarnProcessPartly, pid)
+		}
+		if ns, err := kernel.ReadNetns(c, c.Source().ProcPath(strconv.FormatInt(pid, 10), "ns", "net")); err == nil {
+			row[procNetns] = ns
+		} else if kind, skip := kernel.SkipReason(err); skip && kind == kernel.WarnProcessDenied {
+			c.Warn(kernel.WarnProcessPartly, pid)
+		}
+		if data, err := c.ReadFile(c.Source().ProcPath(strconv.FormatInt(pid, 10), "cgroup")); err == nil {
+			if path, ok := kernel.CgroupPath(data); ok {
+				row[procCgroup] = path
+			}
 		}
 	}
-	return row, nil
+	return nil
 }
 
 func skipOrFail(c *kernel.Collector, pid int64, err error) error {

@@ -7,6 +7,9 @@ package tables
 
 import (
 	"bytes"
+	"errors"
+	"hash/fnv"
+	"io/fs"
 	"path/filepath"
 	"strings"
 
@@ -87,13 +90,24 @@ func collectSysctls(c *kernel.Collector) ([]engine.Row, error) {
 	return rows, nil
 }
 
+// warnSysctlDenied counts the settings a non-root reader may not see.
+const warnSysctlDenied = "net settings not readable (permission denied): run as root to see them"
+
 // readSysctl reads one setting. A write-only file (route/flush), one the
 // kernel refuses to read (an unset stable_secret gives EIO) or one that
 // vanished has no value to show, and is skipped without a warning, as
-// sysctl -a skips them.
+// sysctl -a skips them; one readable only by root (tcp_fastopen_key) is
+// counted in a warning, so its absence is not silent.
 func readSysctl(c *kernel.Collector, path string) (string, bool) {
 	data, err := c.ReadFile(path)
 	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			if info, serr := c.Source().Lstat(path); serr == nil && info.Mode().Perm()&0o444 != 0 {
+				h := fnv.New64a()
+				h.Write([]byte(path))
+				c.Warn(warnSysctlDenied, int64(h.Sum64()>>1))
+			}
+		}
 		return "", false
 	}
 	return sysctlValue(data), true

@@ -46,8 +46,12 @@ func LiveSource() *Source {
 	return &Source{Proc: "/proc", Sys: "/sys", Etc: "/etc", Live: true}
 }
 
-// RootSource reads DIR/proc, DIR/sys and DIR/etc.
+// RootSource reads DIR/proc, DIR/sys and DIR/etc. A relative DIR is
+// taken from the working directory now, as a path on the command line is.
 func RootSource(dir string) *Source {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
 	return &Source{
 		Proc: filepath.Join(dir, "proc"),
 		Sys:  filepath.Join(dir, "sys"),
