@@ -35,7 +35,7 @@ var socketColumns = []engine.Column{
 	{Name: "timer", Type: engine.Text, Doc: "pending timer, in netstat's words: off, on (retransmit), keepalive, timewait, probe (zero window)"},
 	{Name: "timer_ms", Type: engine.Integer, Doc: "milliseconds until the timer fires (1 ms resolution over netlink, 10 ms in /proc)"},
 	{Name: "retransmits", Type: engine.Integer, Doc: "unrecovered retransmissions of the current segment (or probes)"},
-	{Name: "path", Type: engine.Text, Doc: "unix socket path; abstract names start with @; NULL when unbound"},
+	{Name: "path", Type: engine.Text, Doc: "unix socket path; abstract names start with @; NULL when unbound; from /proc a name holding a newline may be cut where the rest copies a socket line (netlink, the live source, is exact)"},
 	{Name: "drops", Type: engine.Integer, Group: "meminfo", Doc: "packets dropped before they were queued (udp, raw, icmp, netlink in /proc; every family over netlink)"},
 	{Name: "rmem", Type: engine.Integer, Group: "meminfo", Doc: "receive memory in use in bytes (packet, netlink in /proc; every family over netlink)"},
 	{Name: "wmem", Type: engine.Integer, Group: "meminfo", Doc: "send memory in use in bytes (netlink in /proc; every family over netlink)"},

@@ -20,9 +20,12 @@ type unixSocketLine struct {
 }
 
 // ParseUnixSockets parses the text of /proc/net/unix. A line that does not
-// start with a kernel pointer continues the path of the row before it (the
-// name held a newline); a blank line does the same after a bound row and is
-// skipped otherwise.
+// have the kernel's fixed layout (a pointer, then refcount, protocol,
+// flags, type, state and inode) continues the path of the row before it:
+// the name held a newline. So a name cannot fail the table, and cannot add
+// a row unless it copies the layout exactly, which no reader of this text
+// can tell apart (netlink, the live source, is exact). A blank line does the
+// same after a bound row and is skipped otherwise.
 func ParseUnixSockets(data []byte) ([]unixSocketLine, error) {
 	if len(data) == 0 {
 		return nil, nil
@@ -46,18 +49,20 @@ func ParseUnixSockets(data []byte) ([]unixSocketLine, error) {
 				continue
 			}
 		}
-		if !unixHasPointer(line) {
+		var row unixSocketLine
+		var bound bool
+		err := LineErrorf(lines.num, "path continuation %q before any socket row", ProcnetClip(line))
+		if unixHasPointer(line) {
+			row, bound, err = parseUnixSocketLine(line, lines.num)
+		}
+		if err != nil {
 			if len(rows) == 0 {
-				return nil, LineErrorf(lines.num, "path continuation %q before any socket row", ProcnetClip(line))
+				return nil, err // the first row: a damaged file, not a name
 			}
 			last := &rows[len(rows)-1]
 			last.Path += "\n" + string(line)
 			lastBound = true
 			continue
-		}
-		row, bound, err := parseUnixSocketLine(line, lines.num)
-		if err != nil {
-			return nil, err
 		}
 		rows = append(rows, row)
 		lastBound = bound

@@ -120,7 +120,7 @@ var unixErrorCases = []unixErrorCase{
 	{name: "flags wider than 32 bits", text: "00000000c2b7105a: 00000002 00000000 100010000 0001 01 13741\n", wantLine: 1, wantText: `flags "100010000"`},
 	{name: "bad type", text: "00000000c2b7105a: 00000002 00000000 00010000 1-1 01 13741\n", wantLine: 1, wantText: `type "1-1"`},
 	{name: "bad state", text: "00000000c2b7105a: 00000002 00000000 00010000 0001 100 13741\n", wantLine: 1, wantText: `state "100"`},
-	{name: "bad inode", text: unixHeader + "00000000c2b7105a: 00000002 00000000 00010000 0001 01 13741 /a\n" + "00000000c2b7105b: 00000002 00000000 00010000 0001 01 0x3 /b\n", wantLine: 3, wantText: `inode "0x3"`},
+	{name: "bad inode", text: unixHeader + "00000000c2b7105b: 00000002 00000000 00010000 0001 01 0x3 /b\n", wantLine: 2, wantText: `inode "0x3"`},
 	{name: "line ends before the inode", text: "00000000c2b7105a: 00000002 00000000 00010000 0001 01\n", wantLine: 1, wantText: "inode column missing"},
 	{name: "line ends after the pointer", text: "00000000c2b7105a:   \n", wantLine: 1, wantText: "refcount column missing"},
 	{name: "tab-separated fields", text: "00000000c2b7105a:\t00000002 00000000 00010000 0001 01 13741\n", wantLine: 1, wantText: "refcount"},
@@ -137,6 +137,27 @@ func TestParseUnixSockets(t *testing.T) {
 				t.Errorf("ParseUnixSockets mismatch (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// A name is chosen by whoever binds the socket: a newline in it followed by
+// text that looks like a row but lacks the kernel's layout neither fails
+// the table (which would hide every unix socket) nor adds a row.
+func TestParseUnixSocketsNameWithNewline(t *testing.T) {
+	for _, forged := range []string{
+		"0000000000000000: garbage",
+		"0000000000000000: 00000002 00000000 00010000 0001 01 0x3 /b",
+		"0000000000000000: 00000002 00000000",
+	} {
+		text := unixHeader + "00000000c2b7105a: 00000002 00000000 00000000 0002 01 13741 @evil\n" + forged + "\n" +
+			"00000000c2b7105c: 00000002 00000000 00010000 0001 01 13742 /run/real.sock\n"
+		got, err := ParseUnixSockets([]byte(text))
+		if err != nil || len(got) != 2 {
+			t.Fatalf("%q: %d rows, %v; want the 2 real sockets", forged, len(got), err)
+		}
+		if got[0].Path != "@evil\n"+forged || got[1].Path != "/run/real.sock" {
+			t.Errorf("%q: paths %q and %q", forged, got[0].Path, got[1].Path)
+		}
 	}
 }
 
