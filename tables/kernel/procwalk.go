@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"runtime"
@@ -376,8 +377,17 @@ func (w *fdWalker) add(pid int64) (comm string, hasComm bool, skip string, err e
 	w.path = append(append(append(w.path[:0], w.proc...), '/'), strconv.FormatInt(pid, 10)...)
 	pidLen := len(w.path)
 	w.path = append(w.path, "/fd"...)
-	dirfd, err := unix.Open(string(w.path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	flags := unix.O_RDONLY | unix.O_DIRECTORY | unix.O_CLOEXEC
+	if !w.src.Live {
+		flags |= unix.O_NOFOLLOW // a tree's fd directory may not lead out of it
+	}
+	dirfd, err := unix.Open(string(w.path), flags, 0)
 	if err != nil {
+		if !w.src.Live && !errors.Is(err, fs.ErrPermission) {
+			// A tree does not change while it is read: the process was
+			// listed, so its fd directory missing (or a link) is damage.
+			return "", false, "", fmt.Errorf("%s: %w: the process's fd directory is missing or not a directory", w.path, err)
+		}
 		return w.failed(err, len(w.fds))
 	}
 	first := len(w.fds)
