@@ -5,6 +5,7 @@ import (
 	"netsql/tables/kernel"
 
 	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,14 +22,15 @@ var neighborColumns = []engine.Column{
 }
 
 // Neighbors is the ARP (IPv4) and NDP (IPv6) cache of this namespace, every
-// state included, as `ip neigh show nud all` lists it. Live it dumps
-// RTM_GETNEIGH; from a --root tree, or when netlink is refused, it reads
+// state included, as `ip neigh show nud all` lists it, and the proxy
+// entries `ip neigh show proxy` lists. Live it dumps RTM_GETNEIGH twice
+// (the second with NTF_PROXY); from a --root tree, or when netlink is refused, it reads
 // /proc/net/arp, which holds IPv4 entries only and tells just permanent,
 // resolved or incomplete.
 var Neighbors = &engine.Dataset{
 	Name:    "neighbors",
 	Doc:     "one row per ARP or NDP neighbour cache entry of this namespace, every state (arp -n, ip neigh show nud all)",
-	Sources: []string{"rtnetlink RTM_GETNEIGH", "/proc/net/arp (IPv4 only)"},
+	Sources: []string{"rtnetlink RTM_GETNEIGH, also with NTF_PROXY", "/proc/net/arp (IPv4 only, no proxy entries)"},
 	Columns: neighborColumns,
 	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
 		return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
@@ -62,6 +64,22 @@ func neighborsFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Proxy entries (ip neigh add proxy ...) live in another table, dumped
+	// when the request carries NTF_PROXY: ip neigh show proxy.
+	proxies, err := kernel.RtnlDump(c, func(conn *rtnetlink.Conn) ([]rtnetlink.NeighMessage, error) {
+		replies, err := conn.Execute(&rtnetlink.NeighMessage{Flags: unix.NTF_PROXY}, unix.RTM_GETNEIGH, netlink.Request|netlink.Dump)
+		var out []rtnetlink.NeighMessage
+		for _, m := range replies {
+			if n, ok := m.(*rtnetlink.NeighMessage); ok {
+				out = append(out, *n)
+			}
+		}
+		return out, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	msgs = append(msgs, proxies...)
 	names, err := kernel.RtnlLinkNames(c)
 	if err != nil {
 		return nil, err

@@ -69,6 +69,8 @@ func rtnlTestNetns(t *testing.T) *tablestest.Netns {
 		"neigh add 10.99.0.7 lladdr 02:00:00:00:00:07 dev va nud noarp",
 		"-6 neigh add fd99::5 lladdr 02:00:00:00:00:15 dev va nud permanent",
 		"-6 neigh add fd99::7 lladdr 02:00:00:00:00:17 dev va router nud permanent",
+		"neigh add proxy 10.99.0.8 dev va",
+		"-6 neigh add proxy fd99::8 dev va",
 	} {
 		ns.MustRun(t, "ip", strings.Fields(args)...)
 	}
@@ -433,6 +435,15 @@ func ipNeighs(t *testing.T, ns *tablestest.Netns) []liveNeigh {
 		neighs = append(neighs, liveNeigh{Family: family, Dst: str(e["dst"]), MAC: str(e["lladdr"]), Dev: str(e["dev"]),
 			State: words(e["state"]), Flags: words(flags)})
 	}
+	// Proxy entries are another table: ip lists them apart, with no state
+	// (the kernel's is NONE).
+	for _, e := range jsonRows(t, ns, "ip", "-j", "neigh", "show", "proxy") {
+		family := "inet"
+		if strings.Contains(str(e["dst"]), ":") {
+			family = "inet6"
+		}
+		neighs = append(neighs, liveNeigh{Family: family, Dst: str(e["dst"]), Dev: str(e["dev"]), State: "NONE", Flags: "proxy"})
+	}
 	return neighs
 }
 
@@ -577,8 +588,8 @@ func testLiveFilesMatchNetlink(t *testing.T, ns *tablestest.Netns) {
 	neighs := func(flags []string) func() []neigh {
 		return func() []neigh {
 			var out []neigh
-			// /proc/net/arp leaves out NOARP entries and tells only whether an entry is resolved.
-			for _, e := range netsqlRows(t, ns, "SELECT * FROM neighbors WHERE family = 'inet' AND state != 'NOARP'", flags...) {
+			// /proc/net/arp leaves out NOARP and proxy entries and tells only whether an entry is resolved.
+			for _, e := range netsqlRows(t, ns, "SELECT * FROM neighbors WHERE family = 'inet' AND state != 'NOARP' AND flags NOT LIKE '%proxy%'", flags...) {
 				state := str(e["state"])
 				switch state {
 				case "REACHABLE", "STALE", "DELAY", "PROBE":
