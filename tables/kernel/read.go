@@ -75,14 +75,23 @@ func (s *Source) readFile(ctx context.Context, path string) ([]byte, error) {
 	if strings.Contains(path, string(filepath.Separator)+"net"+string(filepath.Separator)) {
 		limit = netFileCap
 	}
-	var data []byte
-	chunk := make([]byte, min(readChunk, limit+1))
+	// As os.ReadFile: from the size stat tells (0 for /proc files) up,
+	// growing as needed; reads of at most readChunk, so the context is
+	// checked between them, and never past the cap.
+	size := 512
+	if n := info.Size(); n > 0 && n < int64(limit) {
+		size = int(n) + 1
+	}
+	data := make([]byte, 0, size)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		n, err := f.Read(chunk)
-		data = append(data, chunk[:n]...)
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := f.Read(data[len(data):min(cap(data), len(data)+readChunk)])
+		data = data[:len(data)+n]
 		if len(data) > limit {
 			return nil, fmt.Errorf("%s: %w of %d MiB", path, ErrTooLarge, limit>>20)
 		}
