@@ -48,18 +48,28 @@ const (
 // ParseInetSockets parses the text of one of those files. ipv6 selects the 32-hex-digit address form;
 // withDrops says the file is a udp/udplite/raw/icmp file whose 13th field is drops.
 func ParseInetSockets(data []byte, ipv6, withDrops bool) ([]inetSocketLine, error) {
+	return parseSocketTable(data, "sl", inetWantedFields, inetMinFields, func(fields [][]byte, line int) (inetSocketLine, error) {
+		return parseInetSocketFields(fields, withDrops && len(fields) > inetFieldDrops, ipv6, line)
+	})
+}
+
+// parseSocketTable is the loop of the /proc/net socket tables (tcp, udp,
+// raw, netlink, packet ...): an optional header line whose first field is
+// header, then one socket a line, each split into at most maxFields fields
+// and decoded by row; a line with fewer than minFields is an error. One
+// row a line at most, so one allocation even for 100,000 sockets.
+func parseSocketTable[T any](data []byte, header string, maxFields, minFields int, row func(fields [][]byte, line int) (T, error)) ([]T, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	// One row per line at most: a single allocation even for 100,000 sockets.
-	rows := make([]inetSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
-	var fieldBuf [inetWantedFields][]byte
+	rows := make([]T, 0, bytes.Count(data, []byte{'\n'})+1)
+	fieldBuf := make([][]byte, 0, maxFields)
 	lines := ProcnetLines{data: data}
 	seenHeader := false
 	for {
 		line, ok := lines.Next()
 		if !ok {
-			break
+			return rows, nil
 		}
 		fields := procnetFields(line, fieldBuf[:0])
 		if len(fields) == 0 {
@@ -67,20 +77,19 @@ func ParseInetSockets(data []byte, ipv6, withDrops bool) ([]inetSocketLine, erro
 		}
 		if !seenHeader {
 			seenHeader = true
-			if string(fields[0]) == "sl" {
+			if string(fields[0]) == header {
 				continue
 			}
 		}
-		if len(fields) < inetMinFields {
+		if len(fields) < minFields {
 			return nil, LineErrorf(lines.num, "too few fields (%d)", len(fields))
 		}
-		row, err := parseInetSocketFields(fields, withDrops && len(fields) > inetFieldDrops, ipv6, lines.num)
+		r, err := row(fields, lines.num)
 		if err != nil {
 			return nil, err
 		}
-		rows = append(rows, row)
+		rows = append(rows, r)
 	}
-	return rows, nil
 }
 
 // parseInetSocketFields decodes the fields of one line; sl (field 0) and

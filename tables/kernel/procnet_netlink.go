@@ -5,7 +5,6 @@ package kernel
 // except the pointer and Groups, and every line padded with trailing spaces.
 
 import (
-	"bytes"
 	"strconv"
 )
 
@@ -26,38 +25,7 @@ const netlinkFieldCount = 10
 
 // ParseNetlinkSockets parses the text of /proc/net/netlink.
 func ParseNetlinkSockets(data []byte) ([]netlinkSocketLine, error) {
-	if len(data) == 0 {
-		return nil, nil
-	}
-	rows := make([]netlinkSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
-	var fieldBuf [netlinkFieldCount][]byte
-	lines := ProcnetLines{data: data}
-	seenHeader := false
-	for {
-		line, ok := lines.Next()
-		if !ok {
-			break
-		}
-		fields := procnetFields(line, fieldBuf[:0])
-		if len(fields) == 0 {
-			continue
-		}
-		if !seenHeader {
-			seenHeader = true
-			if string(fields[0]) == "sk" {
-				continue
-			}
-		}
-		if len(fields) < netlinkFieldCount {
-			return nil, LineErrorf(lines.num, "too few fields (%d)", len(fields))
-		}
-		row, err := parseNetlinkSocketFields(fields, lines.num)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
+	return parseSocketTable(data, "sk", netlinkFieldCount, netlinkFieldCount, parseNetlinkSocketFields)
 }
 
 // parseNetlinkSocketFields decodes the ten columns of one row; Dump and

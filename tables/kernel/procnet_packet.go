@@ -4,10 +4,6 @@ package kernel
 // "%pK %-6d %-4d %04x   %-5d %1d %-6u %-6u %-6lu": everything decimal except
 // the pointer and Proto, and every line padded with trailing spaces.
 
-import (
-	"bytes"
-)
-
 // packetSocketLine is one row of /proc/net/packet ("sk RefCnt Type Proto Iface R Rmem User Inode").
 type packetSocketLine struct {
 	RefCount uint32
@@ -26,38 +22,7 @@ const packetFieldCount = 9
 
 // ParsePacketSockets parses the text of /proc/net/packet.
 func ParsePacketSockets(data []byte) ([]packetSocketLine, error) {
-	if len(data) == 0 {
-		return nil, nil
-	}
-	rows := make([]packetSocketLine, 0, bytes.Count(data, []byte{'\n'})+1)
-	var fieldBuf [packetFieldCount][]byte
-	lines := ProcnetLines{data: data}
-	seenHeader := false
-	for {
-		line, ok := lines.Next()
-		if !ok {
-			break
-		}
-		fields := procnetFields(line, fieldBuf[:0])
-		if len(fields) == 0 {
-			continue
-		}
-		if !seenHeader {
-			seenHeader = true
-			if string(fields[0]) == "sk" {
-				continue
-			}
-		}
-		if len(fields) < packetFieldCount {
-			return nil, LineErrorf(lines.num, "too few fields (%d)", len(fields))
-		}
-		row, err := parsePacketSocketFields(fields, lines.num)
-		if err != nil {
-			return nil, err
-		}
-		rows = append(rows, row)
-	}
-	return rows, nil
+	return parseSocketTable(data, "sk", packetFieldCount, packetFieldCount, parsePacketSocketFields)
 }
 
 // parsePacketSocketFields decodes the nine columns of one row.
