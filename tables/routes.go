@@ -28,13 +28,14 @@ var routeColumns = []engine.Column{
 	{Name: "ifindex", Type: engine.Integer, Doc: "outgoing interface index; NULL when the route has none"},
 	{Name: "metric", Type: engine.Integer, Doc: "route priority (metric); lower is preferred"},
 	{Name: "flags", Type: engine.Text, Doc: "netstat -r's flag letters: U up, G gateway, H host, ! reject, n no next hop (IPv6), A addrconf, D default, e expires, ..."},
-	{Name: "type", Type: engine.Text, Doc: "route type: unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat; NULL from /proc where the file does not tell (reject or device-less routes)"},
+	{Name: "type", Type: engine.Text, Doc: "route type: unicast, local, broadcast, anycast, multicast, blackhole, unreachable, prohibit, throw, nat; NULL from /proc where the file does not tell (reject or device-less routes); from /proc an anycast route added with ip route reads as unicast (the file marks only the kernel's own anycast routes)"},
 	{Name: "protocol", Type: engine.Text, Doc: "who installed the route: kernel, boot, static, dhcp, ra, redirect, bird, zebra, bgp, ospf, ...; NULL from /proc"},
 	{Name: "scope", Type: engine.Text, Doc: "route scope: global, site, link, host, nowhere; NULL from /proc"},
 	{Name: "prefsrc", Type: engine.Text, Doc: "preferred source address for traffic on this route; NULL when unset or from /proc"},
 	{Name: "mtu", Type: engine.Integer, Doc: "path MTU set on the route (mtu metric); NULL when unset or from /proc"},
 	{Name: "weight", Type: engine.Integer, Doc: "weight of this next hop in a multipath route; NULL for a single next hop"},
 	{Name: "nexthop_flags", Type: engine.Text, Doc: "flags of the next hop as ip prints them: dead, onlink, linkdown, offload, trap, unresolved; NULL from /proc"},
+	{Name: "expires_s", Type: engine.Integer, Doc: "seconds until the route expires (ip's expires: IPv6 routes from router advertisements or added with expires); NULL when it does not, and from /proc, whose flags tell only that it does (e)"},
 }
 
 // Routes is every route of this network namespace, IPv4 and IPv6, of every
@@ -74,6 +75,7 @@ var (
 	rtMTU          = columnIndex(routeColumns, "mtu")
 	rtWeight       = columnIndex(routeColumns, "weight")
 	rtNexthopFlags = columnIndex(routeColumns, "nexthop_flags")
+	rtExpires      = columnIndex(routeColumns, "expires_s")
 	rtColumns      = len(routeColumns)
 )
 
@@ -113,7 +115,7 @@ type routeHop struct {
 }
 
 func routesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
-	msgs, err := kernel.RtnlDump(c, func(conn *rtnetlink.Conn) ([]rtnetlink.RouteMessage, error) { return conn.Route.List() })
+	msgs, err := kernel.RtnlRoutes(c)
 	if err != nil {
 		return nil, err
 	}
@@ -153,6 +155,9 @@ func routesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 		if a.Metrics != nil && a.Metrics.MTU != 0 {
 			base[rtMTU] = int64(a.Metrics.MTU)
 		}
+		if m.HasExpiry {
+			base[rtExpires] = m.ExpiresTicks / kernel.UserHZ // ip rounds down too
+		}
 		hops := []routeHop{{gateway: viaOrGateway(a.Gateway, a.Via), ifindex: a.OutIface, flags: uint8(m.Flags)}}
 		if len(a.Multipath) > 0 {
 			hops = hops[:0]
@@ -189,7 +194,7 @@ func viaOrGateway(gw net.IP, via *rtnetlink.RouteVia) net.IP {
 // netlinkRouteFlags spells a route from netlink with the letters netstat
 // prints for the same route from /proc/net/route or /proc/net/ipv6_route,
 // by the rules the kernel uses to fill those files' flags.
-func netlinkRouteFlags(m rtnetlink.RouteMessage, hasGateway bool) string {
+func netlinkRouteFlags(m kernel.Route, hasGateway bool) string {
 	typ := routeTypeName(m.Type)
 	var flags uint32
 	if m.Family == unix.AF_INET {
@@ -211,7 +216,12 @@ func netlinkRouteFlags(m rtnetlink.RouteMessage, hasGateway bool) string {
 	case "unreachable", "prohibit", "blackhole", "throw":
 		flags |= kernel.RtfReject | kernel.RtfNoNextHop
 	case "local", "anycast":
-		flags |= kernel.RtfUp | kernel.RtfNoNextHop
+		flags |= kernel.RtfUp
+		// The kernel marks its own local and anycast routes (those of the
+		// addresses) "no next hop"; one added with ip route keeps U only.
+		if m.Protocol == unix.RTPROT_KERNEL {
+			flags |= kernel.RtfNoNextHop
+		}
 	default:
 		flags |= kernel.RtfUp
 	}
@@ -224,7 +234,7 @@ func netlinkRouteFlags(m rtnetlink.RouteMessage, hasGateway bool) string {
 			flags |= kernel.RtfDefault
 		}
 	}
-	if m.Attributes.Expires != nil {
+	if m.HasExpiry {
 		flags |= kernel.RtfExpires
 	}
 	return kernel.RouteFlags6(flags)
@@ -274,6 +284,9 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 			return nil, kernel.FileError(path, err)
 		}
 		for _, rt := range routes {
+			if isNullRoute6(rt) {
+				continue
+			}
 			r := make(engine.Row, rtColumns)
 			r[rtFamily] = "inet6"
 			fileRoute(r, rt, ifindex)
@@ -294,6 +307,15 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// isNullRoute6 tells the kernel's null entry (ip6_null_entry) from a
+// route: /proc/net/ipv6_route prints it as the empty root of each table,
+// an unreachable ::/0 on lo of metric 4294967295, once per table, while
+// netlink and ip list no such route.
+func isNullRoute6(rt kernel.ProcRoute) bool {
+	return rt.Dst.Bits() == 0 && rt.Metric == 0xffffffff && rt.Flags&kernel.RtfReject != 0 &&
+		rt.Iface == "lo" && (!rt.Gateway.IsValid() || rt.Gateway.IsUnspecified())
 }
 
 // fileRoute fills the columns both route files share.

@@ -4,14 +4,19 @@ package kernel
 // one RTM_GETROUTE, RTM_GETLINK, RTM_GETADDR or RTM_GETNEIGH dump each, with
 // github.com/jsimonetti/rtnetlink/v2 (it dumps every routing table and
 // decodes RTA_MULTIPATH, IFLA_STATS64, IFLA_LINKINFO, IFLA_MASTER,
-// IFLA_CARRIER, IFLA_QDISC, IFA_FLAGS and NDA states). A refused dial or
+// IFLA_CARRIER, IFLA_QDISC, IFA_FLAGS and NDA states; the route dump is
+// received here and decoded by it, to read RTA_CACHEINFO too). A refused dial or
 // dump is a *RefusedError; the catalogue then reads the dataset's files.
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"net"
 
 	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // RtnlDump runs one dump on a fresh connection (Source.DialRtnl, else one
@@ -65,4 +70,78 @@ func RtnlLinkNames(c *Collector) (map[uint32]string, error) {
 		}
 	}
 	return names, nil
+}
+
+// Route is one message of the route dump: what the rtnetlink library
+// decodes, and the expiry of RTA_CACHEINFO, which it leaves out.
+type Route struct {
+	rtnetlink.RouteMessage
+	// ExpiresTicks is rta_expires, the time left in USER_HZ ticks, for a
+	// route that expires (an IPv6 route from a router advertisement, or one
+	// added with "expires"); HasExpiry tells whether it does.
+	ExpiresTicks int64
+	HasExpiry    bool
+}
+
+// RtnlRoutes dumps every route of every table and family (RTM_GETROUTE).
+// It reads the messages itself and hands each to the library's decoder,
+// so that it can also read RTA_CACHEINFO: the file source shows an
+// expiring route with the flag e, and netlink must tell the same.
+// Source.DialRtnl, when set, decides whether rtnetlink may be used.
+func RtnlRoutes(c *Collector) ([]Route, error) {
+	if dial := c.src.DialRtnl; dial != nil {
+		conn, err := dial()
+		if err != nil {
+			return nil, Refusal("rtnetlink", err)
+		}
+		conn.Close()
+	}
+	conn, err := netlink.Dial(unix.NETLINK_ROUTE, nil)
+	if err != nil {
+		return nil, Refusal("rtnetlink", err)
+	}
+	defer conn.Close()
+	msgs, err := conn.Execute(netlink.Message{
+		Header: netlink.Header{Type: unix.RTM_GETROUTE, Flags: netlink.Request | netlink.Dump},
+		Data:   make([]byte, unix.SizeofRtMsg), // AF_UNSPEC: every family and table
+	})
+	if err != nil {
+		return nil, Refusal("rtnetlink dump", err)
+	}
+	routes := make([]Route, 0, len(msgs))
+	for _, msg := range msgs {
+		if msg.Header.Type != unix.RTM_NEWROUTE {
+			continue
+		}
+		var r Route
+		if err := r.RouteMessage.UnmarshalBinary(msg.Data); err != nil {
+			return nil, fmt.Errorf("rtnetlink route dump: %w", err)
+		}
+		r.ExpiresTicks, r.HasExpiry = routeExpiry(msg.Data)
+		routes = append(routes, r)
+	}
+	return routes, nil
+}
+
+// routeExpiry reads rta_expires from the RTA_CACHEINFO of a route
+// message (struct rta_cacheinfo: clntref, lastuse, expires, ...; the
+// kernel puts 0 there for a route that does not expire).
+func routeExpiry(data []byte) (int64, bool) {
+	if len(data) < unix.SizeofRtMsg {
+		return 0, false
+	}
+	ad, err := netlink.NewAttributeDecoder(data[unix.SizeofRtMsg:])
+	if err != nil {
+		return 0, false
+	}
+	for ad.Next() {
+		if ad.Type() != unix.RTA_CACHEINFO {
+			continue
+		}
+		if b := ad.Bytes(); len(b) >= 12 {
+			expires := int64(int32(binary.NativeEndian.Uint32(b[8:])))
+			return expires, expires != 0
+		}
+	}
+	return 0, false
 }
