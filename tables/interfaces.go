@@ -23,7 +23,7 @@ var interfaceColumns = append([]engine.Column{
 	{Name: "link_type", Type: engine.Text, Doc: "link-layer type as ip names it: ether, loopback, none, ipip, sit, gre, ...; else the ARPHRD number"},
 	{Name: "mtu", Type: engine.Integer, Doc: "MTU in bytes"},
 	{Name: "mac", Type: engine.Text, Doc: "link-layer address, colon-separated hex; NULL when the interface has none"},
-	{Name: "flags", Type: engine.Text, Doc: "interface flags as the kernel names them: UP,BROADCAST,RUNNING,MULTICAST,LOWER_UP, ...; from /sys RUNNING, LOWER_UP and DORMANT are derived from operstate and carrier"},
+	{Name: "flags", Type: engine.Text, Doc: "interface flags as the kernel names them: UP,BROADCAST,RUNNING,MULTICAST,LOWER_UP, ...; PROMISC and ALLMULTI whenever the device is in that mode (a bridge port, a packet capture, ip link set ... promisc on), which ip link and ifconfig show only when a user set it; from /sys RUNNING, LOWER_UP and DORMANT are derived from operstate and carrier"},
 	{Name: "operstate", Type: engine.Text, Doc: "RFC 2863 operational state: UP, DOWN, LOWERLAYERDOWN, DORMANT, TESTING, NOTPRESENT, UNKNOWN"},
 	{Name: "carrier", Type: engine.Integer, Doc: "1 when the link has carrier, 0 when not; NULL from /sys while the interface is down"},
 	{Name: "speed_mbps", Type: engine.Integer, Doc: "link speed in Mbit/s from /sys; NULL where the kernel refuses it (lo, down links) or does not know it"},
@@ -123,11 +123,35 @@ var interfaceFlagNames = []bitName{{0x1, "UP"}, {0x2, "BROADCAST"}, {0x4, "DEBUG
 	{0x4000, "AUTOMEDIA"}, {0x8000, "DYNAMIC"}, {0x10000, "LOWER_UP"}, {0x20000, "DORMANT"}, {0x40000, "ECHO"}}
 
 const (
-	iffUp      = 0x1
-	iffRunning = 0x40
-	iffLowerUp = 0x10000
-	iffDormant = 0x20000
+	iffUp       = 0x1
+	iffRunning  = 0x40
+	iffPromisc  = 0x100
+	iffAllmulti = 0x200
+	iffLowerUp  = 0x10000
+	iffDormant  = 0x20000
 )
+
+// linkFlags are a link's flags with PROMISC and ALLMULTI meaning "the
+// device is in that mode", as /sys shows them, whoever asked for it. The
+// message's own flags (ip link's) show them only when a user set them
+// with ip link or ifconfig, not for a bridge port or a packet capture.
+func linkFlags(l kernel.Link) uint64 {
+	flags := uint64(l.Flags)
+	set := func(bit uint64, on bool) {
+		if on {
+			flags |= bit
+		} else {
+			flags &^= bit
+		}
+	}
+	if l.HasPromiscuity {
+		set(iffPromisc, l.Promiscuity > 0)
+	}
+	if l.HasAllmulti {
+		set(iffAllmulti, l.Allmulti > 0)
+	}
+	return flags
+}
 
 // operStates are IF_OPER_* by their RFC 2863 names, as ip prints them.
 var operStates = [...]string{"UNKNOWN", "NOTPRESENT", "DOWN", "LOWERLAYERDOWN", "TESTING", "DORMANT", "UP"}
@@ -173,7 +197,7 @@ func interfacesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 		r[ifcLinkType] = linkTypeName(uint32(l.Type))
 		r[ifcMTU] = int64(a.MTU)
 		r[ifcMAC] = macText(a.Address)
-		r[ifcFlags] = bitNames(uint64(l.Flags), interfaceFlagNames)
+		r[ifcFlags] = bitNames(linkFlags(l), interfaceFlagNames)
 		if int(a.OperationalState) < len(operStates) {
 			r[ifcOperstate] = operStates[a.OperationalState]
 		} else {

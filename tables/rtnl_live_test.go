@@ -246,12 +246,36 @@ func ipStatColumn(direction, key string) string {
 	return direction + "_" + key
 }
 
+// deviceModes is ip's flag list with PROMISC and ALLMULTI as netsql
+// means them, the device being in that mode: ip -d's promiscuity and
+// allmulti counts above 0 (ip's flags show only what a user set).
+func deviceModes(e map[string]any) []any {
+	var flags []any
+	for _, f := range e["flags"].([]any) {
+		if f != "PROMISC" && f != "ALLMULTI" {
+			flags = append(flags, f)
+		}
+	}
+	if num(e["promiscuity"]) > 0 {
+		flags = append(flags, "PROMISC")
+	}
+	if _, ok := e["allmulti"]; !ok {
+		// a kernel before IFLA_ALLMULTI: ip's own ALLMULTI
+		if slices.Contains(e["flags"].([]any), any("ALLMULTI")) {
+			flags = append(flags, "ALLMULTI")
+		}
+	} else if num(e["allmulti"]) > 0 {
+		flags = append(flags, "ALLMULTI")
+	}
+	return flags
+}
+
 func ipLinks(t *testing.T, ns *tablestest.Netns) []liveLink {
 	var links []liveLink
 	for _, e := range jsonRows(t, ns, "ip", "-s", "-s", "-d", "-j", "link", "show") {
 		l := liveLink{Name: str(e["ifname"]), Ifindex: num(e["ifindex"]), MTU: num(e["mtu"]), Txqlen: num(e["txqlen"]),
 			Master: str(e["master"]), LinkType: str(e["link_type"]), MAC: str(e["address"]),
-			Flags: words(e["flags"], "NO-CARRIER", "M-DOWN"), Operstate: str(e["operstate"]), Qdisc: str(e["qdisc"]),
+			Flags: words(deviceModes(e), "NO-CARRIER", "M-DOWN"), Operstate: str(e["operstate"]), Qdisc: str(e["qdisc"]),
 			Counters: map[string]int64{}}
 		if info, ok := e["linkinfo"].(map[string]any); ok {
 			l.Kind = str(info["info_kind"])
@@ -601,6 +625,20 @@ func testLiveFilesMatchNetlink(t *testing.T, ns *tablestest.Netns) {
 
 	compareUntilStable(t, "interfaces, netlink (want) against /proc/net/dev with /sys (got)",
 		func() []sysLink { return netsqlSysLinks(t, ns) }, func() []sysLink { return netsqlSysLinks(t, ns, files...) })
+	// One meaning of PROMISC and ALLMULTI in both (dm0 is a bridge port).
+	linkFlags := func(flags []string) func() []string {
+		return func() []string {
+			var out []string
+			for _, e := range netsqlRows(t, ns, "SELECT name, flags FROM interfaces ORDER BY name", flags...) {
+				out = append(out, str(e["name"])+" "+str(e["flags"]))
+			}
+			return out
+		}
+	}
+	compareUntilStable(t, "interface flags, netlink (want) against /sys (got)", linkFlags(nil), linkFlags(files))
+	if got := linkFlags(nil)(); !slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "dm0 ") && strings.Contains(l, "PROMISC") }) {
+		t.Errorf("the bridge port dm0 is not PROMISC over netlink: %q", got)
+	}
 
 	type addr struct{ Dev, Addr, Scope, Flags string }
 	addrs := func(flags []string) func() []addr {

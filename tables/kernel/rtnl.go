@@ -37,10 +37,56 @@ func RtnlDump[T any](c *Collector, list func(*rtnetlink.Conn) ([]T, error)) ([]T
 
 // RtnlLinks is the statement's one link dump, shared by the datasets that
 // name interfaces by index.
-func RtnlLinks(c *Collector) ([]rtnetlink.LinkMessage, error) {
-	return Memoize(c, "rtnl.links", func() ([]rtnetlink.LinkMessage, error) {
-		return RtnlDump(c, func(conn *rtnetlink.Conn) ([]rtnetlink.LinkMessage, error) { return conn.Link.List() })
+func RtnlLinks(c *Collector) ([]Link, error) {
+	return Memoize(c, "rtnl.links", func() ([]Link, error) {
+		msgs, err := rtnlRawDump(c, unix.RTM_GETLINK, unix.SizeofIfInfomsg)
+		if err != nil {
+			return nil, err
+		}
+		links := make([]Link, 0, len(msgs))
+		for _, msg := range msgs {
+			if msg.Header.Type != unix.RTM_NEWLINK {
+				continue
+			}
+			var l Link
+			if err := l.LinkMessage.UnmarshalBinary(msg.Data); err != nil {
+				return nil, fmt.Errorf("rtnetlink link dump: %w", err)
+			}
+			l.readCounts(msg.Data[unix.SizeofIfInfomsg:])
+			links = append(links, l)
+		}
+		return links, nil
 	})
+}
+
+// Link is one message of the link dump: what the rtnetlink library
+// decodes, and the promiscuity and allmulti counts it leaves out.
+type Link struct {
+	rtnetlink.LinkMessage
+	// Promiscuity and Allmulti count who asked for the mode (ip link set,
+	// a bridge, a packet capture); the device is in it when > 0, which is
+	// what /sys/class/net/NAME/flags shows. IFLA_ALLMULTI is newer (Linux
+	// 6.6); HasAllmulti tells whether the kernel sent it.
+	Promiscuity, Allmulti       uint32
+	HasPromiscuity, HasAllmulti bool
+}
+
+func (l *Link) readCounts(attrs []byte) {
+	ad, err := netlink.NewAttributeDecoder(attrs)
+	if err != nil {
+		return
+	}
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.IFLA_PROMISCUITY:
+			l.Promiscuity, l.HasPromiscuity = ad.Uint32(), true
+		case unix.IFLA_ALLMULTI:
+			l.Allmulti, l.HasAllmulti = ad.Uint32(), true
+		}
+	}
+	if ad.Err() != nil {
+		l.HasPromiscuity, l.HasAllmulti = false, false
+	}
 }
 
 // RtnlLinkNames maps ifindex to interface name from the link dump. When
@@ -89,24 +135,9 @@ type Route struct {
 // expiring route with the flag e, and netlink must tell the same.
 // Source.DialRtnl, when set, decides whether rtnetlink may be used.
 func RtnlRoutes(c *Collector) ([]Route, error) {
-	if dial := c.src.DialRtnl; dial != nil {
-		conn, err := dial()
-		if err != nil {
-			return nil, Refusal("rtnetlink", err)
-		}
-		conn.Close()
-	}
-	conn, err := netlink.Dial(unix.NETLINK_ROUTE, nil)
+	msgs, err := rtnlRawDump(c, unix.RTM_GETROUTE, unix.SizeofRtMsg)
 	if err != nil {
-		return nil, Refusal("rtnetlink", err)
-	}
-	defer conn.Close()
-	msgs, err := conn.Execute(netlink.Message{
-		Header: netlink.Header{Type: unix.RTM_GETROUTE, Flags: netlink.Request | netlink.Dump},
-		Data:   make([]byte, unix.SizeofRtMsg), // AF_UNSPEC: every family and table
-	})
-	if err != nil {
-		return nil, Refusal("rtnetlink dump", err)
+		return nil, err
 	}
 	routes := make([]Route, 0, len(msgs))
 	for _, msg := range msgs {
@@ -121,6 +152,38 @@ func RtnlRoutes(c *Collector) ([]Route, error) {
 		routes = append(routes, r)
 	}
 	return routes, nil
+}
+
+// rtnlRawDump sends one dump request of type typ with a zeroed header of
+// size bytes (AF_UNSPEC: every family and table) and returns the reply's
+// messages undecoded. Source.DialRtnl, when set, decides whether
+// rtnetlink may be used (tests play a refusing kernel with it).
+func rtnlRawDump(c *Collector, typ netlink.HeaderType, size int) ([]netlink.Message, error) {
+	if dial := c.src.DialRtnl; dial != nil {
+		conn, err := dial()
+		if err != nil {
+			return nil, Refusal("rtnetlink", err)
+		}
+		conn.Close()
+	}
+	conn, err := netlink.Dial(unix.NETLINK_ROUTE, nil)
+	if err != nil {
+		return nil, Refusal("rtnetlink", err)
+	}
+	defer conn.Close()
+	msgs, err := conn.Execute(netlink.Message{
+		Header: netlink.Header{Type: typ, Flags: netlink.Request | netlink.Dump},
+		Data:   make([]byte, size),
+	})
+	if err != nil {
+		return nil, Refusal("rtnetlink dump", err)
+	}
+	for _, m := range msgs {
+		if len(m.Data) < size {
+			return nil, fmt.Errorf("rtnetlink dump: %w message of %d bytes", ErrMalformed, len(m.Data))
+		}
+	}
+	return msgs, nil
 }
 
 // routeExpiry reads rta_expires from the RTA_CACHEINFO of a route
