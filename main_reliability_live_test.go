@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"netsql/tables/tablestest"
@@ -93,6 +94,15 @@ func TestWithoutRoot(t *testing.T) {
 	}
 	defer ln.Close()
 	port := ln.Addr().(*net.TCPAddr).Port
+	// Marked: the kernel gives a socket's mark to CAP_NET_ADMIN readers only.
+	raw, err := ln.(*net.TCPListener).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var markErr error
+	if err := raw.Control(func(fd uintptr) { markErr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_MARK, 0x2a) }); err != nil || markErr != nil {
+		t.Fatalf("SO_MARK: %v %v", err, markErr)
+	}
 	asNobody := func(args ...string) (string, string, int) {
 		cmd := exec.Command(setpriv, append([]string{"--reuid=nobody", "--regid=nogroup", "--clear-groups", bin}, args...)...)
 		var stdout, stderr bytes.Buffer
@@ -106,8 +116,11 @@ func TestWithoutRoot(t *testing.T) {
 		}
 		return stdout.String(), stderr.String(), code
 	}
-	out, errOut, code := asNobody("-o", "json",
-		"SELECT s.local_port, s.pid, s.process, p.name FROM sockets s LEFT JOIN processes p USING (pid) WHERE s.local_port = "+strconv.Itoa(port))
+	owners := "SELECT s.local_port, s.pid, s.process, s.fwmark, p.name FROM sockets s LEFT JOIN processes p USING (pid) WHERE s.local_port = " + strconv.Itoa(port)
+	if out, err := exec.Command(bin, "-o", "json", owners).Output(); err != nil || !strings.Contains(string(out), `"fwmark":42`) {
+		t.Errorf("as root, the marked listener: %s (%v); want fwmark 42", out, err)
+	}
+	out, errOut, code := asNobody("-o", "json", owners)
 	if code != 0 {
 		t.Fatalf("as nobody: exit %d, stderr %q", code, errOut)
 	}
@@ -115,8 +128,8 @@ func TestWithoutRoot(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &rows); err != nil {
 		t.Fatalf("stdout is not only results: %v\n%s", err, out)
 	}
-	if len(rows) != 1 || rows[0]["pid"] != nil || rows[0]["process"] != nil {
-		t.Errorf("as nobody, root's listener = %v; want one row with NULL owner", rows)
+	if len(rows) != 1 || rows[0]["pid"] != nil || rows[0]["process"] != nil || rows[0]["fwmark"] != nil {
+		t.Errorf("as nobody, root's listener = %v; want one row with NULL owner and NULL fwmark", rows)
 	}
 	// One line says root sees every owner; other processes may exit while
 	// being read (that is one more warning line, never an error).

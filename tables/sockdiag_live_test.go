@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -563,4 +564,102 @@ func TestInterfaceNameFromIndex(t *testing.T) {
 	if got := interfaceName(c, 1<<30); got != "1073741824" {
 		t.Errorf("an unknown index gave %v, want its number", got)
 	}
+}
+
+// TestLiveSynRecvBothSources lists half-open connections from both
+// sources: in a namespace whose nftables rule drops every client's final
+// ACK, a listener that never accepts holds SYN_RECV requests and sends
+// its SYN-ACK again. Both sources list the same requests; retransmits is
+// the SYN-ACKs sent again over netlink and NULL from /proc, whose field
+// counts something else (the column's description); fwmark is the
+// request's mark over netlink and NULL from /proc.
+func TestLiveSynRecvBothSources(t *testing.T) {
+	tablestest.RequireRoot(t)
+	tablestest.RequireTool(t, "nft")
+	t.Parallel()
+	ns := tablestest.NewNetns(t, "synrecv")
+	ns.MustRun(t, "ip", "link", "set", "lo", "up")
+	ns.MustRun(t, "nft", "add", "table", "inet", "netsqltest")
+	ns.MustRun(t, "nft", "add", "chain", "inet", "netsqltest", "out", "{ type filter hook output priority 0; }")
+	const port = 7777
+	ns.MustRun(t, "nft", "add", "rule", "inet", "netsqltest", "out", "tcp", "dport", fmt.Sprint(port),
+		"tcp", "flags", "&", "(syn|ack)", "==", "ack", "drop")
+	inNetns(t, ns, func() error {
+		ln, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			return err
+		}
+		var conns []net.Conn
+		defer func() { runtime.KeepAlive(ln); runtime.KeepAlive(conns) }()
+		const clients = 3
+		for range clients {
+			// The client has its SYN-ACK: it is connected, the server is not.
+			c, err := net.DialTimeout("tcp4", ln.Addr().String(), 5*time.Second)
+			if err != nil {
+				return err
+			}
+			conns = append(conns, c)
+		}
+		ctx := context.Background()
+		collect := func(src *kernel.Source) ([]engine.Row, error) {
+			rows, err := collectSockets(kernel.NewCollector(ctx, src), wantAll(allProtos[:1]))
+			var requests []engine.Row
+			for _, r := range rows {
+				if r[sockState] == "SYN_RECV" {
+					requests = append(requests, r)
+				}
+			}
+			return requests, err
+		}
+		live := kernel.LiveSource()
+		proc := &kernel.Source{Proc: "/proc/thread-self", Etc: "/etc"}
+		// The SYN-ACK timer starts at 1 s: wait until every request was
+		// sent again at least once.
+		var diag, files []engine.Row
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			if diag, err = collect(live); err != nil {
+				return err
+			}
+			resent := 0
+			for _, r := range diag {
+				if n, _ := r[sockRetransmits].(int64); n >= 1 {
+					resent++
+				}
+			}
+			if resent == clients {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("after 15 s, %d of %d SYN_RECV requests over netlink were sent again: %v", resent, clients, diag)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if files, err = collect(proc); err != nil {
+			return err
+		}
+		key := func(rows []engine.Row) []string {
+			var out []string
+			for _, r := range rows {
+				out = append(out, fmt.Sprintf("%v:%v %v:%v %v inode %v", r[sockLocalAddr], r[sockLocalPort], r[sockRemoteAddr], r[sockRemotePort], r[sockTimer], r[sockInode]))
+			}
+			slices.Sort(out)
+			return out
+		}
+		if diff := cmp.Diff(key(files), key(diag)); diff != "" || len(diag) != clients {
+			t.Errorf("SYN_RECV requests, /proc (-) against netlink (+), want %d in both:\n%s", clients, diff)
+		}
+		for _, r := range files {
+			if r[sockRetransmits] != nil || r[sockFwmark] != nil {
+				t.Errorf("/proc SYN_RECV %v: retransmits %v, fwmark %v; want both NULL", r[sockRemotePort], r[sockRetransmits], r[sockFwmark])
+			}
+		}
+		for _, r := range diag {
+			// A request carries the listener's mark (ir_mark), 0 here.
+			if r[sockFwmark] != int64(0) {
+				t.Errorf("netlink SYN_RECV %v: fwmark %v, want 0", r[sockRemotePort], r[sockFwmark])
+			}
+		}
+		return nil
+	})
 }

@@ -34,7 +34,7 @@ var socketColumns = []engine.Column{
 	{Name: "process", Type: engine.Text, Group: "owners", Doc: "name (comm) of the process pid"},
 	{Name: "timer", Type: engine.Text, Doc: "pending timer, in netstat's words: off, on (retransmit), keepalive, timewait, probe (zero window)"},
 	{Name: "timer_ms", Type: engine.Integer, Doc: "milliseconds until the timer fires (1 ms resolution over netlink, 10 ms in /proc)"},
-	{Name: "retransmits", Type: engine.Integer, Doc: "unrecovered retransmissions of the current segment (or probes)"},
+	{Name: "retransmits", Type: engine.Integer, Doc: "unrecovered retransmissions of the current segment (or probes); for SYN_RECV the SYN-ACKs sent again, by timer or for a repeated SYN (NULL from /proc, whose field counts only the timer's expiries)"},
 	{Name: "path", Type: engine.Text, Doc: "unix socket path; abstract names start with @; NULL when unbound; from /proc a name holding a newline may be cut where the rest copies a socket line (netlink, the live source, is exact)"},
 	{Name: "drops", Type: engine.Integer, Group: "meminfo", Doc: "packets dropped before they were queued (udp, raw, icmp, netlink in /proc; every family over netlink)"},
 	{Name: "rmem", Type: engine.Integer, Group: "meminfo", Doc: "receive memory in use in bytes (packet, netlink in /proc; every family over netlink)"},
@@ -42,7 +42,7 @@ var socketColumns = []engine.Column{
 	{Name: "peer_inode", Type: engine.Integer, Doc: "unix: inode of the socket at the other end; NULL when unconnected or from /proc"},
 	{Name: "cookie", Type: engine.Integer, Doc: "the kernel's socket cookie, unique while the machine runs (ss -e sk:); NULL from /proc"},
 	{Name: "interface", Type: engine.Text, Doc: "device the socket is bound to (SO_BINDTODEVICE; a packet socket's interface); joins interfaces.name; NULL when unbound or from /proc"},
-	{Name: "fwmark", Type: engine.Integer, Doc: "firewall mark (SO_MARK); NULL from /proc, for TIME_WAIT and SYN_RECV, and when not root"},
+	{Name: "fwmark", Type: engine.Integer, Doc: "firewall mark (SO_MARK); NULL from /proc, for TIME_WAIT, and for a reader without CAP_NET_ADMIN (the kernel gives the mark to such readers only, so as non-root it is NULL, not 0)"},
 	{Name: "v6only", Type: engine.Integer, Doc: "1 when a tcp6/udp6 listener or unbound socket takes IPv6 only (IPV6_V6ONLY), 0 when it also takes IPv4; NULL otherwise and from /proc"},
 	{Name: "backlog", Type: engine.Integer, Doc: "a listener's accept-queue limit (its listen() backlog capped by net.core.somaxconn); NULL for other sockets and from /proc"},
 }
@@ -406,7 +406,11 @@ func inetRows(c *kernel.Collector, p protoFile, data []byte) ([]engine.Row, erro
 			r[sockTimer] = hexCode(l.Timer)
 		}
 		r[sockTimerMs] = int64(l.TimerTicks) * (1000 / kernel.UserHZ)
-		r[sockRetransmits] = int64(l.Retransmits)
+		if r[sockState] != "SYN_RECV" || p.protocol != unix.IPPROTO_TCP {
+			// A request's field counts its timer's expiries, not the
+			// SYN-ACKs sent again that the column means (see its Doc).
+			r[sockRetransmits] = int64(l.Retransmits)
+		}
 		if l.Drops >= 0 {
 			r[sockDrops] = l.Drops
 		}
