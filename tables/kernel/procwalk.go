@@ -391,19 +391,13 @@ func (w *fdWalker) add(pid int64) (comm string, hasComm bool, skip string, err e
 		return w.failed(err, len(w.fds))
 	}
 	first := len(w.fds)
-	defer unix.Close(dirfd)
-	for {
-		n, err := unix.Getdents(dirfd, w.dent)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return w.failed(err, first)
-		}
-		if n <= 0 {
-			break
-		}
-		w.addEntries(dirfd, pid, w.dent[:n])
+	err = w.readFDDir(dirfd, pid)
+	unix.Close(dirfd)
+	if err != nil {
+		return w.failed(err, first)
+	}
+	if w.src.Live {
+		w.addThreadTables(pid, pidLen, first)
 	}
 	added := w.fds[first:]
 	if len(added) == 0 {
@@ -418,6 +412,100 @@ func (w *fdWalker) add(pid int64) (comm string, hasComm bool, skip string, err e
 	}
 	return "", false, "", nil
 }
+
+// readFDDir reads the socket descriptors of one open fd directory.
+func (w *fdWalker) readFDDir(dirfd int, pid int64) error {
+	for {
+		n, err := unix.Getdents(dirfd, w.dent)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return nil
+		}
+		w.addEntries(dirfd, pid, w.dent[:n])
+	}
+}
+
+// addThreadTables adds the sockets that only a thread of pid holds: a
+// thread that called unshare(CLONE_FILES) has a descriptor table of its
+// own, listed in /proc/PID/task/TID/fd and not in /proc/PID/fd (ss -p
+// misses those owners). A process of one thread costs one stat (the task
+// directory's link count is 2 + its threads); for more, kcmp(KCMP_FILES)
+// tells which threads share the process's table, and only the others are
+// walked. A thread whose table cannot be compared is walked too. The
+// descriptors found are those of the thread's table (their fd numbers may
+// repeat the process's for other files); one already listed for pid with
+// the same fd and inode is not added again.
+func (w *fdWalker) addThreadTables(pid int64, pidLen, first int) {
+	w.path = append(w.path[:pidLen], "/task"...)
+	var st unix.Stat_t
+	if unix.Stat(string(w.path), &st) != nil || st.Nlink <= 3 {
+		return
+	}
+	taskfd, err := unix.Open(string(w.path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return // the process ended, or may not be read: its own table was read
+	}
+	var tids []int64
+	for {
+		n, err := unix.Getdents(taskfd, w.dent)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			break
+		}
+		for buf := w.dent[:n]; len(buf) >= direntName; {
+			reclen := int(binary.NativeEndian.Uint16(buf[direntReclen:]))
+			if reclen < direntName || reclen > len(buf) {
+				break
+			}
+			if tid, ok := parseFDName(buf[direntName:reclen]); ok && tid != pid {
+				tids = append(tids, tid)
+			}
+			buf = buf[reclen:]
+		}
+	}
+	unix.Close(taskfd)
+	var seen map[fdSocket]bool
+	for _, tid := range tids {
+		same, _, errno := unix.Syscall6(unix.SYS_KCMP, uintptr(pid), uintptr(tid), kcmpFiles, 0, 0, 0)
+		if errno == 0 && same == 0 {
+			continue
+		}
+		w.path = append(append(append(w.path[:pidLen], "/task/"...), strconv.FormatInt(tid, 10)...), "/fd"...)
+		dirfd, err := unix.Open(string(w.path), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			continue // the thread ended
+		}
+		if seen == nil {
+			seen = make(map[fdSocket]bool, len(w.fds)-first)
+			for _, f := range w.fds[first:] {
+				seen[f] = true
+			}
+		}
+		from := len(w.fds)
+		if w.readFDDir(dirfd, pid) != nil {
+			w.fds = w.fds[:from]
+		}
+		unix.Close(dirfd)
+		kept := w.fds[:from]
+		for _, f := range w.fds[from:] {
+			if !seen[f] {
+				seen[f] = true
+				kept = append(kept, f)
+			}
+		}
+		w.fds = kept
+	}
+}
+
+// kcmpFiles is KCMP_FILES: do two tasks share one descriptor table?
+const kcmpFiles = 2
 
 // failed turns an error reading a process into a skip (dropping what was
 // read of it) or a real error.
