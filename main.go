@@ -4,14 +4,17 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -68,6 +71,7 @@ type options struct {
 	timeout                                         time.Duration
 	initFile                                        string // --init: the prompt's start-up file
 	noInit, noHistory                               bool
+	quiet                                           bool
 }
 
 func parseFlags(args []string, helpOut io.Writer) (*options, error) {
@@ -95,11 +99,17 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil
 	})
 	fs.BoolVar(&o.allowWrite, "allow-write", false, "let statements and dot-commands write files (ATTACH, VACUUM INTO, .output)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop each statement after `DURATION` (e.g. 5s); 0 means no limit")
+	fs.Func("timeout", "stop each statement after `DURATION`: a bare number is seconds (5, 0.5), else a Go duration (1m30s, 500ms); 0 means no limit", func(v string) error {
+		d, err := parseTimeout(v)
+		o.timeout = d
+		return err
+	})
+	fs.BoolVar(&o.quiet, "quiet", false, "print no warnings (skipped processes, files a tree lacks, ...); errors still print")
 	fs.StringVar(&o.initFile, "init", "", "at the interactive prompt, run `FILE` first instead of ~/.netsqlrc")
 	fs.BoolVar(&o.noInit, "no-init", false, "at the interactive prompt, run no start-up file")
 	fs.BoolVar(&o.noHistory, "no-history", false, "at the interactive prompt, keep no history file")
-	if err := fs.Parse(args); err != nil {
+	flagArgs, rest := splitArgs(fs, args)
+	if err := fs.Parse(flagArgs); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(helpOut, usage)
 			fs.SetOutput(helpOut)
@@ -112,7 +122,6 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 			o.nullSet = true
 		}
 	})
-	rest := fs.Args()
 	switch {
 	case len(rest) > 1:
 		return nil, fmt.Errorf("expected one SQL argument, got %d (quote the statement)", len(rest))
@@ -124,8 +133,6 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("-q cannot be used with -e, -f or an SQL argument")
 	case o.initFile != "" && o.noInit:
 		return nil, errors.New("--init and --no-init cannot be used together")
-	case o.timeout < 0:
-		return nil, fmt.Errorf("--timeout %v: must not be negative", o.timeout)
 	case len(rest) == 1:
 		o.query = rest[0]
 	default:
@@ -135,6 +142,62 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, fmt.Errorf("-o %q: unknown output mode (valid modes: %s)", o.mode, strings.Join(output.Modes, ", "))
 	}
 	return o, nil
+}
+
+// splitArgs separates the flags from the SQL argument, so that flags may
+// come after it (netsql 'SELECT 1' -o json) as well as before. "--" ends
+// the flags: what follows is SQL even when it starts with "-" (a "--"
+// comment). An argument whose would-be flag name holds white space is SQL
+// too ('-- count them
+// SELECT ...'). The flags are left in order for fs.Parse, which reports
+// an unknown one.
+func splitArgs(fs *flag.FlagSet, args []string) (flags, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(rest, args[i+1:]...)
+		}
+		name, hasValue := strings.CutPrefix(a, "--")
+		if !hasValue {
+			name, hasValue = strings.CutPrefix(a, "-")
+		}
+		name, _, inline := strings.Cut(name, "=")
+		if !hasValue || name == "" || strings.ContainsAny(name, " \t\n\r") {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		f := fs.Lookup(name)
+		if inline || f == nil {
+			continue // a value given with =, or an unknown flag fs.Parse names
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, rest
+}
+
+// parseTimeout reads --timeout: a bare number is seconds, as in timeout(1)
+// and curl's --max-time; otherwise a Go duration ("1m30s").
+func parseTimeout(v string) (time.Duration, error) {
+	var d time.Duration
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if math.IsNaN(secs) || math.IsInf(secs, 0) || secs > math.MaxInt64/float64(time.Second) {
+			return 0, errors.New("too many seconds")
+		}
+		d = time.Duration(secs * float64(time.Second))
+	} else if d, err = time.ParseDuration(v); err != nil {
+		return 0, errors.New("want seconds (5, 0.5) or a duration (1m30s, 500ms)")
+	}
+	if d < 0 {
+		return 0, errors.New("must not be negative")
+	}
+	return d, nil
 }
 
 func contains(list []string, s string) bool {
@@ -212,7 +275,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if o.schema != "" {
-		if err := sqlshell.Schema(stdout, tables.All, o.schema); err != nil {
+		// Without -o the CREATE TABLE text; with it, one row per column.
+		var err error
+		if o.mode == "" {
+			err = sqlshell.Schema(stdout, tables.All, o.schema)
+		} else {
+			var cols []string
+			var rows [][]any
+			if cols, rows, err = sqlshell.SchemaRows(tables.All, o.schema); err == nil {
+				err = printRows(o, stdout, cols, rows)
+			}
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "netsql: --schema: %v\n", err)
 			return exitUsage
 		}
@@ -223,7 +297,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitUsage
 	}
-	if len(absent) > 0 {
+	if len(absent) > 0 && !o.quiet {
 		fmt.Fprintf(stderr, "warning: %s\n", strings.Join(absent, "; "))
 	}
 	script, scriptName := o.query, ""
@@ -234,10 +308,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	// A broken query file is skipped with a warning naming it, unless it
+	// is the very query asked for.
+	for _, q := range saved {
+		if q.Problem != nil && q.Name != o.savedQuery && !o.quiet {
+			fmt.Fprintf(stderr, "warning: %v: skipped\n", q.Problem)
+		}
+	}
 	switch {
 	case o.listQueries:
+		var rows [][]any
 		for _, q := range saved {
-			fmt.Fprintf(stdout, "%s\t%s\n", q.Name, q.Description)
+			if q.Problem == nil {
+				rows = append(rows, []any{q.Name, q.Description})
+			}
+		}
+		if o.mode == "" {
+			for _, r := range rows {
+				fmt.Fprintf(stdout, "%s\t%s\n", r...)
+			}
+		} else if err := printRows(o, stdout, []string{"name", "description"}, rows); err != nil {
+			fmt.Fprintf(stderr, "netsql: --list-queries: %v\n", err)
+			return exitFailed
 		}
 		return exitOK
 	case o.savedQuery != "":
@@ -295,6 +387,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
+// printRows prints a listing netsql makes itself (--schema, --list-queries)
+// in the mode -o asked for.
+func printRows(o *options, stdout io.Writer, columns []string, rows [][]any) error {
+	out := bufio.NewWriter(stdout)
+	w, err := output.NewWriter(out, output.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet})
+	if err != nil {
+		return err
+	}
+	if err := w.Begin(columns); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := w.Row(r); err != nil {
+			return err
+		}
+	}
+	if err := w.End(); err != nil {
+		return err
+	}
+	return out.Flush()
+}
+
 // openShell opens the engine and the shell every way in shares, set up
 // from the flags: output format, --allow-write, --timeout, --param.
 func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stderr io.Writer) (*engine.Engine, *sqlshell.Shell, error) {
@@ -312,6 +426,7 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 	eng.SetAllowWrite(o.allowWrite)
 	sh := sqlshell.New(eng, format, stdout, stderr)
 	sh.Timeout = o.timeout
+	sh.Quiet = o.quiet
 	for _, p := range o.params {
 		name, value, _ := sqlshell.ParseParam(p)
 		sh.SetParam(name, value)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -75,10 +77,30 @@ func TestSavedQueriesListAndUserOverride(t *testing.T) {
 	if code, out, _ := runCLI(t, "", "--no-header", "-q", "states"); code != 0 || out != "overridden\n" {
 		t.Errorf("-q states (overridden): exit %d, %q", code, out)
 	}
-	write("broken.sql", "SELECT 1;\n")
-	code, _, errOut := runCLI(t, "", "--list-queries")
-	if code != exitUsage || !strings.Contains(errOut, "broken.sql line 1: first line must be `-- description: ...`") {
-		t.Errorf("a query without a description: exit %d, %q", code, errOut)
+	// A file without its description line is skipped with a warning
+	// naming it; the others still list and run, and it runs by its name.
+	write("broken.sql", "SELECT 'broken ran';\n")
+	warn := "warning: " + filepath.Join(dir, "broken.sql") + " line 1: first line must be `-- description: ...`: skipped\n"
+	code, out, errOut := runCLI(t, "", "--list-queries")
+	if code != 0 || errOut != warn || strings.Contains(out, "broken") || !strings.Contains(out, "mine\tmy own query\n") {
+		t.Errorf("--list-queries with a broken file: exit %d, stdout %q, stderr %q; want the others and one warning", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "--no-header", "-q", "mine"); code != 0 || out != "42\n" || errOut != warn {
+		t.Errorf("-q mine beside a broken file: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "--no-header", "-q", "broken"); code != 0 || out != "broken ran\n" || errOut != "" {
+		t.Errorf("-q broken: exit %d, %q, %q; want it run without a warning", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "--quiet", "--list-queries"); code != 0 || errOut != "" {
+		t.Errorf("--quiet --list-queries: exit %d, stderr %q", code, errOut)
+	}
+	// -o json lists them as rows.
+	code, out, _ = runCLI(t, "", "--list-queries", "-o", "json")
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || !slices.ContainsFunc(listed, func(m map[string]any) bool {
+		return m["name"] == "mine" && m["description"] == "my own query"
+	}) {
+		t.Errorf("--list-queries -o json: exit %d, %v:\n%s", code, err, out)
 	}
 }
 

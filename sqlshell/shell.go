@@ -31,6 +31,8 @@ type Shell struct {
 	params map[string]string // :name bindings (--param, .param set)
 	// Timeout stops each statement after this long (--timeout); 0 means none.
 	Timeout time.Duration
+	// Quiet drops the statements' warnings (--quiet); errors still print.
+	Quiet bool
 }
 
 // allowWrite tells whether dot-commands that write files (.output, .once)
@@ -122,8 +124,10 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 	} else {
 		s.out.Flush()
 	}
-	for _, w := range warnings {
-		fmt.Fprintln(s.errOut, w)
+	if !s.Quiet {
+		for _, w := range warnings {
+			fmt.Fprintln(s.errOut, w)
+		}
 	}
 	if outErr != nil {
 		if isClosedPipe(outErr) {
@@ -152,15 +156,25 @@ func isClosedPipe(err error) bool {
 
 // ListTables prints every dataset's name and description.
 func (s *Shell) ListTables() error {
+	rows := make([][]any, 0, len(s.eng.Datasets()))
+	for _, d := range s.eng.Datasets() {
+		rows = append(rows, []any{d.Name, d.Doc})
+	}
+	return s.PrintRows([]string{"table_name", "description"}, rows)
+}
+
+// PrintRows prints a result made by netsql itself (a listing) in the
+// shell's output mode, so that scripts get it as JSON too.
+func (s *Shell) PrintRows(columns []string, rows [][]any) error {
 	w, err := output.NewWriter(s.out, s.Format)
 	if err != nil {
 		return err
 	}
-	if err := w.Begin([]string{"table_name", "description"}); err != nil {
+	if err := w.Begin(columns); err != nil {
 		return err
 	}
-	for _, d := range s.eng.Datasets() {
-		if err := w.Row([]any{d.Name, d.Doc}); err != nil {
+	for _, r := range rows {
+		if err := w.Row(r); err != nil {
 			return err
 		}
 	}
@@ -170,22 +184,51 @@ func (s *Shell) ListTables() error {
 	return s.out.Flush()
 }
 
-// Schema prints the CREATE TABLE statement of one dataset, or of every one
-// for "all", each column's description as a comment.
-func Schema(w io.Writer, datasets []*engine.Dataset, name string) error {
-	var parts []string
+// SchemaDatasets returns the datasets whose name matches pattern: "all",
+// or an SQL LIKE pattern ignoring case ("sockets", "SOCK%", "%route_").
+func SchemaDatasets(datasets []*engine.Dataset, pattern string) ([]*engine.Dataset, error) {
+	var match []*engine.Dataset
 	for _, d := range datasets {
-		if name == "all" || d.Name == name {
-			parts = append(parts, d.CreateTableSQL())
+		if strings.EqualFold(pattern, "all") || likeMatch(pattern, d.Name) {
+			match = append(match, d)
 		}
 	}
-	if len(parts) == 0 {
+	if len(match) == 0 {
 		names := make([]string, len(datasets))
 		for i, d := range datasets {
 			names[i] = d.Name
 		}
-		return fmt.Errorf("no table %q (tables: %s, or all)", name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("no table matches %q (tables: %s; a LIKE pattern such as 'sock%%', or all)", pattern, strings.Join(names, ", "))
 	}
-	_, err := io.WriteString(w, strings.Join(parts, "\n\n")+"\n")
+	return match, nil
+}
+
+// Schema prints the CREATE TABLE statement of the datasets matching
+// pattern (SchemaDatasets), each column's description as a comment.
+func Schema(w io.Writer, datasets []*engine.Dataset, pattern string) error {
+	match, err := SchemaDatasets(datasets, pattern)
+	if err != nil {
+		return err
+	}
+	parts := make([]string, len(match))
+	for i, d := range match {
+		parts[i] = d.CreateTableSQL()
+	}
+	_, err = io.WriteString(w, strings.Join(parts, "\n\n")+"\n")
 	return err
+}
+
+// SchemaRows is the schema of the datasets matching pattern as rows, one
+// per column, for the output modes (--schema with -o json).
+func SchemaRows(datasets []*engine.Dataset, pattern string) (columns []string, rows [][]any, err error) {
+	match, err := SchemaDatasets(datasets, pattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range match {
+		for _, c := range d.Columns {
+			rows = append(rows, []any{d.Name, c.Name, c.Type.String(), c.Doc})
+		}
+	}
+	return []string{"table_name", "column_name", "type", "description"}, rows, nil
 }

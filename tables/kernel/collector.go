@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Warning kinds counted during a statement and printed once at its end.
@@ -75,7 +76,28 @@ func (w Warning) String() string {
 	if w.Count == 0 {
 		return "warning: " + w.Kind
 	}
-	return fmt.Sprintf("warning: %d %s", w.Count, w.Kind)
+	kind := w.Kind
+	if w.Count == 1 {
+		kind = singular(kind)
+	}
+	return fmt.Sprintf("warning: %d %s", w.Count, kind)
+}
+
+// plurals are the words of warning kinds that change for a count of one,
+// with their singular: kinds are written for many ("processes exited
+// while being read"), and "1 processes" is not English.
+var plurals = map[string]string{"processes": "process", "lines": "line", "protocols": "protocol",
+	"settings": "setting", "their": "its", "them": "it"}
+
+// singular rewrites a kind for a count of one, word by word.
+func singular(kind string) string {
+	words := strings.Split(kind, " ")
+	for i, w := range words {
+		if one, ok := plurals[w]; ok {
+			words[i] = one
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // Warnings returns the statement's warnings, one per kind, in the order

@@ -22,3 +22,25 @@ func TestMemoizeKeepsNil(t *testing.T) {
 		t.Errorf("computed %d times, want once", calls)
 	}
 }
+
+// Warnings read as English for one and for many.
+func TestWarningStringCounts(t *testing.T) {
+	for _, tc := range []struct {
+		w    Warning
+		want string
+	}{
+		{Warning{Kind: WarnProcessVanished, Count: 1}, "warning: 1 process exited while being read (skipped)"},
+		{Warning{Kind: WarnProcessVanished, Count: 3}, "warning: 3 processes exited while being read (skipped)"},
+		{Warning{Kind: WarnProcessPartly, Count: 1}, "warning: 1 process partly readable (permission denied): its exe or netns is NULL"},
+		{Warning{Kind: WarnProcessPartly, Count: 2}, "warning: 2 processes partly readable (permission denied): their exe or netns is NULL"},
+		{Warning{Kind: WarnNetlinkRefused, Count: 1}, "warning: 1 socket protocol read from /proc instead: netlink sock_diag was refused (cookie, interface, backlog... are NULL)"},
+		{Warning{Kind: "net settings not readable (permission denied): run as root to see them", Count: 1},
+			"warning: 1 net setting not readable (permission denied): run as root to see it"},
+		{Warning{Kind: "lines of /x skipped: not \"id name\" (ip skips them too)", Count: 1}, "warning: 1 line of /x skipped: not \"id name\" (ip skips it too)"},
+		{Warning{Kind: "no conntrack: the table is empty"}, "warning: no conntrack: the table is empty"},
+	} {
+		if got := tc.w.String(); got != tc.want {
+			t.Errorf("%+v:\n got %q\nwant %q", tc.w, got, tc.want)
+		}
+	}
+}
