@@ -72,10 +72,13 @@ type options struct {
 	initFile                                        string // --init: the prompt's start-up file
 	noInit, noHistory                               bool
 	quiet                                           bool
+	man                                             bool
+	completion                                      string
 }
 
-func parseFlags(args []string, helpOut io.Writer) (*options, error) {
-	o := &options{}
+// newFlagSet declares every flag, storing into o: the one list that
+// parsing, --help, the man page and the shell completions read.
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("netsql", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported in one line by run
 	fs.StringVar(&o.exec, "e", "", "run `SQL` and exit")
@@ -108,6 +111,14 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&o.initFile, "init", "", "at the interactive prompt, run `FILE` first instead of ~/.netsqlrc")
 	fs.BoolVar(&o.noInit, "no-init", false, "at the interactive prompt, run no start-up file")
 	fs.BoolVar(&o.noHistory, "no-history", false, "at the interactive prompt, keep no history file")
+	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
+	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
+	return fs
+}
+
+func parseFlags(args []string, helpOut io.Writer) (*options, error) {
+	o := &options{}
+	fs := newFlagSet(o)
 	flagArgs, rest := splitArgs(fs, args)
 	if err := fs.Parse(flagArgs); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -273,6 +284,17 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.showVersion {
 		fmt.Fprintf(stdout, "netsql %s\n", version)
 		return exitOK
+	}
+	if o.man {
+		return writeDoc(stdout, stderr, "--man", manPage)
+	}
+	if o.completion != "" {
+		script, ok := completions[o.completion]
+		if !ok {
+			fmt.Fprintf(stderr, "netsql: --completion %q: want bash, zsh or fish (see netsql --help)\n", o.completion)
+			return exitUsage
+		}
+		return writeDoc(stdout, stderr, "--completion", script)
 	}
 	if o.schema != "" {
 		// Without -o the CREATE TABLE text; with it, one row per column.

@@ -208,6 +208,11 @@ func TestREADMEFirstCommands(t *testing.T) {
 
 // TestMain removes the netsql binary the live tests built.
 func TestMain(m *testing.M) {
+	// Run as netsql itself (the shell completion tests put this binary on
+	// PATH under that name).
+	if os.Getenv("NETSQL_TEST_AS_CLI") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	code := m.Run()
 	tablestest.RemoveBuilt()
 	os.Exit(code)
