@@ -449,6 +449,9 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 	sh := sqlshell.New(eng, format, stdout, stderr)
 	sh.Timeout = o.timeout
 	sh.Quiet = o.quiet
+	if !o.quiet && isTerminal(stdout) && isTerminal(stderr) {
+		sh.Progress = stderr // a note while a long collection runs; never when piped
+	}
 	for _, p := range o.params {
 		name, value, _ := sqlshell.ParseParam(p)
 		sh.SetParam(name, value)

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +34,64 @@ type Shell struct {
 	Timeout time.Duration
 	// Quiet drops the statements' warnings (--quiet); errors still print.
 	Quiet bool
+	// Progress, when set (stderr is a terminal), gets a one-line note
+	// while a statement collects for longer than ProgressDelay before its
+	// first row: which table, how many processes walked. The note is
+	// erased before the result prints.
+	Progress      io.Writer
+	ProgressDelay time.Duration
+}
+
+// DefaultProgressDelay is how long a collection runs before its note shows.
+const DefaultProgressDelay = time.Second
+
+// startProgress starts the progress note of one statement; the returned
+// function stops it and erases what it printed. It may be called more
+// than once.
+func (s *Shell) startProgress() (stop func()) {
+	if s.Progress == nil {
+		return func() {}
+	}
+	delay := s.ProgressDelay
+	if delay <= 0 {
+		delay = DefaultProgressDelay
+	}
+	p := s.eng.Progress()
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTimer(delay)
+		defer tick.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(s.Progress, "\r\x1b[K")
+				}
+				return
+			case <-tick.C:
+				if dataset, n := p.Read(); dataset != "" {
+					note := "collecting " + dataset + "…"
+					if n > 0 {
+						note = fmt.Sprintf("collecting %s… %d %s walked", dataset, n, plural(n, "process", "processes"))
+					}
+					fmt.Fprint(s.Progress, "\r\x1b[K"+note)
+					shown = true
+				}
+				tick.Reset(200 * time.Millisecond)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // allowWrite tells whether dot-commands that write files (.output, .once)
@@ -73,6 +132,8 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		defer cancel()
 	}
 	var outErr error
+	stopProgress := s.startProgress()
+	defer stopProgress()
 	warnings, err := s.eng.Statement(ctx, query, args, func(rows *sql.Rows) error {
 		cols, err := rows.Columns()
 		if err != nil {
@@ -99,6 +160,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 			}
 			if !begun {
 				begun = true
+				stopProgress()
 				if outErr = w.Begin(cols); outErr != nil {
 					return nil
 				}
@@ -108,6 +170,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 			}
 		}
 		rerr := rows.Err()
+		stopProgress()
 		if !begun && rerr == nil {
 			if outErr = w.Begin(cols); outErr != nil {
 				return nil
@@ -119,6 +182,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		}
 		return rerr
 	})
+	stopProgress()
 	if outErr == nil {
 		outErr = s.out.Flush()
 	} else {

@@ -85,6 +85,7 @@ func collectProcesses(c *kernel.Collector) ([]engine.Row, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.Progress().AddProcess()
 		if row != nil {
 			rows = append(rows, row)
 		}

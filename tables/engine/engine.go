@@ -74,8 +74,9 @@ type Engine struct {
 	datasets []*Dataset
 
 	mu       sync.Mutex
-	snap     *snapshot // the current statement's state; nil between statements
-	keepSnap bool      // .snapshot on: keep snap across statements
+	snap     *snapshot        // the current statement's state; nil between statements
+	progress *kernel.Progress // the running statement's collection, for a progress note
+	keepSnap bool             // .snapshot on: keep snap across statements
 	stats    Stats
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
@@ -107,7 +108,7 @@ func Open(ctx context.Context, src *kernel.Source, datasets []*Dataset) (*Engine
 		return nil, fmt.Errorf("register sqlite module: %w", err)
 	}
 	e := &Engine{id: fmt.Sprint(nextEngineID.Add(1)), src: src, datasets: datasets, stats: newStats(),
-		seen: map[string]*seenStats{}}
+		seen: map[string]*seenStats{}, progress: &kernel.Progress{}}
 	db, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		return nil, err
@@ -250,7 +251,9 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 	fresh := e.snap == nil || !e.keepSnap
 	if fresh {
 		e.snap = newSnapshot(ctx, e.src)
+		e.snap.col.SetProgress(e.progress)
 	}
+	e.progress.Reset()
 	snap := e.snap
 	snap.col.SetContext(ctx)
 	e.denied = ""
@@ -300,6 +303,10 @@ var running struct {
 	sync.Mutex // held for the whole of a statement, across engines
 	engine     *Engine
 }
+
+// Progress tells how far the running statement's collection got; another
+// goroutine may read it while the statement runs (a terminal's note).
+func (e *Engine) Progress() *kernel.Progress { return e.progress }
 
 // RunningCollector is the reading session of the statement being run, for
 // SQL functions (fn names the caller in the error outside a statement).

@@ -226,7 +226,7 @@ func Owners(c *Collector) (*SocketOwners, error) {
 func StartOwners(c *Collector) *ownerWalk {
 	w, _ := Memoize(c, "Owners-walk", func() (*ownerWalk, error) {
 		c.Source().Note(c.Source().Proc)
-		w := &ownerWalk{src: c.Source(), proc: c.Source().Proc, done: make(chan struct{})}
+		w := &ownerWalk{src: c.Source(), proc: c.Source().Proc, done: make(chan struct{}), progress: c.Progress()}
 		ctx := c.Context()
 		go func() {
 			defer close(w.done)
@@ -247,7 +247,7 @@ func OwnersOf(c *Collector, pid int64) (*SocketOwners, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &ownerWalk{src: c.Source(), proc: c.Source().Proc}
+	w := &ownerWalk{src: c.Source(), proc: c.Source().Proc, progress: c.Progress()}
 	if ok {
 		w.pids = []int64{pid}
 	}
@@ -268,6 +268,8 @@ type ownerWalk struct {
 	results []pidWalk
 	owners  *SocketOwners
 	err     error
+	// progress counts the processes walked, for a terminal's note.
+	progress *Progress
 }
 
 // pidWalk is what reading one process gave: its socket descriptors (a
@@ -299,6 +301,7 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 				}
 				start := len(fw.fds)
 				comm, hasComm, skip, err := fw.add(w.pids[n])
+				w.progress.AddProcess()
 				w.results[n] = pidWalk{worker: i, start: start, end: len(fw.fds), comm: comm, hasComm: hasComm, skip: skip, err: err}
 			}
 		})
