@@ -28,6 +28,7 @@ import (
 	"netsql/tables"
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
+	"netsql/tables/moment"
 )
 
 const version = "0.1.0"
@@ -74,6 +75,8 @@ type options struct {
 	quiet                                           bool
 	man                                             bool
 	completion                                      string
+	save, saveTables, from, baseline                string // saved moments (tables/moment)
+	force                                           bool
 }
 
 // newFlagSet declares every flag, storing into o: the one list that
@@ -111,6 +114,11 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.initFile, "init", "", "at the interactive prompt, run `FILE` first instead of ~/.netsqlrc")
 	fs.BoolVar(&o.noInit, "no-init", false, "at the interactive prompt, run no start-up file")
 	fs.BoolVar(&o.noHistory, "no-history", false, "at the interactive prompt, keep no history file")
+	fs.StringVar(&o.save, "save", "", "write one moment of every table (or --tables) to the SQLite `FILE` and exit; it runs no statement")
+	fs.StringVar(&o.saveTables, "tables", "", "with --save: the tables to save, `LIST` separated by commas")
+	fs.BoolVar(&o.force, "force", false, "with --save: replace FILE if it exists")
+	fs.StringVar(&o.from, "from", "", "query the moment saved in `FILE` instead of this machine (read-only)")
+	fs.StringVar(&o.baseline, "baseline", "", "attach the moment saved in `FILE` as schema baseline (SELECT ... FROM baseline.sockets)")
 	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
 	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
 	return fs
@@ -144,6 +152,14 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("-q cannot be used with -e, -f or an SQL argument")
 	case o.initFile != "" && o.noInit:
 		return nil, errors.New("--init and --no-init cannot be used together")
+	case o.save != "" && (o.exec != "" || o.file != "" || o.savedQuery != "" || len(rest) == 1):
+		return nil, errors.New("--save writes a file and runs no statement: give no SQL, -e, -f or -q with it")
+	case o.save != "" && o.from != "":
+		return nil, errors.New("--save reads this machine, not a saved moment: --from cannot be used with it")
+	case (o.saveTables != "" || o.force) && o.save == "":
+		return nil, errors.New("--tables and --force go with --save")
+	case o.from != "" && (o.root != "" || o.proc != "" || o.sys != ""):
+		return nil, errors.New("--from reads a saved moment: --root, --proc and --sys cannot be used with it")
 	case len(rest) == 1:
 		o.query = rest[0]
 	default:
@@ -322,6 +338,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(absent) > 0 && !o.quiet {
 		fmt.Fprintf(stderr, "warning: %s\n", strings.Join(absent, "; "))
 	}
+	if o.save != "" {
+		return saveMoment(o, src, stderr)
+	}
 	script, scriptName := o.query, ""
 	var saved []queries.Query
 	if o.savedQuery != "" || o.listQueries {
@@ -409,6 +428,55 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
+// saveMoment is --save: one moment of the tables into a file, then exit.
+func saveMoment(o *options, src *kernel.Source, stderr io.Writer) int {
+	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	eng, err := tables.Open(ctx, src, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitFailed
+	}
+	defer eng.Close()
+	var names []string
+	if o.saveTables != "" {
+		names = strings.Split(o.saveTables, ",")
+	}
+	res, err := moment.Save(ctx, eng, o.save, moment.Options{Tables: names, Force: o.force, Version: version})
+	if s := caught(); s != nil {
+		if s == syscall.SIGTERM {
+			return exitTerminated
+		}
+		return exitInterrupted
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (after --timeout %v; nothing was written)", ctx.Err(), o.timeout)
+		}
+		fmt.Fprintf(stderr, "netsql: --save %v\n", err)
+		if errors.Is(err, moment.ErrExists) || strings.HasPrefix(err.Error(), "--tables") {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	if !o.quiet {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(stderr, w)
+		}
+		total := 0
+		for _, n := range res.Rows {
+			total += n
+		}
+		fmt.Fprintf(stderr, "netsql: saved %d tables, %d rows, to %s\n", len(res.Rows), total, o.save)
+	}
+	return exitOK
+}
+
 // printRows prints a listing netsql makes itself (--schema, --list-queries)
 // in the mode -o asked for.
 func printRows(o *options, stdout io.Writer, columns []string, rows [][]any) error {
@@ -441,9 +509,22 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 			format.Mode = "table"
 		}
 	}
-	eng, err := tables.Open(ctx, src, nil)
+	var datasets []*engine.Dataset // nil: every dataset, live
+	if o.from != "" {
+		datasets = []*engine.Dataset{} // the saved moment's tables, not live ones
+	}
+	eng, err := tables.Open(ctx, src, datasets)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, m := range []struct{ flag, file, schema string }{{"--from", o.from, "saved"}, {"--baseline", o.baseline, "baseline"}} {
+		if m.file == "" {
+			continue
+		}
+		if _, err := moment.Attach(ctx, eng, m.file, m.schema); err != nil {
+			eng.Close()
+			return nil, nil, fmt.Errorf("%s %w", m.flag, err)
+		}
 	}
 	eng.SetAllowWrite(o.allowWrite)
 	sh := sqlshell.New(eng, format, stdout, stderr)

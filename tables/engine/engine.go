@@ -80,6 +80,7 @@ type Engine struct {
 	stats    Stats
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
+	attaching  atomic.Bool // netsql's own ATTACH runs (Attach), not a statement's
 	denied     string      // why the authorizer refused the current statement
 
 	// seen is what the engine learned of each dataset's size from earlier
@@ -169,7 +170,7 @@ func (e *Engine) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, _, _ 
 	const hint = "; netsql is read-only unless run with --allow-write"
 	switch action {
 	case sqlite.AuthAttach:
-		if !e.allowWrite.Load() {
+		if !e.allowWrite.Load() && !e.attaching.Load() {
 			return deny(fmt.Sprintf("ATTACH or VACUUM INTO %q would open a file%s", arg1, hint))
 		}
 	case sqlite.AuthPragma:
@@ -227,6 +228,13 @@ func (e *Engine) SetKeepSnapshot(keep bool) {
 	}
 }
 
+// KeepSnapshot tells whether one snapshot is kept across statements.
+func (e *Engine) KeepSnapshot() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.keepSnap
+}
+
 // Refresh drops a kept snapshot, so the next statement collects afresh.
 func (e *Engine) Refresh() {
 	e.mu.Lock()
@@ -240,6 +248,7 @@ func (e *Engine) Refresh() {
 // SQLite for the statement's program and decides from every reference how
 // each dataset is read (plan.go). It returns the warnings counted and the
 // statement's error; the caller prints the warnings (Shell.Exec does).
+// each may be nil for a statement whose rows are not read.
 func (e *Engine) Statement(ctx context.Context, query string, args []any, each func(rows *sql.Rows) error) ([]kernel.Warning, error) {
 	running.Lock()
 	running.engine = e
@@ -272,7 +281,10 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 			return err
 		}
 		defer rows.Close()
-		if err := each(rows); err != nil {
+		if each == nil { // a statement whose rows nobody reads (INSERT ... SELECT)
+			for rows.Next() {
+			}
+		} else if err := each(rows); err != nil {
 			return err
 		}
 		return rows.Err()
