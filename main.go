@@ -6,6 +6,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -75,7 +76,7 @@ type options struct {
 	quiet                                           bool
 	man                                             bool
 	completion                                      string
-	save, saveTables, from, baseline                string // saved moments (tables/moment)
+	save, saveTables, from, baseline, diff          string // saved moments (tables/moment)
 	force                                           bool
 }
 
@@ -119,6 +120,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.force, "force", false, "with --save: replace FILE if it exists")
 	fs.StringVar(&o.from, "from", "", "query the moment saved in `FILE` instead of this machine (read-only)")
 	fs.StringVar(&o.baseline, "baseline", "", "attach the moment saved in `FILE` as schema baseline (SELECT ... FROM baseline.sockets)")
+	fs.StringVar(&o.diff, "diff", "", "compare the moment saved in `OLD` with now, or with the saved moment given after it (netsql --diff OLD NEW): rows added, removed, changed, counters moved")
 	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
 	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
 	return fs
@@ -154,6 +156,10 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("--init and --no-init cannot be used together")
 	case o.save != "" && (o.exec != "" || o.file != "" || o.savedQuery != "" || len(rest) == 1):
 		return nil, errors.New("--save writes a file and runs no statement: give no SQL, -e, -f or -q with it")
+	case o.diff != "" && (o.exec != "" || o.file != "" || o.savedQuery != "" || o.save != "" || o.from != "" || o.baseline != ""):
+		return nil, errors.New("--diff OLD [NEW] compares two moments: -e, -f, -q, --save, --from and --baseline cannot be used with it")
+	case o.diff != "" && (o.root != "" || o.proc != "" || o.sys != "") && len(rest) == 1:
+		return nil, errors.New("--diff OLD NEW compares two files: --root, --proc and --sys cannot be used with them")
 	case o.save != "" && o.from != "":
 		return nil, errors.New("--save reads this machine, not a saved moment: --from cannot be used with it")
 	case (o.saveTables != "" || o.force) && o.save == "":
@@ -341,6 +347,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.save != "" {
 		return saveMoment(o, src, stderr)
 	}
+	if o.diff != "" {
+		return diffMoments(o, src, stdout, stderr)
+	}
 	script, scriptName := o.query, ""
 	var saved []queries.Query
 	if o.savedQuery != "" || o.listQueries {
@@ -473,6 +482,85 @@ func saveMoment(o *options, src *kernel.Source, stderr io.Writer) int {
 			total += n
 		}
 		fmt.Fprintf(stderr, "netsql: saved %d tables, %d rows, to %s\n", len(res.Rows), total, o.save)
+	}
+	return exitOK
+}
+
+// diffMoments is --diff OLD [NEW]: the changes from the moment saved in
+// OLD to NEW's, or to now.
+func diffMoments(o *options, src *kernel.Source, stdout, stderr io.Writer) int {
+	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	newFile := o.query // the argument after --diff OLD
+	var datasets []*engine.Dataset
+	newSchema, newName := "main", "now"
+	if newFile != "" {
+		datasets, newSchema, newName = []*engine.Dataset{}, "saved", newFile
+	}
+	eng, err := tables.Open(ctx, src, datasets)
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitFailed
+	}
+	defer eng.Close()
+	for _, m := range []struct{ file, schema string }{{o.diff, "baseline"}, {newFile, "saved"}} {
+		if m.file == "" {
+			continue
+		}
+		if _, err := moment.Attach(ctx, eng, m.file, m.schema); err != nil {
+			fmt.Fprintf(stderr, "netsql: --diff %v\n", err)
+			return exitUsage
+		}
+	}
+	res, err := moment.Diff(ctx, eng, tables.All, "baseline", newSchema)
+	if s := caught(); s != nil {
+		if s == syscall.SIGTERM {
+			return exitTerminated
+		}
+		return exitInterrupted
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: --diff: %v\n", err)
+		return exitFailed
+	}
+	res.Old, res.New = o.diff, newName
+	if !o.quiet {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(stderr, w)
+		}
+	}
+	out := bufio.NewWriter(stdout)
+	switch o.mode {
+	case "json", "jsonl":
+		changes := res.Changes
+		if changes == nil {
+			changes = []moment.Change{}
+		}
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		if o.mode == "json" {
+			err = enc.Encode(changes)
+		} else {
+			for _, c := range changes {
+				if err = enc.Encode(c); err != nil {
+					break
+				}
+			}
+		}
+	default:
+		err = moment.WriteDiffText(out, res, tables.All)
+	}
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil && !errors.Is(err, syscall.EPIPE) {
+		fmt.Fprintf(stderr, "netsql: --diff: write output: %v\n", err)
+		return exitFailed
 	}
 	return exitOK
 }

@@ -42,6 +42,8 @@ var Addresses = &engine.Dataset{
 			addressesFromNetlink, addressesFromFiles)
 	},
 	EstimatedRows: 10,
+	Diff: engine.DiffSpec{Key: []string{"interface", "family", "address", "prefix_len"}, Identity: []string{"ifindex"},
+		Volatile: []string{"valid_lft_s", "preferred_lft_s"}},
 }
 
 // Positions of Addresses's columns, by name: a column moved in the list moves

@@ -36,6 +36,7 @@ var Neighbors = &engine.Dataset{
 		return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
 	},
 	EstimatedRows: 10,
+	Diff:          engine.DiffSpec{Key: []string{"family", "address", "interface"}, Identity: []string{"ifindex"}},
 }
 
 // Positions of Neighbors's columns, by name: a column moved in the list moves

@@ -54,6 +54,7 @@ var Routes = &engine.Dataset{
 		return fromNetlinkOrFiles(c, "routes", "/proc/net/route and /proc/net/ipv6_route", routesFromNetlink, routesFromFiles)
 	},
 	EstimatedRows: 30,
+	Diff:          engine.DiffSpec{Key: []string{"family", "table_id", "destination", "gateway", "interface", "metric"}, Volatile: []string{"expires_s"}},
 }
 
 // Positions of Routes's columns, by name: a column moved in the list moves

@@ -86,6 +86,12 @@ var Sockets = &engine.Dataset{
 	// The owner walk reads /proc while the kernel dumps the sockets.
 	Prefetch:      map[string]func(*kernel.Collector){"owners": func(c *kernel.Collector) { kernel.StartOwners(c) }},
 	EstimatedRows: 1000,
+	Diff: engine.DiffSpec{
+		Key:      []string{"proto", "local_addr", "local_port", "remote_addr", "remote_port", "path", "interface"},
+		Identity: []string{"inode", "cookie", "pid"},
+		Counters: []string{"drops"},
+		Volatile: []string{"timer", "timer_ms", "recv_q", "send_q", "retransmits", "rmem", "wmem", "process", "peer_inode"},
+	},
 }
 
 // Positions of Sockets's columns, by name: a column moved in the list moves
