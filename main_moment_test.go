@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -177,5 +178,74 @@ func TestFromDamagedFile(t *testing.T) {
 				t.Errorf("%s %s: exit %d, stdout %q, stderr %q; want one line with %q", flag, filepath.Base(tc.file), code, out, errOut, tc.want)
 			}
 		}
+	}
+}
+
+// A baseline with a listener later closed, another opened and a third
+// restarted (same address, new socket) shows exactly one removed, one
+// added and one replaced; the JSON parses and names the changes.
+func TestDiffListeners(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	dir := t.TempDir()
+	old, new := filepath.Join(dir, "old.db"), filepath.Join(dir, "new.db")
+	if code, _, errOut := runCLI(t, "", "--root", root, "--save", old, "--tables", "sockets,routes"); code != 0 {
+		t.Fatal(errOut)
+	}
+	tcp := filepath.Join(root, "proc", "net", "tcp")
+	data, err := os.ReadFile(tcp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(string(data), "\n")
+	var kept []string
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, " 0100007F:1F90 00000000:0000 0A "): // 127.0.0.1:8080 closes
+			continue
+		case strings.Contains(l, " 00000000:0016 00000000:0000 0A "): // :22 restarts: a new inode
+			l = strings.Replace(l, " 1001 ", " 1099 ", 1)
+		}
+		kept = append(kept, l)
+	}
+	kept = append(kept[:len(kept)-1], "  90: 00000000:115C 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1098 1 0000000000000000 100 0 0 10 0", "")
+	if err := os.WriteFile(tcp, []byte(strings.Join(kept, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, "", "--root", root, "--save", new, "--tables", "sockets,routes"); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := runCLI(t, "", "--diff", old, new, "-o", "json")
+	if code != 0 || errOut != "" {
+		t.Fatalf("--diff: exit %d, stderr %q", code, errOut)
+	}
+	var changes []map[string]any
+	if err := json.Unmarshal([]byte(out), &changes); err != nil {
+		t.Fatalf("--diff -o json is not JSON: %v\n%s", err, out)
+	}
+	var got []string
+	for _, c := range changes {
+		key := c["key"].(map[string]any)
+		got = append(got, fmt.Sprintf("%s %s %v:%v %v", c["table"], c["change"], key["local_addr"], key["local_port"], c["columns"]))
+	}
+	slices.Sort(got)
+	want := []string{"sockets added 0.0.0.0:4444 <nil>", "sockets removed 127.0.0.1:8080 <nil>", "sockets replaced 0.0.0.0:22 [inode pid]"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s\n%s", diff, out)
+	}
+	// The text summary says the same; jsonl is one object per line.
+	_, text, _ := runCLI(t, "", "--diff", old, new)
+	for _, w := range []string{"sockets: 1 added, 1 removed, 1 replaced", "  + proto=tcp local_addr=0.0.0.0 local_port=4444",
+		"  ! proto=tcp local_addr=0.0.0.0 local_port=22 remote_addr=0.0.0.0 remote_port=0: inode 1001 → 1099, pid 812 → NULL", "no change in: routes"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("text summary lacks %q:\n%s", w, text)
+		}
+	}
+	_, jsonl, _ := runCLI(t, "", "--diff", old, new, "-o", "jsonl")
+	if n := strings.Count(jsonl, "\n"); n != 3 {
+		t.Errorf("jsonl: %d lines, want 3:\n%s", n, jsonl)
+	}
+	// Against now: the live side is this tree, at one moment.
+	if code, out, _ := runCLI(t, "", "--root", root, "--diff", new, "-o", "json"); code != 0 || out != "[]\n" {
+		t.Errorf("--diff NEW against the same tree now: exit %d, %q", code, out)
 	}
 }
