@@ -41,7 +41,7 @@ var Functions = []Function{
 	{"ip_family", "ip_family(addr)", "4 or 6 (an IPv4-mapped IPv6 address is 6)", 1, true, sqlIPFamily},
 	{"regexp", "x REGEXP pattern", "1 if the Go regular expression (RE2 syntax: `(?i)` ignores case) matches anywhere in x, else 0; a number is matched as its text; NULL if either is NULL; a bad pattern is an error naming it. Each pattern is compiled once and kept among the last " + strconv.Itoa(regexpCacheSize) + " used. SQLite calls it as `regexp(pattern, x)`", 2, true, sqlRegexp},
 	{"bytes", "bytes(n)", "n bytes as text in IEC units: `512 B` below 1024, then one decimal, rounded half away from zero, in the largest unit that keeps the number below 1024 (`1.2 MiB`, `1.0 KiB` for 1024); NULL for NULL and for text that is not a number, as SQLite's math functions do", 1, true, sqlBytes},
-	{"duration", "duration(ms)", "a time in milliseconds as text: `250ms` below a second (whole milliseconds; `750µs` below one), `1.5s` up to a minute (millisecond precision), then whole seconds in d, h, m, s with zero units left out (`3m12s`, `1h5s`, `2d3h`); `0s` for 0; NULL for NULL and for text that is not a number", 1, true, sqlDuration},
+	{"duration", "duration(ms)", "a time in milliseconds as text: `250ms` below a second (whole milliseconds; `750µs` below one), `1.5s` up to a minute (millisecond precision), then whole seconds in d, h, m, s with zero units left out (`3m12s`, `1h5s`, `2d3h`; days alone past 2^53 seconds); `0s` for 0; NULL for NULL and for text that is not a number", 1, true, sqlDuration},
 	{"resolve", "resolve(addr)", "reverse DNS name of the address (1 s timeout, cached per statement), NULL if none; never called unless a query writes it", 1, false, sqlResolve},
 }
 
@@ -280,7 +280,7 @@ func compiledRegexp(pattern string) (*regexp.Regexp, error) {
 				reason += " at " + strconv.Quote(syntaxErr.Expr)
 			}
 		}
-		return nil, fmt.Errorf("regexp: pattern %q: %s", pattern, reason)
+		return nil, fmt.Errorf("regexp: pattern %s: %s", quoteShort(pattern), reason)
 	}
 	if len(regexps.byPattern) >= regexpCacheSize {
 		var oldest string
@@ -294,6 +294,15 @@ func compiledRegexp(pattern string) (*regexp.Regexp, error) {
 	}
 	regexps.byPattern[pattern] = &cachedRegexp{re: re, lastUsed: regexps.tick}
 	return re, nil
+}
+
+// quoteShort quotes s for an error line, cut to its first 80 bytes.
+func quoteShort(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(strings.ToValidUTF8(s[:max], "")) + fmt.Sprintf(" (%d bytes in all)", len(s))
 }
 
 // sqlRegexp is `x REGEXP pattern`, which SQLite calls as regexp(pattern, x).
@@ -407,6 +416,13 @@ func durationText(ms float64) string {
 		return sign + strconv.FormatFloat(ms/1000, 'f', -1, 64) + "s"
 	}
 	rest := math.Round(ms / 1000)
+	if rest >= 1<<53 { // past whole-second precision (285 million years): days alone
+		days, format := math.Round(rest/86400), byte('f')
+		if days >= 1e15 {
+			format = 'g'
+		}
+		return sign + strconv.FormatFloat(days, format, -1, 64) + "d"
+	}
 	var b strings.Builder
 	b.WriteString(sign)
 	for _, u := range durationUnits {

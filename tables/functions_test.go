@@ -151,6 +151,9 @@ func TestFunctions(t *testing.T) {
 		{"duration(-1500)", "-1.5s"},
 		{"duration(-192000)", "-3m12s"},
 		{"duration('1500')", "1.5s"},
+		{"duration(9223372036854775807)", "106751991167d"},
+		{"duration(1e300)", "1.1574074074074073e+292d"},
+		{"duration(86400000 * 1000000000)", "1000000000d"},
 		{"duration(NULL)", N},
 		{"duration('soon')", N},
 	}
@@ -165,16 +168,17 @@ func TestFunctions(t *testing.T) {
 func TestFunctionsBadArgumentsAreErrors(t *testing.T) {
 	e := openWithServices(t)
 	cases := map[string]string{
-		"cidr_contains('10.0.0.0/33', '1.2.3.4')": `cidr_contains: argument 1: "10.0.0.0/33" is not a CIDR block`,
-		"cidr_contains('10.0.0.0/8', 'host')":     `cidr_contains: argument 2: "host" is not an IP address`,
-		"is_private('300.1.1.1')":                 `is_private: argument 1: "300.1.1.1" is not an IP address`,
-		"ip_family('')":                           `ip_family: argument 1: "" is not an IP address`,
-		"service('ssh')":                          `service: argument 1: "ssh" is not a port number`,
-		"service(1, 2, 3)":                        "service: takes 1 or 2 arguments",
-		"resolve('nope')":                         `resolve: argument 1: "nope" is not an IP address`,
-		"'x' REGEXP 'java('":                      `regexp: pattern "java(": missing closing )`,
-		"'x' REGEXP 'a**'":                        `regexp: pattern "a**": invalid nested repetition operator at "**"`,
-		"'x' REGEXP '[z-a]'":                      `regexp: pattern "[z-a]": invalid character class range at "z-a"`,
+		"cidr_contains('10.0.0.0/33', '1.2.3.4')":      `cidr_contains: argument 1: "10.0.0.0/33" is not a CIDR block`,
+		"cidr_contains('10.0.0.0/8', 'host')":          `cidr_contains: argument 2: "host" is not an IP address`,
+		"is_private('300.1.1.1')":                      `is_private: argument 1: "300.1.1.1" is not an IP address`,
+		"ip_family('')":                                `ip_family: argument 1: "" is not an IP address`,
+		"service('ssh')":                               `service: argument 1: "ssh" is not a port number`,
+		"service(1, 2, 3)":                             "service: takes 1 or 2 arguments",
+		"resolve('nope')":                              `resolve: argument 1: "nope" is not an IP address`,
+		"'x' REGEXP 'java('":                           `regexp: pattern "java(": missing closing )`,
+		"'x' REGEXP 'a**'":                             `regexp: pattern "a**": invalid nested repetition operator at "**"`,
+		"'x' REGEXP '[z-a]'":                           `regexp: pattern "[z-a]": invalid character class range at "z-a"`,
+		"'x' REGEXP ('(' || printf('%.*c', 199, 'a'))": `regexp: pattern "(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" (200 bytes in all): missing closing )`,
 	}
 	for expr, want := range cases {
 		_, _, _, err := e.Query(context.Background(), "SELECT "+expr)
