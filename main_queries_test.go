@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -203,5 +206,43 @@ func TestScriptsRunDotCommands(t *testing.T) {
 	code, stdout, _ = runCLI(t, ".headers off\nSELECT 2;\n", "--root", root)
 	if code != 0 || stdout != "2\n" {
 		t.Errorf("stdin with .headers off: exit %d, %q", code, stdout)
+	}
+}
+
+// public_peers leaves out a connection to one of the host's own addresses:
+// on a fixture tree with two more tcp6 connections, one to 2001:db8::2 (an
+// address of eth0 in if_inet6) and one to 2001:db8:ffff::9, only the second
+// is a public peer. Neither is private, so is_private alone keeps both.
+func TestPublicPeersLeavesOutOwnAddresses(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	procHex := func(s string) string { // four native-endian words, as tcp6 holds an address
+		b := netip.MustParseAddr(s).As16()
+		var out strings.Builder
+		for i := 0; i < 16; i += 4 {
+			fmt.Fprintf(&out, "%08X", binary.NativeEndian.Uint32(b[i:i+4]))
+		}
+		return out.String()
+	}
+	path := filepath.Join(root, "proc", "net", "tcp6")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, remote := range []string{"2001:db8::2", "2001:db8:ffff::9"} {
+		data = fmt.Appendf(data, "   %d: %s:%04X %s:01BB 01 00000000:00000000 00:00000000 00000000     0        0 %d 1 0000000000000000 20 4 30 10 -1\n",
+			10+i, procHex("2001:db8::2"), 40100+i, procHex(remote), 9100+i)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "--root", root, "-o", "tsv", "--no-header", "-q", "public_peers")
+	if code != 0 || errOut != "" {
+		t.Fatalf("-q public_peers: exit %d, stderr %q", code, errOut)
+	}
+	want := "tcp6\t2001:db8::2\t40101\t2001:db8:ffff::9\t443\tESTABLISHED\t\t\n" +
+		"tcp\t192.168.1.10\t22\t203.0.113.5\t51234\tESTABLISHED\t812\tsshd\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("public_peers with a connection to the host's own 2001:db8::2 (-want +got):\n%s", diff)
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"netsql/tables"
 	"netsql/tables/tablestest"
 )
 
@@ -108,4 +111,31 @@ func TestREADMEEveryOwnerJoinsTheOwner(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != "1" {
 		t.Errorf("the shared listener's second owner (2044, my server) appears %q times, want 1", out)
 	}
+}
+
+// The README's list of SQL functions is generated from tables.Functions;
+// this fails when they drift. NETSQL_UPDATE_GOLDEN=1 rewrites it.
+func TestREADMEFunctionReference(t *testing.T) {
+	const begin, end = "<!-- functions:begin (generated; NETSQL_UPDATE_GOLDEN=1 go test . rewrites it) -->\n", "<!-- functions:end -->"
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	i, j := strings.Index(readme, begin), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
+	}
+	want := tables.FunctionsMarkdown()
+	got := readme[i+len(begin) : j]
+	if got == want {
+		return
+	}
+	if os.Getenv("NETSQL_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile("README.md", []byte(readme[:i+len(begin)]+want+readme[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README function reference drifted from tables.Functions (-want +got):\n%s", cmp.Diff(want, got))
 }

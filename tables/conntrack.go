@@ -101,7 +101,7 @@ func conntrackAddr(a netip.Addr) any {
 	if !a.IsValid() {
 		return nil
 	}
-	return a.String()
+	return addrText(a)
 }
 
 func conntrackRow(e kernel.ConntrackEntry) engine.Row {
