@@ -347,6 +347,8 @@ func TestSplitDotArgs(t *testing.T) {
 		`.param set q "it's"`:       {".param", "set", "q", "it's"},
 		`.nullvalue ''`:             {".nullvalue", ""},
 		".output '/tmp/a file.txt'": {".output", "/tmp/a file.txt"},
+		".separator ;":              {".separator", ";"},
+		".separator ';';":           {".separator", ";"},
 	}
 	for line, want := range cases {
 		got, err := splitDotArgs(line)
