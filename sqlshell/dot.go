@@ -36,6 +36,7 @@ type session struct {
 
 	timer    bool
 	snapshot bool
+	eqp      bool // .eqp: print each statement's query plan first
 	echo     bool // .echo: print each statement and command first
 	// bail ends a script at its first error (.bail, on by default);
 	// with it off, errors are reported, counted in failures, and the
@@ -209,8 +210,8 @@ func isDotLine(line string) bool {
 }
 
 // runSQL runs one statement into the current output, after its text
-// (.echo), and times it when .timer is on (a statement that fails reports
-// its error instead).
+// (.echo) and its query plan (.eqp), and times it when .timer is on (a
+// statement that fails reports its error instead).
 func (ss *session) runSQL(ctx context.Context, query string) error {
 	var before syscall.Rusage
 	start := time.Now()
@@ -221,6 +222,14 @@ func (ss *session) runSQL(ctx context.Context, query string) error {
 		if ss.echo {
 			if _, err := io.WriteString(ss.sh.out, query+"\n"); err != nil {
 				return err
+			}
+		}
+		if ss.eqp && !isExplain(query) {
+			// A statement that cannot be planned fails below, once.
+			if plan, err := ss.queryPlan(ctx, query); err == nil {
+				if _, err := io.WriteString(ss.sh.out, plan); err != nil {
+					return err
+				}
 			}
 		}
 		return ss.sh.Exec(ctx, query)
@@ -247,7 +256,10 @@ type dotCommand struct {
 	usage  string // the arguments, for .help
 	help   string
 	writes bool // writes a file: refused outside the prompt unless --allow-write
-	run    func(ss *session, ctx context.Context, from origin, args []string) error
+	// rawArgs hands run the rest of the line as one argument, quotes and
+	// all (SQL for .explain).
+	rawArgs bool
+	run     func(ss *session, ctx context.Context, from origin, args []string) error
 	// complete lists candidates for the argument after args.
 	complete func(v *prompt.Vocabulary, args []string, current string) []prompt.Candidate
 }
@@ -276,6 +288,7 @@ func dotCommands() []dotCommand {
 		{name: ".help", help: "list the dot-commands", run: (*session).dotHelp},
 		{name: ".tables", usage: "[PATTERN]", help: "list the tables (LIKE PATTERN)", run: (*session).dotTables, complete: tableArg},
 		{name: ".schema", usage: "[TABLE]", help: "show CREATE TABLE with each column's description", run: (*session).dotSchema, complete: tableArg},
+		{name: ".indexes", usage: "[TABLE]", help: "the lookups each table serves: key columns, hash lookups, your indexes", run: (*session).dotIndexes, complete: tableArg},
 		{name: ".mode", usage: "MODE", help: "output mode: " + strings.Join(output.Modes, ", "), run: (*session).dotMode,
 			complete: func(v *prompt.Vocabulary, args []string, _ string) []prompt.Candidate {
 				if len(args) == 0 {
@@ -287,6 +300,8 @@ func dotCommands() []dotCommand {
 		{name: ".separator", usage: "COL [ROW]", help: "separators of tsv and csv (\\t \\n \\r read as escapes); .mode resets them", run: (*session).dotSeparator},
 		{name: ".nullvalue", usage: "[TEXT]", help: "print NULL as TEXT (no TEXT: the mode's default)", run: (*session).dotNullValue},
 		{name: ".timer", usage: "on|off", help: "print the real and CPU time of each statement (on stderr)", run: (*session).dotTimer, complete: onOff},
+		{name: ".eqp", usage: "on|off", help: "print each statement's EXPLAIN QUERY PLAN before its result", run: (*session).dotEQP, complete: onOff},
+		{name: ".explain", usage: "STATEMENT | on|off", help: "print a statement's plan without running it; on|off is .eqp", rawArgs: true, run: (*session).dotExplain, complete: onOff},
 		{name: ".snapshot", usage: "on|off", help: "keep one snapshot across statements until .refresh", run: (*session).dotSnapshot, complete: onOff},
 		{name: ".refresh", help: "drop the kept snapshot: the next statement collects afresh", run: (*session).dotRefresh},
 		{name: ".param", usage: "set NAME VALUE | unset NAME | list | clear", help: "bind :NAME in later statements", run: (*session).dotParam,
@@ -362,9 +377,16 @@ func (ss *session) dot(ctx context.Context, from origin, line string) error {
 		}
 		return fmt.Errorf("unknown command %s (.help lists them)", name)
 	}
-	args, err := splitDotArgs(rest)
-	if err != nil {
-		return err
+	var args []string
+	if cmd.rawArgs {
+		if text := strings.TrimSpace(strings.TrimRight(rest, "; \t")); text != "" {
+			args = []string{text}
+		}
+	} else {
+		var err error
+		if args, err = splitDotArgs(rest); err != nil {
+			return err
+		}
 	}
 	if cmd.writes && !from.interactive && !ss.sh.allowWrite() {
 		return fmt.Errorf("refused: %s writes a file; run with --allow-write to allow it", cmd.name)

@@ -135,6 +135,7 @@ func (ss *session) dotShow(_ context.Context, _ origin, args []string) error {
 		{"nullvalue", null},
 		{"output", output},
 		{"timer", onOff[ss.timer]},
+		{"eqp", onOff[ss.eqp]},
 		{"echo", onOff[ss.echo]},
 		{"bail", onOff[ss.bail]},
 		{"snapshot", onOff[ss.snapshot]},

@@ -138,16 +138,16 @@ func TestDotShowNewSettings(t *testing.T) {
 	if err := typed(t, ss, ".show\n"); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"separator: the mode's own", "echo: off", "bail: on"} {
+	for _, want := range []string{"separator: the mode's own", "eqp: off", "echo: off", "bail: on"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf(".show lacks %q:\n%s", want, out)
 		}
 	}
 	out.Reset()
-	if err := typed(t, ss, ".separator ; '\\r\\n'\n.echo on\n.bail off\n.show\n"); err != nil {
+	if err := typed(t, ss, ".separator ; '\\r\\n'\n.eqp on\n.echo on\n.bail off\n.show\n"); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`separator: ";", rows "\r\n"`, "echo: on", "bail: off"} {
+	for _, want := range []string{`separator: ";", rows "\r\n"`, "eqp: on", "echo: on", "bail: off"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf(".show lacks %q:\n%s", want, out)
 		}
