@@ -326,6 +326,30 @@ func dotCommands() []dotCommand {
 		{name: ".echo", usage: "on|off", help: "print each statement and dot-command before running it", run: (*session).dotEcho, complete: onOff},
 		{name: ".bail", usage: "on|off", help: "stop a script (-f, stdin, .read, .run) at its first error (on)", run: (*session).dotBail, complete: onOff},
 		{name: ".print", usage: "[TEXT...]", help: "print TEXT", run: (*session).dotPrint},
+		{name: ".dump", usage: "[TABLE]", help: "your tables, their rows, views, indexes as SQL (not netsql's tables)", run: (*session).dotDump, complete: tableArg},
+		{name: ".import", usage: "[--csv|--tsv] [--skip N] FILE TABLE", help: "load a CSV/TSV file into TABLE (made from the header if absent)", run: (*session).dotImport,
+			complete: func(v *prompt.Vocabulary, args []string, current string) []prompt.Candidate {
+				var plain []string
+				for i := 0; i < len(args); i++ {
+					switch {
+					case args[i] == "--skip":
+						i++
+					case !strings.HasPrefix(args[i], "--"):
+						plain = append(plain, args[i])
+					}
+				}
+				switch {
+				case len(args) > 0 && args[len(args)-1] == "--skip":
+					return nil
+				case len(plain) == 0 && strings.HasPrefix(current, "-"):
+					return prompt.NameCandidates([]string{"--csv", "--tsv", "--skip"}, " ")
+				case len(plain) == 0:
+					return prompt.FileCandidates(current)
+				case len(plain) == 1:
+					return prompt.NameCandidates(v.TableNames(), " ")
+				}
+				return nil
+			}},
 		{name: ".output", usage: "[FILE]", help: "send results to FILE (no FILE: back to the terminal)", writes: true, run: (*session).dotOutput, complete: fileArg},
 		{name: ".once", usage: "FILE", help: "send the next statement's result to FILE", writes: true, run: (*session).dotOnce, complete: fileArg},
 		{name: ".show", help: "show the current settings", run: (*session).dotShow},
