@@ -285,7 +285,17 @@ func dotCommands() []dotCommand {
 		return nil
 	}
 	return []dotCommand{
-		{name: ".help", help: "list the dot-commands", run: (*session).dotHelp},
+		{name: ".help", usage: "[COMMAND]", help: "list the dot-commands (those COMMAND begins)", run: (*session).dotHelp,
+			complete: func(v *prompt.Vocabulary, args []string, _ string) []prompt.Candidate {
+				if len(args) == 0 {
+					var names []string
+					for _, c := range dotCommands() {
+						names = append(names, c.name)
+					}
+					return prompt.NameCandidates(names, " ")
+				}
+				return nil
+			}},
 		{name: ".tables", usage: "[PATTERN]", help: "list the tables (LIKE PATTERN)", run: (*session).dotTables, complete: tableArg},
 		{name: ".schema", usage: "[TABLE]", help: "show CREATE TABLE with each column's description", run: (*session).dotSchema, complete: tableArg},
 		{name: ".indexes", usage: "[TABLE]", help: "the lookups each table serves: key columns, hash lookups, your indexes", run: (*session).dotIndexes, complete: tableArg},
@@ -355,7 +365,7 @@ func dotCommands() []dotCommand {
 		{name: ".show", help: "show the current settings", run: (*session).dotShow},
 		{name: ".shell", usage: "COMMAND", help: "refused: netsql runs no other programs", run: refuseCommand},
 		{name: ".system", usage: "COMMAND", help: "refused: netsql runs no other programs", run: refuseCommand},
-		{name: ".quit", help: "leave netsql (also .exit and Ctrl-D)", run: (*session).dotQuit},
+		{name: ".quit", help: "leave netsql (also .q, .exit and Ctrl-D)", run: (*session).dotQuit},
 		{name: ".exit", help: "leave netsql", run: (*session).dotQuit},
 	}
 }
@@ -380,6 +390,72 @@ func findDotCommand(cmds []dotCommand, name string) *dotCommand {
 	return nil
 }
 
+// fixedAbbreviation is the command a short form sqlite3 users type stands
+// for where it is not a unique prefix: .q is .quit (not .queries), and .h
+// is .help, or .headers when an argument follows (sqlite3's `.h on`).
+func fixedAbbreviation(name string, hasArgs bool) string {
+	switch name {
+	case ".q":
+		return ".quit"
+	case ".h":
+		if hasArgs {
+			return ".headers"
+		}
+		return ".help"
+	}
+	return ""
+}
+
+// lookupDotCommand finds the command a typed name stands for: the command
+// of that exact name, else a fixed abbreviation, else the one command the
+// name begins. When several begin with it, it returns them as candidates.
+func lookupDotCommand(cmds []dotCommand, name string, hasArgs bool) (*dotCommand, []string) {
+	if cmd := findDotCommand(cmds, name); cmd != nil {
+		return cmd, nil
+	}
+	if full := fixedAbbreviation(name, hasArgs); full != "" {
+		return findDotCommand(cmds, full), nil
+	}
+	if len(name) < 2 {
+		return nil, nil
+	}
+	var found []int
+	for i := range cmds {
+		if strings.HasPrefix(cmds[i].name, name) {
+			found = append(found, i)
+		}
+	}
+	if len(found) == 1 {
+		return &cmds[found[0]], nil
+	}
+	candidates := make([]string, len(found))
+	for i, j := range found {
+		candidates[i] = cmds[j].name
+	}
+	return nil, candidates
+}
+
+// ambiguousCommand is the error for a name several commands begin with,
+// naming the first six.
+func ambiguousCommand(name string, candidates []string) error {
+	const shown = 6
+	list := strings.Join(candidates[:min(len(candidates), shown)], ", ")
+	if len(candidates) > shown {
+		list += ", ..."
+	}
+	return fmt.Errorf("ambiguous command %s: %s (type more of the name)", name, list)
+}
+
+// resolveDotName is lookupDotCommand for completion: the full name of the
+// command whose arguments are being typed, "" when there is none.
+func resolveDotName(name string) string {
+	cmd, _ := lookupDotCommand(dotCommands(), name, true)
+	if cmd == nil {
+		return ""
+	}
+	return cmd.name
+}
+
 // dot runs one dot-command line. With .echo on the line is printed first.
 func (ss *session) dot(ctx context.Context, from origin, line string) error {
 	line = strings.TrimSpace(line)
@@ -394,8 +470,11 @@ func (ss *session) dot(ctx context.Context, from origin, line string) error {
 	}
 	name = strings.TrimRight(name, ";")
 	cmds := dotCommands()
-	cmd := findDotCommand(cmds, name)
-	if cmd == nil {
+	cmd, candidates := lookupDotCommand(cmds, name, strings.Trim(rest, "; \t") != "")
+	switch {
+	case len(candidates) > 0:
+		return ambiguousCommand(name, candidates)
+	case cmd == nil:
 		if s := closestCommand(cmds, name); s != "" {
 			return fmt.Errorf("unknown command %s: did you mean %s? (.help lists them)", name, s)
 		}
@@ -458,14 +537,9 @@ func splitDotArgs(line string) ([]string, error) {
 	return args, nil
 }
 
-// closestCommand suggests what name was meant to be: the first command
-// it begins, else the nearest within two edits; "" when none is near.
+// closestCommand suggests what a name that is no command's prefix was
+// meant to be: the nearest within two edits; "" when none is near.
 func closestCommand(cmds []dotCommand, name string) string {
-	for _, cmd := range cmds {
-		if len(name) > 1 && strings.HasPrefix(cmd.name, name) {
-			return cmd.name
-		}
-	}
 	best, bestDist := "", 3
 	for _, cmd := range cmds {
 		if d := editDistance(name, cmd.name); d < bestDist {

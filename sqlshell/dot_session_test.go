@@ -86,7 +86,7 @@ func TestDotBail(t *testing.T) {
 func TestDotShellRefused(t *testing.T) {
 	sh, out, _ := newTestShell(t)
 	ss := newSession(sh)
-	for _, line := range []string{".shell ls", ".system id", ".shell touch x", ".system"} {
+	for _, line := range []string{".shell ls", ".system id", ".she touch x", ".sy"} {
 		err := typed(t, ss, line)
 		if err == nil || err.Error() != "refused: netsql runs no other programs (run them from your shell)" {
 			t.Errorf("%s: %v", line, err)

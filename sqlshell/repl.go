@@ -82,7 +82,7 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 	ss.loadFunctions(ctx)
 	ss.refreshTables(ctx)
 	var pending pendingText // the statement typed so far, over lines
-	rl, err := newReadline(opt, &prompt.Completer{Vocab: ss.vocab, Commands: promptCommands, Pending: pending.get})
+	rl, err := newReadline(opt, &prompt.Completer{Vocab: ss.vocab, Commands: promptCommands, Resolve: resolveDotName, Pending: pending.get})
 	if err != nil {
 		return fmt.Errorf("start the prompt: %w", err)
 	}
