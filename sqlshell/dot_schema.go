@@ -130,7 +130,7 @@ func (ss *session) dotHelp(_ context.Context, _ origin, args []string) error {
 const helpNotes = `A command may be shortened to any beginning that no other command shares
 (.tab for .tables); .q is .quit, and .h is .help, or .headers when on|off follows.
 SQL statements end with ; and may span lines. Tab completes; Ctrl-C cancels a statement;
-Ctrl-D leaves.
+Ctrl-D leaves (running a last statement that lacks only its ;).
 `
 
 // helpText is one line per command: its name, arguments and help.
