@@ -133,6 +133,18 @@ SQL statements end with ; and may span lines. Tab completes; Ctrl-C cancels a st
 Ctrl-D leaves (running a last statement that lacks only its ;).
 `
 
+// helpMarkdown is the README's list of dot-commands, generated from the
+// same table as .help.
+func helpMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| command | what it does |\n| --- | --- |\n")
+	for _, c := range dotCommands() {
+		usage := strings.TrimSpace(c.name + " " + c.usage)
+		fmt.Fprintf(&b, "| `%s` | %s |\n", strings.ReplaceAll(usage, "|", "\\|"), strings.ReplaceAll(c.help, "|", "\\|"))
+	}
+	return b.String()
+}
+
 // helpText is one line per command: its name, arguments and help.
 func helpText(cmds []dotCommand) string {
 	width := 0
