@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"unicode/utf8"
 )
 
 // csvWriter prints RFC 4180 comma-separated values through encoding/csv (a field
 // is quoted when it holds a comma, a quote, a line break or leading space), lines
 // ending in "\n", one row handed on as it comes. NULL is an empty field unless the
 // user chose a text. Bytes that are not UTF-8 are written as they are.
+// .separator may choose another field separator (one character) and CRLF
+// line ends (CheckSeparators).
 type csvWriter struct {
 	w       io.Writer
 	headers bool
@@ -23,6 +26,10 @@ type csvWriter struct {
 func newCSVWriter(w io.Writer, f Format) *csvWriter {
 	c := &csvWriter{w: w, headers: f.Headers, null: f.nullText("")}
 	c.enc = csv.NewWriter(&c.buf)
+	if f.Separator != "" {
+		c.enc.Comma, _ = utf8.DecodeRuneInString(f.Separator)
+	}
+	c.enc.UseCRLF = f.RowSeparator == "\r\n"
 	return c
 }
 
@@ -59,7 +66,11 @@ func (c *csvWriter) write(record []string) error {
 	c.buf.Reset()
 	if len(record) == 1 && record[0] == "" {
 		// encoding/csv writes a lone empty field as an empty line, which readers skip.
-		c.buf.WriteString("\"\"\n")
+		c.buf.WriteString("\"\"")
+		if c.enc.UseCRLF {
+			c.buf.WriteByte('\r')
+		}
+		c.buf.WriteByte('\n')
 	} else {
 		if err := c.enc.Write(record); err != nil {
 			return err

@@ -19,6 +19,31 @@ type Format struct {
 	Headers bool   // print the column names (table, tsv, csv, markdown); ignored by json, jsonl, line
 	Null    string // the text printed for NULL in text modes
 	NullSet bool   // Null was chosen by the user (--null / .nullvalue); otherwise each mode's default
+	// Separator and RowSeparator go between the fields and after each row
+	// in tsv and csv (.separator); "" is the mode's own (tab or comma, and
+	// a newline). CheckSeparators tells which a mode accepts.
+	Separator, RowSeparator string
+}
+
+// CheckSeparators reports whether mode can separate fields with col and
+// rows with row ("" for its own): tsv takes any text, csv a single
+// character other than a quote or a line break between fields and a
+// newline or CRLF between rows, and the other modes none.
+func CheckSeparators(mode, col, row string) error {
+	switch mode {
+	case "tsv":
+		return nil
+	case "csv":
+		if r, size := utf8.DecodeRuneInString(col); col != "" && (size != len(col) || r == utf8.RuneError ||
+			r == '"' || r == '\r' || r == '\n') {
+			return fmt.Errorf("csv separates fields with one character other than a quote or a line break, not %q", col)
+		}
+		if row != "" && row != "\n" && row != "\r\n" {
+			return fmt.Errorf("csv ends rows with \\n or \\r\\n, not %q", row)
+		}
+		return nil
+	}
+	return fmt.Errorf("the %s mode uses no separator (tsv and csv do)", mode)
 }
 
 // Writer prints one statement's result as it streams.
@@ -63,9 +88,15 @@ var ErrUnknownMode = errors.New("unknown output mode")
 // the unknown mode and listing the valid ones.
 func NewWriter(w io.Writer, f Format) (Writer, error) {
 	for _, m := range modes {
-		if m.name == f.Mode {
-			return m.open(w, f), nil
+		if m.name != f.Mode {
+			continue
 		}
+		if f.Separator != "" || f.RowSeparator != "" {
+			if err := CheckSeparators(f.Mode, f.Separator, f.RowSeparator); err != nil {
+				return nil, err
+			}
+		}
+		return m.open(w, f), nil
 	}
 	return nil, fmt.Errorf("%w %q (valid modes: %s)", ErrUnknownMode, f.Mode, strings.Join(Modes, ", "))
 }

@@ -6,16 +6,26 @@ import "io"
 // backslash, tab, newline and carriage return are written as \\ \t \n \r, so every
 // row stays on one line and any byte string reads back exactly (bytes that are not
 // UTF-8 are written as they are). NULL is an empty field unless the user chose a text.
+// .separator replaces the tab between fields and the newline after a row; the
+// escapes stay those of tsv.
 type tsvWriter struct {
-	w       io.Writer
-	headers bool
-	null    string
-	columns int
-	line    []byte
+	w           io.Writer
+	headers     bool
+	null        string
+	sep, rowSep string
+	columns     int
+	line        []byte
 }
 
 func newTSVWriter(w io.Writer, f Format) *tsvWriter {
-	return &tsvWriter{w: w, headers: f.Headers, null: f.nullText("")}
+	t := &tsvWriter{w: w, headers: f.Headers, null: f.nullText(""), sep: f.Separator, rowSep: f.RowSeparator}
+	if t.sep == "" {
+		t.sep = "\t"
+	}
+	if t.rowSep == "" {
+		t.rowSep = "\n"
+	}
+	return t
 }
 
 func (t *tsvWriter) Begin(columns []string) error {
@@ -26,11 +36,11 @@ func (t *tsvWriter) Begin(columns []string) error {
 	t.line = t.line[:0]
 	for i, name := range columns {
 		if i > 0 {
-			t.line = append(t.line, '\t')
+			t.line = append(t.line, t.sep...)
 		}
 		t.line = appendTSVField(t.line, name)
 	}
-	t.line = append(t.line, '\n')
+	t.line = append(t.line, t.rowSep...)
 	_, err := t.w.Write(t.line)
 	return err
 }
@@ -45,7 +55,7 @@ func (t *tsvWriter) Row(values []any) error {
 	t.line = t.line[:0]
 	for i, v := range values {
 		if i > 0 {
-			t.line = append(t.line, '\t')
+			t.line = append(t.line, t.sep...)
 		}
 		if v == nil {
 			t.line = appendTSVField(t.line, t.null)
@@ -53,7 +63,7 @@ func (t *tsvWriter) Row(values []any) error {
 			t.line = appendTSVField(t.line, rawText(v))
 		}
 	}
-	t.line = append(t.line, '\n')
+	t.line = append(t.line, t.rowSep...)
 	_, err := t.w.Write(t.line)
 	return err
 }
