@@ -468,7 +468,7 @@ func saveMoment(o *options, src *kernel.Source, stderr io.Writer) int {
 			err = fmt.Errorf("%w (after --timeout %v; nothing was written)", ctx.Err(), o.timeout)
 		}
 		fmt.Fprintf(stderr, "netsql: --save %v\n", err)
-		if errors.Is(err, moment.ErrExists) || strings.HasPrefix(err.Error(), "--tables") {
+		if errors.Is(err, moment.ErrExists) || errors.Is(err, moment.ErrNoTable) {
 			return exitUsage
 		}
 		return exitFailed
@@ -618,6 +618,7 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 	sh := sqlshell.New(eng, format, stdout, stderr)
 	sh.Timeout = o.timeout
 	sh.Quiet = o.quiet
+	sh.Version = version
 	if !o.quiet && isTerminal(stdout) && isTerminal(stderr) {
 		sh.Progress = stderr // a note while a long collection runs; never when piped
 	}

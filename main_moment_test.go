@@ -109,7 +109,7 @@ func TestSaveRefusesToOverwrite(t *testing.T) {
 		want string
 	}{
 		{[]string{"--save", file, "SELECT 1"}, "--save writes a file and runs no statement"},
-		{[]string{"--save", filepath.Join(dir, "x.db"), "--tables", "sockets,nope"}, `--tables: no table "nope"`},
+		{[]string{"--save", filepath.Join(dir, "x.db"), "--tables", "sockets,nope"}, `--save ` + filepath.Join(dir, "x.db") + `: no table "nope"`},
 		{[]string{"--tables", "sockets"}, "--tables and --force go with --save"},
 		{[]string{"--from", file, "--root", root, "SELECT 1"}, "--from reads a saved moment"},
 		{[]string{"--save", filepath.Join(dir, "no", "such", "x.db")}, "no such directory"},

@@ -362,6 +362,7 @@ func dotCommands() []dotCommand {
 			}},
 		{name: ".output", usage: "[FILE]", help: "send results to FILE (no FILE: back to the terminal)", writes: true, run: (*session).dotOutput, complete: fileArg},
 		{name: ".once", usage: "FILE", help: "send the next statement's result to FILE", writes: true, run: (*session).dotOnce, complete: fileArg},
+		{name: ".save", usage: "[--force] FILE [TABLE ...]", help: "write one moment of every table (or those named) to the SQLite FILE, as --save", writes: true, run: (*session).dotSave, complete: fileArg},
 		{name: ".show", help: "show the current settings", run: (*session).dotShow},
 		{name: ".shell", usage: "COMMAND", help: "refused: netsql runs no other programs", run: refuseCommand},
 		{name: ".system", usage: "COMMAND", help: "refused: netsql runs no other programs", run: refuseCommand},

@@ -52,7 +52,7 @@ func TestDotAbbreviations(t *testing.T) {
 	// A beginning several commands share is an error naming them.
 	ss = newSession(sh)
 	for line, want := range map[string]string{
-		".s":   "ambiguous command .s: .schema, .separator, .snapshot, .show, .shell, .system (type more of the name)",
+		".s":   "ambiguous command .s: .schema, .separator, .snapshot, .save, .show, .shell, ... (type more of the name)",
 		".ex":  "ambiguous command .ex: .explain, .exit (type more of the name)",
 		".e":   "ambiguous command .e: .eqp, .explain, .echo, .exit (type more of the name)",
 		".re":  "ambiguous command .re: .refresh, .read (type more of the name)",

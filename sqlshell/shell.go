@@ -34,6 +34,8 @@ type Shell struct {
 	Timeout time.Duration
 	// Quiet drops the statements' warnings (--quiet); errors still print.
 	Quiet bool
+	// Version is netsql's, written into the files .save makes.
+	Version string
 	// Progress, when set (stderr is a terminal), gets a one-line note
 	// while a statement collects for longer than ProgressDelay before its
 	// first row: which table, how many processes walked. The note is

@@ -57,6 +57,9 @@ type Result struct {
 	Warnings []kernel.Warning
 }
 
+// ErrNoTable is returned by Save for a table name it does not know.
+var ErrNoTable = errors.New("no table")
+
 // ErrExists is returned by Save when the file exists and Force is off.
 var ErrExists = errors.New("file exists (use --force to replace it)")
 
@@ -69,7 +72,7 @@ var ErrExists = errors.New("file exists (use --force to replace it)")
 func Save(ctx context.Context, e *engine.Engine, path string, opt Options) (*Result, error) {
 	datasets, err := pick(e.Datasets(), opt.Tables)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if !opt.Force {
 		if _, err := os.Lstat(path); err == nil {
@@ -242,7 +245,7 @@ func pick(all []*engine.Dataset, names []string) ([]*engine.Dataset, error) {
 		for i, d := range all {
 			known[i] = d.Name
 		}
-		return nil, fmt.Errorf("--tables: no table %q (tables: %s)", n, strings.Join(known, ", "))
+		return nil, fmt.Errorf("%w %q (tables: %s)", ErrNoTable, n, strings.Join(known, ", "))
 	}
 	return out, nil
 }
