@@ -249,3 +249,11 @@ func TestDiffListeners(t *testing.T) {
 		t.Errorf("--diff NEW against the same tree now: exit %d, %q", code, out)
 	}
 }
+
+// A baseline query without --baseline says what it needs.
+func TestBaselineQueryWithoutBaseline(t *testing.T) {
+	code, _, errOut := runCLI(t, "", "-q", "new_listeners")
+	if code != exitFailed || !strings.Contains(errOut, "no such table: baseline.sockets (the baseline is a saved moment: run with --baseline FILE") {
+		t.Errorf("-q new_listeners alone: exit %d, %q", code, errOut)
+	}
+}

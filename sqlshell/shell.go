@@ -208,7 +208,11 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 			}
 			return cause
 		}
-		return &StatementError{Msg: engine.CleanError(err)}
+		msg := engine.CleanError(err)
+		if strings.Contains(msg, "no such table: baseline.") {
+			msg += " (the baseline is a saved moment: run with --baseline FILE, made by netsql --save FILE)"
+		}
+		return &StatementError{Msg: msg}
 	}
 	return nil
 }
