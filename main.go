@@ -78,6 +78,8 @@ type options struct {
 	completion                                      string
 	save, saveTables, from, baseline, diff          string // saved moments (tables/moment)
 	force                                           bool
+	watch                                           time.Duration
+	count                                           int
 }
 
 // newFlagSet declares every flag, storing into o: the one list that
@@ -121,6 +123,15 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.from, "from", "", "query the moment saved in `FILE` instead of this machine (read-only)")
 	fs.StringVar(&o.baseline, "baseline", "", "attach the moment saved in `FILE` as schema baseline (SELECT ... FROM baseline.sockets)")
 	fs.StringVar(&o.diff, "diff", "", "compare the moment saved in `OLD` with now, or with the saved moment given after it (netsql --diff OLD NEW): rows added, removed, changed, counters moved")
+	fs.Func("watch", "rerun the statement (SQL or -q NAME) every `DURATION` (2, 500ms): redrawn on a terminal, only the changes when piped; the previous run is schema prev", func(v string) error {
+		d, err := parseTimeout(v)
+		if err == nil && d <= 0 {
+			err = errors.New("must be more than 0")
+		}
+		o.watch = d
+		return err
+	})
+	fs.IntVar(&o.count, "count", 0, "with --watch: stop after `N` runs")
 	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
 	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
 	return fs
@@ -160,6 +171,14 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("--diff OLD [NEW] compares two moments: -e, -f, -q, --save, --from and --baseline cannot be used with it")
 	case o.diff != "" && (o.root != "" || o.proc != "" || o.sys != "") && len(rest) == 1:
 		return nil, errors.New("--diff OLD NEW compares two files: --root, --proc and --sys cannot be used with them")
+	case o.count < 0:
+		return nil, errors.New("--count must not be negative")
+	case o.count > 0 && o.watch == 0:
+		return nil, errors.New("--count goes with --watch")
+	case o.watch > 0 && (o.file != "" || o.save != "" || o.diff != ""):
+		return nil, errors.New("--watch reruns one statement (SQL, -e or -q NAME): -f, --save and --diff cannot be used with it")
+	case o.watch > 0 && o.savedQuery == "" && o.exec == "" && len(rest) == 0:
+		return nil, errors.New("--watch needs a statement: SQL, -e SQL or -q NAME")
 	case o.save != "" && o.from != "":
 		return nil, errors.New("--save reads this machine, not a saved moment: --from cannot be used with it")
 	case (o.saveTables != "" || o.force) && o.save == "":
@@ -417,9 +436,16 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	defer eng.Close()
-	if o.listTables {
+	switch {
+	case o.listTables:
 		err = sh.ListTables()
-	} else {
+	case o.watch > 0:
+		term := isTerminal(stdout)
+		if term && o.mode == "" {
+			sh.Format.Mode = "table"
+		}
+		err = sh.Watch(ctx, script, sqlshell.WatchOptions{Interval: o.watch, Count: o.count, Terminal: term})
+	default:
 		err = sh.RunInput(ctx, scriptName, script)
 	}
 	if s := caught(); s != nil {

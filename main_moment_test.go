@@ -257,3 +257,29 @@ func TestBaselineQueryWithoutBaseline(t *testing.T) {
 		t.Errorf("-q new_listeners alone: exit %d, %q", code, errOut)
 	}
 }
+
+func TestWatchUsage(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--count", "3", "SELECT 1"}, "--count goes with --watch"},
+		{[]string{"--watch", "0", "SELECT 1"}, "must be more than 0"},
+		{[]string{"--watch", "2"}, "--watch needs a statement"},
+		{[]string{"--watch", "2", "-f", "x.sql"}, "--watch reruns one statement"},
+		{[]string{"--watch", "2", "--count", "-1", "SELECT 1"}, "--count must not be negative"},
+	} {
+		code, out, errOut := runCLI(t, "", tc.args...)
+		if code != exitUsage || out != "" || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	code, out, _ := runCLI(t, "", "--watch", "0.01", "--count", "2", "-o", "jsonl", "SELECT 'x' AS a")
+	var obj map[string]any
+	if code != 0 || strings.Count(out, "\n") != 1 || json.Unmarshal([]byte(out), &obj) != nil || obj["change"] != "added" {
+		t.Errorf("--watch -o jsonl: exit %d, %q", code, out)
+	}
+	if code, _, errOut := runCLI(t, "", "-q", "interface_rates"); code != exitFailed || !strings.Contains(errOut, "run the statement with --watch") {
+		t.Errorf("a rates query without --watch: exit %d, %q", code, errOut)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,10 +39,21 @@ func TestLiveSavedQueriesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The baseline queries compare with a moment of this machine saved now.
+	baseline := filepath.Join(t.TempDir(), "baseline.db")
+	if code, _, errOut := runCLI(t, "", "--save", baseline, "--quiet"); code != 0 {
+		t.Fatalf("--save: %s", errOut)
+	}
 	for _, q := range list {
 		args := []string{"-q", q.Name}
 		if q.Name == "port_owner" {
 			args = append(args, "--param", "port=22")
+		}
+		if strings.Contains(q.SQL, "baseline.") {
+			args = append(args, "--baseline", baseline)
+		}
+		if strings.Contains(q.SQL, "prev.") {
+			args = append(args, "--watch", "0.1", "--count", "2")
 		}
 		if code, _, errOut := runCLI(t, "", args...); code != 0 {
 			t.Errorf("-q %s on this machine: exit %d, stderr %q", q.Name, code, errOut)

@@ -80,6 +80,9 @@ func TestREADMECommandsRun(t *testing.T) {
 		if len(args) == 0 || args[0] == "--help" || args[0] == "--version" {
 			continue
 		}
+		if slices.Contains(args, "--watch") && !slices.Contains(args, "--count") {
+			args = append(args, "--count", "2") // a watch runs until Ctrl-C
+		}
 		if !slices.Contains(args, "--from") && !(len(args) >= 3 && args[0] == "--diff" && strings.HasSuffix(args[2], ".db")) {
 			args = append([]string{"--root", root}, args...)
 		}

@@ -36,6 +36,17 @@ func (e *Engine) Attach(ctx context.Context, path, name string, writable bool) e
 	return nil
 }
 
+// AttachMemory opens an empty in-memory database as the schema name
+// (watch mode's prev), with the same privilege as Attach.
+func (e *Engine) AttachMemory(ctx context.Context, name string) error {
+	e.attaching.Store(true)
+	defer e.attaching.Store(false)
+	if _, err := e.conn.ExecContext(ctx, "ATTACH ':memory:' AS "+quoteIdent(name)); err != nil {
+		return errors.New(CleanError(err))
+	}
+	return nil
+}
+
 // Detach closes a schema Attach opened.
 func (e *Engine) Detach(ctx context.Context, name string) error {
 	_, err := e.conn.ExecContext(ctx, "DETACH "+quoteIdent(name))

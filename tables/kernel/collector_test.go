@@ -2,6 +2,8 @@ package kernel
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -42,5 +44,25 @@ func TestWarningStringCounts(t *testing.T) {
 		if got := tc.w.String(); got != tc.want {
 			t.Errorf("%+v:\n got %q\nwant %q", tc.w, got, tc.want)
 		}
+	}
+}
+
+// --root / reads the live /proc as a tree: a process that exits between
+// the listing and its fd directory is skipped as vanished, as live, not
+// taken for a damaged tree (a copied tree, which does not change, is).
+func TestProcfsTreeProcessVanishes(t *testing.T) {
+	src := &Source{Proc: "/proc"} // not Live: a tree that is a mounted procfs
+	w := newFDWalker(src, context.Background())
+	const gone = 1 << 30 // above pid_max: no such process
+	if _, _, skip, err := w.add(gone); err != nil || skip != WarnProcessVanished {
+		t.Errorf("a vanished pid under a procfs tree: skip %q, err %v; want skipped as vanished", skip, err)
+	}
+	tree := RootSource(t.TempDir())
+	if err := os.MkdirAll(filepath.Join(tree.Proc, "7"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	w = newFDWalker(tree, context.Background())
+	if _, _, _, err := w.add(7); err == nil {
+		t.Error("a copied tree's process without an fd directory: no error")
 	}
 }

@@ -367,10 +367,21 @@ type fdWalker struct {
 	path []byte
 	dent []byte
 	link []byte
+	// procfs: the tree is a mounted /proc, whose processes may vanish.
+	procfs bool
 }
 
 func newFDWalker(src *Source, ctx context.Context) *fdWalker {
-	return &fdWalker{src: src, ctx: ctx, proc: src.Proc, dent: make([]byte, 32<<10), link: make([]byte, 256)}
+	return &fdWalker{src: src, ctx: ctx, proc: src.Proc, dent: make([]byte, 32<<10), link: make([]byte, 256),
+		procfs: src.Live || isProcfs(src.Proc)}
+}
+
+// isProcfs tells whether dir is a mounted proc filesystem (--root / or
+// --proc /proc): there processes come and go while they are read, as on
+// the live system, while a copied tree does not change.
+func isProcfs(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
 }
 
 // add reads the socket descriptors of one process, appending them to
@@ -386,7 +397,7 @@ func (w *fdWalker) add(pid int64) (comm string, hasComm bool, skip string, err e
 	}
 	dirfd, err := unix.Open(string(w.path), flags, 0)
 	if err != nil {
-		if !w.src.Live && !errors.Is(err, fs.ErrPermission) {
+		if !w.procfs && !errors.Is(err, fs.ErrPermission) {
 			// A tree does not change while it is read: the process was
 			// listed, so its fd directory missing (or a link) is damage.
 			return "", false, "", fmt.Errorf("%s: %w: the process's fd directory is missing or not a directory", w.path, err)
