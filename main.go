@@ -80,6 +80,11 @@ type options struct {
 	force                                           bool
 	watch                                           time.Duration
 	count                                           int
+	queriesDir                                      string // --queries: the user's saved queries
+	serve, webConfig                                string // --serve ADDR: the Prometheus exporter (sqlshell/serve)
+	scrapeTimeout                                   time.Duration
+	maxSeries                                       int
+	export, format                                  string // --export DIR: one moment as Parquet or JSON lines (tables/export)
 }
 
 // newFlagSet declares every flag, storing into o: the one list that
@@ -100,6 +105,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.showVersion, "version", false, "print the version and exit")
 	fs.StringVar(&o.savedQuery, "q", "", "run the saved query `NAME` (see --list-queries)")
 	fs.BoolVar(&o.listQueries, "list-queries", false, "list the saved queries and exit")
+	fs.StringVar(&o.queriesDir, "queries", "", "read the user's saved queries from `DIR` instead of ~/.config/netsql/queries")
 	fs.Func("param", "bind :name in the statements to a value: `name=value` (repeatable)", func(v string) error {
 		if _, _, err := sqlshell.ParseParam(v); err != nil {
 			return err
@@ -132,6 +138,18 @@ func newFlagSet(o *options) *flag.FlagSet {
 		return err
 	})
 	fs.IntVar(&o.count, "count", 0, "with --watch: stop after `N` runs")
+	fs.StringVar(&o.serve, "serve", "", "serve Prometheus metrics on `ADDR` (127.0.0.1:9917; 0.0.0.0:9917 for every interface): the saved queries with a -- metric: line, at /metrics")
+	o.scrapeTimeout = 10 * time.Second
+	fs.Func("scrape-timeout", "with --serve: stop a scrape's queries after `DURATION` (default 10s)", func(v string) error {
+		d, err := parseTimeout(v)
+		if err == nil && d <= 0 {
+			err = errors.New("must be more than 0")
+		}
+		o.scrapeTimeout = d
+		return err
+	})
+	fs.IntVar(&o.maxSeries, "max-series", 10000, "with --serve: keep at most `N` samples of each metric query, counting the rest in netsql_series_dropped_total")
+	fs.StringVar(&o.webConfig, "web-config", "", "with --serve: TLS and basic auth from the Prometheus web configuration `FILE`")
 	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
 	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
 	return fs
@@ -181,10 +199,23 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("--watch needs a statement: SQL, -e SQL or -q NAME")
 	case o.save != "" && o.from != "":
 		return nil, errors.New("--save reads this machine, not a saved moment: --from cannot be used with it")
+	case o.serve != "" && (o.exec != "" || o.file != "" || o.savedQuery != "" || len(rest) == 1 || o.save != "" || o.diff != "" || o.watch > 0 || o.listQueries || o.listTables):
+		return nil, errors.New("--serve runs the metric queries for each scrape: give no SQL, -e, -f, -q, --save, --diff, --watch or a listing with it")
+	case o.serve == "" && (o.webConfig != "" || o.maxSeries != 10000 || o.scrapeTimeout != 10*time.Second):
+		return nil, errors.New("--web-config, --max-series and --scrape-timeout go with --serve")
 	case (o.saveTables != "" || o.force) && o.save == "":
 		return nil, errors.New("--tables and --force go with --save")
 	case o.from != "" && (o.root != "" || o.proc != "" || o.sys != ""):
 		return nil, errors.New("--from reads a saved moment: --root, --proc and --sys cannot be used with it")
+	}
+	if o.serve != "" {
+		if err := checkServeAddr(o.serve); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case o.maxSeries <= 0:
+		return nil, errors.New("--max-series must be more than 0")
 	case len(rest) == 1:
 		o.query = rest[0]
 	default:
@@ -369,10 +400,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if o.diff != "" {
 		return diffMoments(o, src, stdout, stderr)
 	}
+	if o.serve != "" {
+		return serveMetrics(o, src, stderr)
+	}
 	script, scriptName := o.query, ""
 	var saved []queries.Query
 	if o.savedQuery != "" || o.listQueries {
-		if saved, err = queries.Load(queries.UserDir()); err != nil {
+		if saved, err = queries.Load(o.userQueries()); err != nil {
 			fmt.Fprintf(stderr, "netsql: %v\n", err)
 			return exitUsage
 		}

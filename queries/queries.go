@@ -25,9 +25,22 @@ type Query struct {
 	SQL         string
 	Origin      string // "builtin" or the file it was read from
 	// Problem is why a user's file is not a proper saved query (no
-	// description line); such a query is left out of listings with a
-	// warning, and runs only when asked for by its name.
+	// description line, a malformed metric header); such a query is left
+	// out of listings with a warning, and runs only when asked for by its
+	// name.
 	Problem error
+	// Metric is set when the file's header exports the query as a
+	// Prometheus metric (--serve): `-- metric: NAME gauge|counter`.
+	Metric *Metric
+}
+
+// Metric is what a query's `-- metric:` and `-- help:` header lines say:
+// every row of the query is a sample of the metric, its column value the
+// sample's value and every other column a label.
+type Metric struct {
+	Name string // a Prometheus metric name: netsql_sockets
+	Type string // "gauge" or "counter"
+	Help string // `-- help:`, else the query's description
 }
 
 var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -76,7 +89,7 @@ func Load(userDir string) ([]Query, error) {
 				return nil, err
 			}
 			q, err := parse(filepath.Base(path), path, data)
-			if errors.Is(err, ErrNoDescription) {
+			if errors.Is(err, ErrNoDescription) || errors.Is(err, ErrBadMetric) {
 				q.Problem = err
 			} else if err != nil {
 				return nil, err
@@ -112,7 +125,60 @@ func parse(file, origin string, data []byte) (Query, error) {
 		q := Query{Name: name, SQL: text, Origin: origin}
 		return q, fmt.Errorf("%s line 1: %w", where, ErrNoDescription)
 	}
-	return Query{Name: name, Description: strings.TrimSpace(desc), SQL: text, Origin: origin}, nil
+	q := Query{Name: name, Description: strings.TrimSpace(desc), SQL: text, Origin: origin}
+	metric, line, err := parseMetric(text, q.Description)
+	if err != nil {
+		return q, fmt.Errorf("%s line %d: %w", where, line, err)
+	}
+	q.Metric = metric
+	return q, nil
+}
+
+// ErrBadMetric marks a query file whose `-- metric:` or `-- help:` header
+// line is malformed.
+var ErrBadMetric = errors.New("bad metric header")
+
+var metricName = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+
+// parseMetric reads the header lines after the description: the `--`
+// comment lines up to the first other line. It returns nil when there is
+// no `-- metric:` line, and the line number of a malformed one.
+func parseMetric(text, description string) (*Metric, int, error) {
+	lines := strings.Split(text, "\n")
+	var m *Metric
+	help, helpLine := "", 0
+	for i := 1; i < len(lines); i++ {
+		line := strings.TrimSpace(lines[i])
+		if !strings.HasPrefix(line, "--") {
+			break
+		}
+		if rest, ok := strings.CutPrefix(line, "-- metric:"); ok {
+			fields := strings.Fields(rest)
+			switch {
+			case m != nil:
+				return nil, i + 1, fmt.Errorf("%w: a second `-- metric:` line (one metric per query)", ErrBadMetric)
+			case len(fields) != 2:
+				return nil, i + 1, fmt.Errorf("%w: want `-- metric: NAME gauge|counter`", ErrBadMetric)
+			case !metricName.MatchString(fields[0]):
+				return nil, i + 1, fmt.Errorf("%w: metric name %q: use letters, digits, _ and : (not first a digit)", ErrBadMetric, fields[0])
+			case fields[1] != "gauge" && fields[1] != "counter":
+				return nil, i + 1, fmt.Errorf("%w: metric type %q: want gauge or counter", ErrBadMetric, fields[1])
+			}
+			m = &Metric{Name: fields[0], Type: fields[1]}
+		} else if rest, ok := strings.CutPrefix(line, "-- help:"); ok {
+			help, helpLine = strings.TrimSpace(rest), i+1
+		}
+	}
+	switch {
+	case m == nil && helpLine > 0:
+		return nil, helpLine, fmt.Errorf("%w: `-- help:` without a `-- metric:` line", ErrBadMetric)
+	case m == nil:
+		return nil, 0, nil
+	case help == "":
+		help = description
+	}
+	m.Help = help
+	return m, 0, nil
 }
 
 // Find returns the query called name.

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"netsql/tables/tablestest"
+)
+
+// lockedBuffer is a bytes.Buffer that run's goroutines and the test may
+// share.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// netsql --serve on the fixture tree serves the default metrics and the
+// user's from --queries, until SIGINT, which ends it with exit 0.
+func TestServeCLI(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	dir := t.TempDir()
+	mine := "-- description: unix sockets\n-- metric: my_unix_sockets gauge\nSELECT count(*) AS value FROM sockets WHERE family = 'unix';\n"
+	if err := os.WriteFile(filepath.Join(dir, "mine.sql"), []byte(mine), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stderr lockedBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run([]string{"--root", root, "--serve", "127.0.0.1:0", "--queries", dir}, strings.NewReader(""), io.Discard, &stderr)
+	}()
+	serving := regexp.MustCompile(`netsql: serving 11 metrics at (http://127\.0\.0\.1:[0-9]+/metrics)\n`)
+	var url string
+	tablestest.WaitFor(t, 10*time.Second, "the serving line", func() bool {
+		if m := serving.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+		}
+		return url != ""
+	})
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"\nmy_unix_sockets 4\n", "\nnetsql_sockets{proto=\"tcp\",state=\"LISTEN\"} 2\n", "\nnetsql_scrape_seconds "} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	syscall.Kill(os.Getpid(), syscall.SIGINT)
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("exit %d after SIGINT, stderr %q", code, stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("--serve did not stop on SIGINT")
+	}
+}
+
+func TestServeUsage(t *testing.T) {
+	config := filepath.Join(t.TempDir(), "web.yml")
+	if err := os.WriteFile(config, []byte("tls_server_config:\n  cert_file: /nonexistent/cert.pem\n  key_file: /nonexistent/key.pem\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	root := tablestest.Root(t, nil)
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--serve", ":9917"}, `--serve ":9917": name the host: 127.0.0.1:9917 for this machine only, 0.0.0.0:9917 for every interface`},
+		{[]string{"--serve", "9917"}, `--serve "9917": want HOST:PORT, such as 127.0.0.1:9917`},
+		{[]string{"--serve", "127.0.0.1:9917", "SELECT 1"}, "--serve runs the metric queries for each scrape"},
+		{[]string{"--serve", "127.0.0.1:9917", "--save", "x.db"}, "--serve runs the metric queries for each scrape"},
+		{[]string{"--max-series", "5", "SELECT 1"}, "--web-config, --max-series and --scrape-timeout go with --serve"},
+		{[]string{"--serve", "127.0.0.1:0", "--max-series", "0"}, "--max-series must be more than 0"},
+		{[]string{"--serve", "127.0.0.1:0", "--scrape-timeout", "0"}, "invalid value \"0\" for flag -scrape-timeout: must be more than 0"},
+		{[]string{"--root", root, "--serve", "127.0.0.1:0", "--web-config", config}, "netsql: --web-config " + config + ": "},
+	}
+	for _, c := range cases {
+		code, out, errOut := runCLI(t, "", c.args...)
+		if code != exitUsage || out != "" || !strings.Contains(errOut, c.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and %q", c.args, code, out, errOut, c.want)
+		}
+	}
+}
