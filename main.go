@@ -28,6 +28,7 @@ import (
 	"netsql/sqlshell/output"
 	"netsql/tables"
 	"netsql/tables/engine"
+	"netsql/tables/export"
 	"netsql/tables/kernel"
 	"netsql/tables/moment"
 )
@@ -124,7 +125,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.noInit, "no-init", false, "at the interactive prompt, run no start-up file")
 	fs.BoolVar(&o.noHistory, "no-history", false, "at the interactive prompt, keep no history file")
 	fs.StringVar(&o.save, "save", "", "write one moment of every table (or --tables) to the SQLite `FILE` and exit; it runs no statement")
-	fs.StringVar(&o.saveTables, "tables", "", "with --save: the tables to save, `LIST` separated by commas")
+	fs.StringVar(&o.saveTables, "tables", "", "with --save or --export: the tables to write, `LIST` separated by commas")
 	fs.BoolVar(&o.force, "force", false, "with --save: replace FILE if it exists")
 	fs.StringVar(&o.from, "from", "", "query the moment saved in `FILE` instead of this machine (read-only)")
 	fs.StringVar(&o.baseline, "baseline", "", "attach the moment saved in `FILE` as schema baseline (SELECT ... FROM baseline.sockets)")
@@ -138,6 +139,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 		return err
 	})
 	fs.IntVar(&o.count, "count", 0, "with --watch: stop after `N` runs")
+	fs.StringVar(&o.export, "export", "", "write one moment of every table (or --tables) under `DIR` as DIR/table=NAME/host=HOST/date=YYYY-MM-DD/HHMMSSZ.parquet and exit; with --from, the saved moment")
+	fs.StringVar(&o.format, "format", "", "with --export: the files' `FORMAT`, parquet (the default) or jsonl")
 	fs.StringVar(&o.serve, "serve", "", "serve Prometheus metrics on `ADDR` (127.0.0.1:9917; 0.0.0.0:9917 for every interface): the saved queries with a -- metric: line, at /metrics")
 	o.scrapeTimeout = 10 * time.Second
 	fs.Func("scrape-timeout", "with --serve: stop a scrape's queries after `DURATION` (default 10s)", func(v string) error {
@@ -203,8 +206,16 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("--serve runs the metric queries for each scrape: give no SQL, -e, -f, -q, --save, --diff, --watch or a listing with it")
 	case o.serve == "" && (o.webConfig != "" || o.maxSeries != 10000 || o.scrapeTimeout != 10*time.Second):
 		return nil, errors.New("--web-config, --max-series and --scrape-timeout go with --serve")
-	case (o.saveTables != "" || o.force) && o.save == "":
-		return nil, errors.New("--tables and --force go with --save")
+	case o.export != "" && (o.exec != "" || o.file != "" || o.savedQuery != "" || len(rest) == 1 || o.save != "" || o.diff != "" || o.watch > 0 || o.serve != "" || o.baseline != ""):
+		return nil, errors.New("--export writes files and runs no statement: give no SQL, -e, -f, -q, --save, --diff, --watch, --serve or --baseline with it")
+	case o.format != "" && o.export == "":
+		return nil, errors.New("--format goes with --export")
+	case o.format != "" && !contains(export.Formats, o.format):
+		return nil, fmt.Errorf("--format %q: want %s", o.format, strings.Join(export.Formats, " or "))
+	case o.saveTables != "" && o.save == "" && o.export == "":
+		return nil, errors.New("--tables goes with --save or --export")
+	case o.force && o.save == "":
+		return nil, errors.New("--force goes with --save")
 	case o.from != "" && (o.root != "" || o.proc != "" || o.sys != ""):
 		return nil, errors.New("--from reads a saved moment: --root, --proc and --sys cannot be used with it")
 	}
@@ -402,6 +413,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	if o.serve != "" {
 		return serveMetrics(o, src, stderr)
+	}
+	if o.export != "" {
+		return exportMoment(o, src, stderr)
 	}
 	script, scriptName := o.query, ""
 	var saved []queries.Query

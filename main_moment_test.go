@@ -110,7 +110,8 @@ func TestSaveRefusesToOverwrite(t *testing.T) {
 	}{
 		{[]string{"--save", file, "SELECT 1"}, "--save writes a file and runs no statement"},
 		{[]string{"--save", filepath.Join(dir, "x.db"), "--tables", "sockets,nope"}, `--save ` + filepath.Join(dir, "x.db") + `: no table "nope"`},
-		{[]string{"--tables", "sockets"}, "--tables and --force go with --save"},
+		{[]string{"--tables", "sockets"}, "--tables goes with --save or --export"},
+		{[]string{"--force", "SELECT 1"}, "--force goes with --save"},
 		{[]string{"--from", file, "--root", root, "SELECT 1"}, "--from reads a saved moment"},
 		{[]string{"--save", filepath.Join(dir, "no", "such", "x.db")}, "no such directory"},
 	} {

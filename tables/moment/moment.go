@@ -176,16 +176,69 @@ func write(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine
 	return res, nil
 }
 
-// describe is snapshot_info's row, in infoColumns' order.
-func describe(ctx context.Context, e *engine.Engine, takenAt time.Time, tables map[string]any, warnings []kernel.Warning, version string) ([]any, error) {
-	src := e.Source()
-	c := kernel.NewCollector(ctx, src)
-	text := func(path string) any {
+// Origin is where and when a moment was taken: snapshot_info's host,
+// machine_id, taken_at and netns.
+type Origin struct {
+	Host      *string // NULL when the tree has no hostname
+	MachineID *string // NULL when etc/machine-id is absent
+	TakenAt   time.Time
+	Netns     *int64 // NULL when the namespace cannot be read
+}
+
+// LiveOrigin is the origin of a moment the engine collects now, from its
+// source, taken at takenAt.
+func LiveOrigin(ctx context.Context, e *engine.Engine, takenAt time.Time) Origin {
+	c := kernel.NewCollector(ctx, e.Source())
+	text := func(path string) *string {
 		data, ok, err := c.ReadOptional(path)
 		if err != nil || !ok {
 			return nil
 		}
-		return strings.TrimSpace(string(data))
+		s := strings.TrimSpace(string(data))
+		return &s
+	}
+	return Origin{Host: text(e.Source().ProcPath("sys", "kernel", "hostname")), MachineID: text(e.Source().EtcPath("machine-id")),
+		TakenAt: takenAt.UTC(), Netns: netnsOf(kernel.SelfNetns(c))}
+}
+
+func netnsOf(v any) *int64 {
+	if n, ok := v.(int64); ok {
+		return &n
+	}
+	return nil
+}
+
+// orNull is *p, or nil for SQL NULL.
+func orNull[T any](p *T) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+// SavedOrigin reads the origin of the moment attached as schema from its
+// snapshot_info.
+func SavedOrigin(ctx context.Context, e *engine.Engine, schema string) (Origin, error) {
+	var o Origin
+	var takenAt string
+	err := e.Conn().QueryRowContext(ctx, "SELECT host, machine_id, taken_at, netns FROM "+quote(schema)+"."+InfoTable).
+		Scan(&o.Host, &o.MachineID, &takenAt, &o.Netns)
+	if err != nil {
+		return o, fmt.Errorf("%s: %s", InfoTable, engine.CleanError(err))
+	}
+	if o.TakenAt, err = time.Parse(time.RFC3339Nano, takenAt); err != nil {
+		return o, fmt.Errorf("%s: taken_at %q: not RFC 3339", InfoTable, takenAt)
+	}
+	return o, nil
+}
+
+// describe is snapshot_info's row, in infoColumns' order.
+func describe(ctx context.Context, e *engine.Engine, takenAt time.Time, tables map[string]any, warnings []kernel.Warning, version string) ([]any, error) {
+	src := e.Source()
+	origin := LiveOrigin(ctx, e, takenAt)
+	var release any
+	if data, ok, err := kernel.NewCollector(ctx, src).ReadOptional(src.ProcPath("sys", "kernel", "osrelease")); err == nil && ok {
+		release = strings.TrimSpace(string(data))
 	}
 	source := "live"
 	if !src.Live {
@@ -209,9 +262,8 @@ func describe(ctx context.Context, e *engine.Engine, takenAt time.Time, tables m
 	if err != nil {
 		return nil, err
 	}
-	return []any{int64(Format), version, text(src.ProcPath("sys", "kernel", "hostname")), text(src.EtcPath("machine-id")),
-		text(src.ProcPath("sys", "kernel", "osrelease")), takenAt.Format(time.RFC3339Nano), kernel.SelfNetns(c),
-		source, string(tablesJSON), string(warningsJSON)}, nil
+	return []any{int64(Format), version, orNull(origin.Host), orNull(origin.MachineID), release,
+		takenAt.Format(time.RFC3339Nano), orNull(origin.Netns), source, string(tablesJSON), string(warningsJSON)}, nil
 }
 
 // createTable declares a table with the columns' names and SQL types, so
