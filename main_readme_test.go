@@ -80,6 +80,9 @@ func TestREADMECommandsRun(t *testing.T) {
 		if len(args) == 0 || args[0] == "--help" || args[0] == "--version" {
 			continue
 		}
+		if slices.Contains(args, "--serve") {
+			continue // a server runs until stopped: TestServeCLI runs one
+		}
 		if slices.Contains(args, "--watch") && !slices.Contains(args, "--count") {
 			args = append(args, "--count", "2") // a watch runs until Ctrl-C
 		}
