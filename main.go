@@ -80,6 +80,7 @@ type options struct {
 	force                                           bool
 	watch                                           time.Duration
 	count                                           int
+	extra                                           []*engine.Dataset // datasets beyond tables.All (closed_sockets in watch mode)
 }
 
 // newFlagSet declares every flag, storing into o: the one list that
@@ -430,6 +431,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if o.watch > 0 && o.from == "" {
+		// closed_sockets: the sockets that end between two runs.
+		var watcher *kernel.DestroyWatch
+		err := errors.New("not the live system")
+		if src.Live {
+			watcher, err = kernel.WatchDestroyed()
+		}
+		if watcher != nil {
+			defer watcher.Close()
+		}
+		o.extra = append(o.extra, tables.ClosedSockets(watcher, err))
+	}
 	eng, sh, err := openShell(ctx, o, src, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
@@ -626,6 +639,8 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 	var datasets []*engine.Dataset // nil: every dataset, live
 	if o.from != "" {
 		datasets = []*engine.Dataset{} // the saved moment's tables, not live ones
+	} else if len(o.extra) > 0 {
+		datasets = append(append([]*engine.Dataset{}, tables.All...), o.extra...)
 	}
 	eng, err := tables.Open(ctx, src, datasets)
 	if err != nil {
