@@ -74,6 +74,7 @@ type options struct {
 	quiet                                           bool
 	man                                             bool
 	completion                                      string
+	netns                                           []string // --netns, as given
 }
 
 // newFlagSet declares every flag, storing into o: the one list that
@@ -112,6 +113,13 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.noInit, "no-init", false, "at the interactive prompt, run no start-up file")
 	fs.BoolVar(&o.noHistory, "no-history", false, "at the interactive prompt, keep no history file")
 	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
+	fs.Func("netns", "read the network namespace `NS`: all (every one found), self, a name from /run/netns, a pid or a path (repeatable; default netsql's own)", func(v string) error {
+		if _, err := kernel.ParseNetnsScope([]string{v}); err != nil {
+			return err
+		}
+		o.netns = append(o.netns, v)
+		return nil
+	})
 	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
 	return fs
 }
@@ -316,6 +324,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	src, absent, err := o.source()
 	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitUsage
+	}
+	src.Netns, _ = kernel.ParseNetnsScope(o.netns) // each value was checked while parsing
+	if err := kernel.CheckNetnsScope(src); err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitUsage
 	}

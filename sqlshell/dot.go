@@ -252,6 +252,7 @@ func dotCommands() []dotCommand {
 		{name: ".timer", usage: "on|off", help: "print the real and CPU time of each statement", run: (*session).dotTimer, complete: onOff},
 		{name: ".snapshot", usage: "on|off", help: "keep one snapshot across statements until .refresh", run: (*session).dotSnapshot, complete: onOff},
 		{name: ".refresh", help: "drop the kept snapshot: the next statement collects afresh", run: (*session).dotRefresh},
+		{name: ".netns", usage: "[all | self | NAME | PID | PATH ...]", help: "the network namespaces statements read (--netns); no argument: show them", run: (*session).dotNetns},
 		{name: ".param", usage: "set NAME VALUE | unset NAME | list | clear", help: "bind :NAME in later statements", run: (*session).dotParam,
 			complete: func(v *prompt.Vocabulary, args []string, _ string) []prompt.Candidate {
 				switch {

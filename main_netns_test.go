@@ -1,0 +1,43 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"netsql/tables/tablestest"
+)
+
+// --netns reads the namespaces it names, repeatable and comma-separated;
+// one that does not exist is a usage error naming it.
+func TestCLINetns(t *testing.T) {
+	tablestest.SkipUnlessLittleEndian(t)
+	root := tablestest.ContainersRoot(t)
+	const q = "SELECT netns, count(*) FROM snmp GROUP BY 1 ORDER BY 1"
+	for _, tc := range []struct {
+		flags []string
+		want  string
+	}{
+		{nil, "4026531840"},
+		{[]string{"--netns", "blue", "--netns", "3100"}, "4026532000\n4026532100"},
+		{[]string{"--netns", "blue,3100"}, "4026532000\n4026532100"},
+		{[]string{"--netns=all"}, "4026531840\n4026532000\n4026532100\n4026532200\n4026532300\n4026532400\n4026532500\n4026532600"},
+	} {
+		args := append([]string{"--root", root, "--no-header", q}, tc.flags...)
+		code, out, errOut := runCLI(t, "", args...)
+		var got []string
+		for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+			got = append(got, strings.Fields(line)[0])
+		}
+		if code != 0 || strings.Join(got, "\n") != tc.want || errOut != "" {
+			t.Errorf("%v: exit %d, netns %q, stderr %q; want %q", tc.flags, code, got, errOut, tc.want)
+		}
+	}
+	code, _, errOut := runCLI(t, "", "--root", root, "--netns", "green", q)
+	if code != 2 || !strings.Contains(errOut, "--netns green: ") {
+		t.Errorf("--netns green: exit %d, stderr %q; want a usage error naming it", code, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "--root", root, "--netns", "", q)
+	if code != 2 || !strings.Contains(errOut, "empty namespace") {
+		t.Errorf("--netns '': exit %d, stderr %q; want a usage error", code, errOut)
+	}
+}
