@@ -13,7 +13,7 @@ var namespaceColumns = []engine.Column{
 	{Name: "first_pid", Type: engine.Integer, Doc: "the lowest of those pids (a container's init, a pod's sandbox); NULL when none"},
 	{Name: "container_id", Type: engine.Text, Doc: "id of the container first_pid runs in, from /proc/PID/cgroup (the name for lxc and systemd-nspawn); NULL when it runs in none"},
 	{Name: "runtime", Type: engine.Text, Doc: "the container's runtime: docker, containerd, cri-o, podman, lxc or systemd-nspawn; NULL when neither the cgroup path nor the runtimes' state tells"},
-	{Name: "container", Type: engine.Text, Doc: "the container's name, from the runtime's state (docker's config.v2.json, podman's containers.json, the Kubernetes annotations of containerd's and CRI-O's OCI config); NULL when not readable"},
+	{Name: "container", Type: engine.Text, Doc: "the container's name, from the runtime's state (docker's config.v2.json, podman's containers.json, the Kubernetes annotations of containerd's and CRI-O's OCI config); NULL when not readable, and for a pod's sandbox (pause), which has none"},
 	{Name: "pod", Type: engine.Text, Doc: "Kubernetes pod name, from the runtime's state; NULL outside a pod or when not readable"},
 	{Name: "pod_namespace", Type: engine.Text, Doc: "Kubernetes namespace of the pod"},
 	{Name: "pod_uid", Type: engine.Text, Doc: "Kubernetes pod UID, from the kubepods cgroup path"},
@@ -61,6 +61,10 @@ func namespacesWhere(c *kernel.Collector, only map[int64]bool) ([]engine.Row, er
 		r[2] = ns.PIDs
 		if ns.FirstPID != 0 {
 			r[3] = ns.FirstPID
+			if ct, ok := kernel.ProcessContainer(c, ns.FirstPID); ok {
+				r[4] = ct.ID
+				r[5], r[6], r[7], r[8], r[9] = orNull(ct.Runtime), orNull(ct.Name), orNull(ct.Pod), orNull(ct.PodNS), orNull(ct.PodUID)
+			}
 		}
 		r[10], r[11] = asFlag01(ns.Host), asFlag01(ns.Self)
 		rows = append(rows, r)

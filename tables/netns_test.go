@@ -2,9 +2,11 @@ package tables
 
 import (
 	"context"
+	"os"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -251,5 +253,77 @@ func TestFixtureNetnsPicks(t *testing.T) {
 	}
 	if s, _ := kernel.ParseNetnsScope([]string{"blue,3100", "all"}); s.String() != "all" {
 		t.Errorf("blue,3100 and all: scope %q, want all", s)
+	}
+}
+
+// The ids of the containers overlay.
+const (
+	dockerID  = "3f1c2b7e9a0d4c5b8e6f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f"
+	sandboxID = "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
+	crioID    = "c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2"
+	podmanID  = "d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3"
+)
+
+// TestFixtureNamespacesContainers names the container behind each
+// namespace from the cgroup path of its first pid and the runtime's state
+// in the tree: docker's config.v2.json, containerd's and CRI-O's OCI
+// annotations, podman's containers.json, lxc's and nspawn's paths.
+func TestFixtureNamespacesContainers(t *testing.T) {
+	tablestest.SkipUnlessLittleEndian(t)
+	e, _, _ := openContainers(t, kernel.NetnsScope{All: true})
+	_, rows, warnings, err := e.Query(context.Background(),
+		"SELECT netns, container_id, runtime, container, pod, pod_namespace, pod_uid FROM namespaces")
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("namespaces: warnings %v, error %v", warnings, err)
+	}
+	want := [][]any{
+		{hostNs, nil, nil, nil, nil, nil, nil},
+		{blueNs, nil, nil, nil, nil, nil, nil},
+		{dockerNs, dockerID, "docker", "pg", nil, nil, nil},
+		{podNs, sandboxID, "containerd", nil, "web-7d9f8c6b5-x2x4q", "shop", "5f0c8a9e-1d2b-4c3a-9e8f-7a6b5c4d3e2f"},
+		{crioNs, crioID, "cri-o", "redis", "cache-0", "shop", "0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9"},
+		{podmanNs, podmanID, "podman", "nextcloud", nil, nil, nil},
+		{lxcNs, "web1", "lxc", "web1", nil, nil, nil},
+		{nspawnNs, "db-1", "systemd-nspawn", "db-1", nil, nil, nil},
+	}
+	if diff := cmp.Diff(want, rows); diff != "" {
+		t.Errorf("containers (-want +got):\n%s", diff)
+	}
+	// Which container listens on 0.0.0.0:5432; which pod is reached on 8080.
+	rows = query(t, e, `SELECT n.container, n.pod, s.local_port FROM sockets s JOIN namespaces n USING (netns)
+		WHERE s.state = 'LISTEN' AND s.local_addr = '0.0.0.0' AND n.container_id IS NOT NULL ORDER BY 3`)
+	if diff := cmp.Diff([][]any{{"pg", nil, int64(5432)}, {nil, "web-7d9f8c6b5-x2x4q", int64(8080)}}, rows); diff != "" {
+		t.Errorf("listeners per container (-want +got):\n%s", diff)
+	}
+}
+
+// A runtime's state that is not a regular file (a FIFO) or not JSON costs
+// the names only: no hang, no error; the FIFO is said once.
+func TestFixtureContainerStateHostile(t *testing.T) {
+	tablestest.SkipUnlessLittleEndian(t)
+	root := tablestest.ContainersRoot(t)
+	cfg := root + "/var/lib/docker/containers/" + dockerID + "/config.v2.json"
+	if err := os.Remove(cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(cfg, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root+"/var/lib/containers/storage/overlay-containers/containers.json", []byte("[{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := kernel.RootSource(root)
+	src.Netns = kernel.NetnsScope{All: true}
+	e := openFixture(t, src)
+	_, rows, warnings, err := e.Query(context.Background(),
+		"SELECT runtime, container FROM namespaces WHERE netns IN (4026532100, 4026532400) ORDER BY netns")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([][]any{{"docker", nil}, {"podman", nil}}, rows); diff != "" {
+		t.Errorf("names from broken state (-want +got):\n%s", diff)
+	}
+	if len(warnings) != 1 || !strings.Contains(warnings[0].Kind, "config.v2.json") || !strings.Contains(warnings[0].Kind, "not a regular file") {
+		t.Errorf("warnings %v, want one naming the FIFO", warnings)
 	}
 }
