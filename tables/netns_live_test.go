@@ -4,11 +4,14 @@ package tables
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,7 +19,10 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"golang.org/x/sys/unix"
 
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
 	"netsql/tables/tablestest"
 )
 
@@ -215,7 +221,11 @@ func TestLiveNetnsWithoutRoot(t *testing.T) {
 	if err != nil {
 		t.Fatalf("as nobody: %v: %s", err, stderr.String())
 	}
-	link, _ := os.Readlink("/proc/self/ns/net")
+	// This thread's namespace: /proc/self names the main thread's, which
+	// a test that entered a namespace may have left wedged there.
+	runtime.LockOSThread()
+	link, _ := os.Readlink("/proc/thread-self/ns/net")
+	runtime.UnlockOSThread()
 	self := strings.TrimSuffix(strings.TrimPrefix(link, "net:["), "]")
 	if !strings.Contains(string(out), self) || strings.Contains(string(out), fmt.Sprint(inode)) {
 		t.Errorf("as nobody, namespaces read: %s; want netsql's own (%s) only", out, self)
@@ -224,4 +234,69 @@ func TestLiveNetnsWithoutRoot(t *testing.T) {
 		strings.Count(stderr.String(), "network namespace not readable (permission denied)"); n != 1 {
 		t.Errorf("as nobody, stderr %q: want one warning that other namespaces need root", stderr.String())
 	}
+}
+
+// TestLiveTCPBothFamiliesOneWalk: a statement wanting tcp and tcp6 in the
+// same states sends one TCPDIAG_GETSOCK dump (one walk of the kernel's
+// socket hash, in every namespace read), and gets the rows the two
+// per-family dumps give.
+func TestLiveTCPBothFamiliesOneWalk(t *testing.T) {
+	tablestest.RequireRoot(t)
+	t.Parallel()
+	ns := tablestest.NewNetns(t, "tcpboth")
+	inNetns(t, ns, func() error {
+		ln4, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln4.Close()
+		ln6, err := net.Listen("tcp6", "[::1]:0")
+		if err != nil {
+			return err
+		}
+		defer ln6.Close()
+		c6, err := net.Dial("tcp6", ln6.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c6.Close()
+		a6, err := ln6.Accept()
+		if err != nil {
+			return err
+		}
+		defer a6.Close()
+
+		var dumps []kernel.DiagDump
+		src := kernel.LiveSource()
+		src.OnDiag = func(d kernel.DiagDump) { dumps = append(dumps, d) }
+		key := func(rows []engine.Row) []string {
+			var out []string
+			for _, r := range rows {
+				out = append(out, fmt.Sprint(r[sockProtoCol], r[sockLocalAddr], r[sockLocalPort], r[sockRemotePort], r[sockState], r[sockInode], r[sockCookie]))
+			}
+			slices.Sort(out)
+			return out
+		}
+		both, err := socketsWhere(kernel.NewCollector(context.Background(), src),
+			[][]engine.KeyValue{{{Column: "proto", Value: "tcp"}}, {{Column: "proto", Value: "tcp6"}}})
+		if err != nil {
+			return err
+		}
+		if want := []kernel.DiagDump{{Family: unix.AF_UNSPEC, Protocol: unix.IPPROTO_TCP, States: tcpAllStates, Rows: 4}}; !cmp.Equal(want, dumps) {
+			t.Errorf("tcp and tcp6: dumps %+v, want one of both families", dumps)
+		}
+		var apart []engine.Row
+		for _, proto := range []string{"tcp", "tcp6"} {
+			rows, err := socketsWhere(kernel.NewCollector(context.Background(), kernel.LiveSource()),
+				[][]engine.KeyValue{{{Column: "proto", Value: proto}}})
+			if err != nil {
+				return err
+			}
+			apart = append(apart, rows...)
+		}
+		if diff := cmp.Diff(key(apart), key(both)); diff != "" || len(both) != 4 {
+			t.Errorf("one dump of both families against one per family (-apart +both):\n%s", diff)
+		}
+		return nil
+	})
 }

@@ -449,6 +449,34 @@ func diagSockets(d *kernel.DiagConn, b *socketRowBuilder, p *protoFile, mask uin
 	return rows, nil
 }
 
+// diagBothTCP dumps the TCP sockets of both families in the kernel states
+// of mask with one TCPDiagGetSock request, and appends their rows.
+func diagBothTCP(d *kernel.DiagConn, b *socketRowBuilder, mask uint32, rows []engine.Row) ([]engine.Row, error) {
+	if mask == 0 {
+		return rows, nil
+	}
+	tcp4, tcp6 := protoByName("tcp"), protoByName("tcp6")
+	before := len(rows)
+	err := d.DumpType(kernel.TCPDiagGetSock, kernel.TCPBothFamiliesRequest(nil, 0, mask), func(payload []byte) error {
+		if m := kernel.InetDiagMsg(payload); m.Valid() {
+			switch m.Family() {
+			case unix.AF_INET:
+				rows = append(rows, b.inetRow(tcp4, m))
+			case unix.AF_INET6:
+				rows = append(rows, b.inetRow(tcp6, m))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rows[:before], err
+	}
+	if on := b.c.Source().OnDiag; on != nil {
+		on(kernel.DiagDump{Family: unix.AF_UNSPEC, Protocol: unix.IPPROTO_TCP, States: mask, Rows: len(rows) - before})
+	}
+	return rows, nil
+}
+
 // interfaceName returns the name of an interface index, from the
 // statement's one rtnetlink link dump (shared with routes, addresses...);
 // an index without a name is kept as its number.

@@ -194,6 +194,32 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 	var rows []engine.Row
 	// TIME_WAIT and request sockets carry no tcp_info: not asked for.
 	states := uint32(tcpAllStates &^ (1<<6 | 1<<3 | 1<<12))
+	const ext = kernel.InetDiagExtInfo | kernel.InetDiagExtCong
+	// Both families in one walk of the kernel's socket hash; a kernel
+	// that refuses the older request is asked family by family.
+	tcp4, tcp6 := protoByName("tcp"), protoByName("tcp6")
+	err = d.DumpType(kernel.TCPDiagGetSock, kernel.TCPBothFamiliesRequest(nil, ext, states), func(payload []byte) error {
+		if m := kernel.InetDiagMsg(payload); m.Valid() {
+			p := tcp4
+			if m.Family() == unix.AF_INET6 {
+				p = tcp6
+			}
+			if r := b.row(p, m); r != nil {
+				rows = append(rows, r)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		if on := c.Source().OnDiag; on != nil {
+			on(kernel.DiagDump{Family: unix.AF_UNSPEC, Protocol: unix.IPPROTO_TCP, States: states, Ext: ext, Rows: len(rows)})
+		}
+		return rows, nil
+	}
+	if !errors.Is(err, kernel.ErrRefused) {
+		return nil, err
+	}
+	rows = rows[:0]
 	for _, proto := range []string{"tcp", "tcp6"} {
 		p := protoByName(proto)
 		req := kernel.InetDiagRequest(nil, p.afamily, p.protocol, kernel.InetDiagExtInfo|kernel.InetDiagExtCong, states)
