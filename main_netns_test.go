@@ -41,3 +41,40 @@ func TestCLINetns(t *testing.T) {
 		t.Errorf("--netns '': exit %d, stderr %q; want a usage error", code, errOut)
 	}
 }
+
+// The README's container investigations answer on the containers tree:
+// pg (docker) holds 0.0.0.0:5432, 10.88.0.7 talks to pg, and the
+// namespaces without a default route are all but the host's and pg's.
+func TestREADMEContainers(t *testing.T) {
+	tablestest.SkipUnlessLittleEndian(t)
+	root := tablestest.ContainersRoot(t)
+	var found []string
+	for _, args := range readmeCommands(t) {
+		if len(args) < 3 || args[0] != "--netns" || args[1] != "all" {
+			continue
+		}
+		code, out, errOut := runCLI(t, "", "--root", root, "-o", "tsv", "--no-header", "--netns", "all", args[2])
+		if code != 0 || errOut != "" {
+			t.Errorf("%s: exit %d, stderr %q", args[2], code, errOut)
+			continue
+		}
+		found = append(found, out)
+	}
+	want := []func(string) bool{
+		func(out string) bool { return strings.Contains(out, "pg\tdocker\ttcp\t0.0.0.0\t5432\tpostgres\n") },
+		func(out string) bool { return out == "docker\tpg\t\t\t5432\t54321\tESTABLISHED\tpostgres\n" },
+		func(out string) bool { return out == "10.88.0.7\t54321\tESTABLISHED\t1\n" },
+		func(out string) bool {
+			return strings.Count(out, "\n") == 6 && strings.Contains(out, "4026532000\tblue\t") &&
+				!strings.Contains(out, "4026532100") && !strings.Contains(out, "4026531840")
+		},
+	}
+	if len(found) != len(want) {
+		t.Fatalf("README.md has %d --netns all examples, want %d", len(found), len(want))
+	}
+	for i, ok := range want {
+		if !ok(found[i]) {
+			t.Errorf("example %d printed:\n%s", i+1, found[i])
+		}
+	}
+}
