@@ -81,6 +81,7 @@ type options struct {
 	watch                                           time.Duration
 	count                                           int
 	extra                                           []*engine.Dataset // datasets beyond tables.All (closed_sockets in watch mode)
+	netns                                           []string          // --netns, as given
 }
 
 // newFlagSet declares every flag, storing into o: the one list that
@@ -134,6 +135,13 @@ func newFlagSet(o *options) *flag.FlagSet {
 	})
 	fs.IntVar(&o.count, "count", 0, "with --watch: stop after `N` runs")
 	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
+	fs.Func("netns", "read the network namespace `NS`: all (every one found), self, a name from /run/netns, a pid or a path (repeatable; default netsql's own)", func(v string) error {
+		if _, err := kernel.ParseNetnsScope([]string{v}); err != nil {
+			return err
+		}
+		o.netns = append(o.netns, v)
+		return nil
+	})
 	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
 	return fs
 }
@@ -358,6 +366,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	src, absent, err := o.source()
 	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitUsage
+	}
+	src.Netns, _ = kernel.ParseNetnsScope(o.netns) // each value was checked while parsing
+	if err := kernel.CheckNetnsScope(src); err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitUsage
 	}

@@ -209,6 +209,10 @@ func (e *Engine) Close() error {
 // must run inside Statement.
 func (e *Engine) Conn() *sql.Conn { return e.conn }
 
+// Source returns where the engine reads from; its namespace scope may be
+// changed between statements (.netns).
+func (e *Engine) Source() *kernel.Source { return e.src }
+
 // Datasets returns the datasets this engine declares.
 func (e *Engine) Datasets() []*Dataset { return e.datasets }
 
