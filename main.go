@@ -85,7 +85,9 @@ type options struct {
 	serve, webConfig                                string // --serve ADDR: the Prometheus exporter (sqlshell/serve)
 	scrapeTimeout                                   time.Duration
 	maxSeries                                       int
-	export, format                                  string // --export DIR: one moment as Parquet or JSON lines (tables/export)
+	export, format                                  string            // --export DIR: one moment as Parquet or JSON lines (tables/export)
+	extra                                           []*engine.Dataset // datasets beyond tables.All (closed_sockets in watch mode)
+	netns                                           []string          // --netns, as given
 }
 
 // newFlagSet declares every flag, storing into o: the one list that
@@ -154,6 +156,13 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.IntVar(&o.maxSeries, "max-series", 10000, "with --serve: keep at most `N` samples of each metric query, counting the rest in netsql_series_dropped_total")
 	fs.StringVar(&o.webConfig, "web-config", "", "with --serve: TLS and basic auth from the Prometheus web configuration `FILE`")
 	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
+	fs.Func("netns", "read the network namespace `NS`: all (every one found), self, a name from /run/netns, a pid or a path (repeatable; default netsql's own)", func(v string) error {
+		if _, err := kernel.ParseNetnsScope([]string{v}); err != nil {
+			return err
+		}
+		o.netns = append(o.netns, v)
+		return nil
+	})
 	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
 	return fs
 }
@@ -402,6 +411,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitUsage
 	}
+	src.Netns, _ = kernel.ParseNetnsScope(o.netns) // each value was checked while parsing
+	if err := kernel.CheckNetnsScope(src); err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitUsage
+	}
 	if len(absent) > 0 && !o.quiet {
 		fmt.Fprintf(stderr, "warning: %s\n", strings.Join(absent, "; "))
 	}
@@ -478,6 +492,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if o.watch > 0 && o.from == "" {
+		// closed_sockets: the sockets that end between two runs.
+		var watcher *kernel.DestroyWatch
+		err := errors.New("not the live system")
+		if src.Live {
+			watcher, err = kernel.WatchDestroyed()
+		}
+		if watcher != nil {
+			defer watcher.Close()
+		}
+		o.extra = append(o.extra, tables.ClosedSockets(watcher, err))
+	}
 	eng, sh, err := openShell(ctx, o, src, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
@@ -674,6 +700,8 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 	var datasets []*engine.Dataset // nil: every dataset, live
 	if o.from != "" {
 		datasets = []*engine.Dataset{} // the saved moment's tables, not live ones
+	} else if len(o.extra) > 0 {
+		datasets = append(append([]*engine.Dataset{}, tables.All...), o.extra...)
 	}
 	eng, err := tables.Open(ctx, src, datasets)
 	if err != nil {

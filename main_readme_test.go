@@ -84,7 +84,7 @@ func TestREADMECommandsRun(t *testing.T) {
 			continue // a server runs until stopped: TestServeCLI runs one
 		}
 		if slices.Contains(args, "--watch") && !slices.Contains(args, "--count") {
-			args = append(args, "--count", "2") // a watch runs until Ctrl-C
+			args = append(args, "--count", "1") // a watch runs until Ctrl-C
 		}
 		if !slices.Contains(args, "--from") && !(len(args) >= 3 && args[0] == "--diff" && strings.HasSuffix(args[2], ".db")) {
 			args = append([]string{"--root", root}, args...)

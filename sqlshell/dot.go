@@ -314,6 +314,7 @@ func dotCommands() []dotCommand {
 		{name: ".explain", usage: "STATEMENT | on|off", help: "print a statement's plan without running it; on|off is .eqp", rawArgs: true, run: (*session).dotExplain, complete: onOff},
 		{name: ".snapshot", usage: "on|off", help: "keep one snapshot across statements until .refresh", run: (*session).dotSnapshot, complete: onOff},
 		{name: ".refresh", help: "drop the kept snapshot: the next statement collects afresh", run: (*session).dotRefresh},
+		{name: ".netns", usage: "[all | self | NAME | PID | PATH ...]", help: "the network namespaces statements read (--netns); no argument: show them", run: (*session).dotNetns},
 		{name: ".param", usage: "set NAME VALUE | unset NAME | list | clear", help: "bind :NAME in later statements", run: (*session).dotParam,
 			complete: func(v *prompt.Vocabulary, args []string, _ string) []prompt.Candidate {
 				switch {

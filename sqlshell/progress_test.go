@@ -46,7 +46,7 @@ func TestProgressNote(t *testing.T) {
 	note.Reset()
 	src.OnRead = func(path string) {
 		if strings.HasSuffix(path, "/stat") {
-			time.Sleep(60 * time.Millisecond)
+			time.Sleep(150 * time.Millisecond)
 		}
 	}
 	if err := sh.Exec(t.Context(), "SELECT count(*) FROM processes"); err != nil {

@@ -212,6 +212,9 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		if strings.Contains(msg, "no such table: baseline.") {
 			msg += " (the baseline is a saved moment: run with --baseline FILE, made by netsql --save FILE)"
 		}
+		if strings.HasSuffix(msg, "no such table: closed_sockets") {
+			msg += " (it lists the sockets closed between two runs of --watch DURATION)"
+		}
 		if strings.Contains(msg, "no such table: prev.") {
 			msg += " (prev is the previous run's moment: run the statement with --watch DURATION)"
 		}

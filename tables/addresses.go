@@ -25,24 +25,24 @@ var addressColumns = []engine.Column{
 	{Name: "label", Type: engine.Text, Doc: "IPv4 address label (eth0, eth0:1, ...); NULL for IPv6"},
 	{Name: "valid_lft_s", Type: engine.Integer, Doc: "seconds until the address becomes invalid; NULL when forever or from /proc"},
 	{Name: "preferred_lft_s", Type: engine.Integer, Doc: "seconds until the address becomes deprecated; NULL when forever or from /proc"},
+	netnsColumn(),
 }
 
-// Addresses is every IPv4 and IPv6 address on the interfaces of this
-// namespace, as `ip addr` shows them. Live it dumps RTM_GETADDR (full
+// Addresses is every IPv4 and IPv6 address on the interfaces of the
+// statement's namespaces, as `ip addr` shows them. Live it dumps RTM_GETADDR (full
 // IFA_FLAGS, labels, lifetimes); from a --root tree, or when netlink is
 // refused, it reads /proc/net/if_inet6, which holds IPv6 addresses only: no
 // file lists IPv4 addresses, so those rows need netlink.
 var Addresses = &engine.Dataset{
-	Name:    "addresses",
-	Doc:     "one row per IPv4 and IPv6 address of an interface of this namespace (ip addr); from files IPv6 only",
-	Sources: []string{"rtnetlink RTM_GETADDR", "/proc/net/if_inet6 (IPv6 only: IPv4 addresses need netlink)"},
-	Columns: addressColumns,
-	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
-		return fromNetlinkOrFiles(c, "addresses", "/proc/net/if_inet6 (IPv6 only; IPv4 addresses need netlink and are missing)",
-			addressesFromNetlink, addressesFromFiles)
-	},
+	Name:          "addresses",
+	Doc:           "one row per IPv4 and IPv6 address of an interface (ip addr); from files IPv6 only",
+	Sources:       []string{"rtnetlink RTM_GETADDR", "/proc/net/if_inet6 (IPv6 only: IPv4 addresses need netlink)"},
+	Columns:       addressColumns,
+	Collect:       netnsCollect(addrNetns, collectAddresses),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(addrNetns, collectAddresses),
 	EstimatedRows: 10,
-	Diff: engine.DiffSpec{Key: []string{"interface", "family", "address", "prefix_len"}, Identity: []string{"ifindex"},
+	Diff: engine.DiffSpec{Key: []string{"netns", "interface", "family", "address", "prefix_len"}, Identity: []string{"ifindex"},
 		Volatile: []string{"valid_lft_s", "preferred_lft_s"}},
 }
 
@@ -61,6 +61,7 @@ var (
 	addrLabel        = columnIndex(addressColumns, "label")
 	addrValidLft     = columnIndex(addressColumns, "valid_lft_s")
 	addrPreferredLft = columnIndex(addressColumns, "preferred_lft_s")
+	addrNetns        = columnIndex(addressColumns, "netns")
 	addrColumns      = len(addressColumns)
 )
 
@@ -82,6 +83,12 @@ func lifetime(seconds uint32) any {
 		return nil
 	}
 	return int64(seconds)
+}
+
+// collectAddresses reads the addresses of one namespace.
+func collectAddresses(c *kernel.Collector) ([]engine.Row, error) {
+	return fromNetlinkOrFiles(c, "addresses", "/proc/net/if_inet6 (IPv6 only; IPv4 addresses need netlink and are missing)",
+		addressesFromNetlink, addressesFromFiles)
 }
 
 func addressesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
@@ -132,7 +139,7 @@ func addressesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 var ipv6ScopeNames = map[uint8]string{0x00: "global", 0x10: "host", 0x20: "link", 0x40: "site"}
 
 func addressesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
-	path := c.Source().ProcPath("net", "if_inet6")
+	path := c.NetPath("if_inet6")
 	data, ok, err := c.ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err

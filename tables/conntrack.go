@@ -27,10 +27,10 @@ import (
 // (it is readable by root only).
 const warnConntrackDenied = "conntrack table not readable (permission denied): run as root to see tracked connections"
 
-// Conntrack is every connection netfilter tracks in this network namespace.
+// Conntrack is every connection netfilter tracks in the statement's network namespaces.
 var Conntrack = &engine.Dataset{
 	Name:    "conntrack",
-	Doc:     "one row per connection netfilter tracks in this network namespace; empty when it tracks none (conntrack -L, netstat -M)",
+	Doc:     "one row per connection netfilter tracks in a network namespace; empty when it tracks none (conntrack -L, netstat -M)",
 	Sources: []string{"/proc/net/nf_conntrack"},
 	Columns: []engine.Column{
 		{Name: "family", Type: engine.Text, Doc: "inet or inet6"},
@@ -58,18 +58,24 @@ var Conntrack = &engine.Dataset{
 		{Name: "icmp_type", Type: engine.Integer, Doc: "ICMP type of the original direction (icmp, icmpv6); NULL for other protocols"},
 		{Name: "icmp_code", Type: engine.Integer, Doc: "ICMP code of the original direction (icmp, icmpv6)"},
 		{Name: "icmp_id", Type: engine.Integer, Doc: "ICMP echo identifier (icmp, icmpv6)"},
+		netnsColumn(),
 	},
-	Collect:       collectConntrack,
+	Collect:       netnsCollect(conntrackNetns, collectConntrack),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(conntrackNetns, collectConntrack),
 	EstimatedRows: 100,
 	Diff: engine.DiffSpec{
-		Key:      []string{"family", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "zone", "icmp_type", "icmp_code", "icmp_id"},
+		Key:      []string{"netns", "family", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "zone", "icmp_type", "icmp_code", "icmp_id"},
 		Counters: []string{"packets", "bytes", "reply_packets", "reply_bytes"},
 		Volatile: []string{"timeout"},
 	},
 }
 
+// conntrackNetns is the position of Conntrack's netns column.
+const conntrackNetns = 25
+
 func collectConntrack(c *kernel.Collector) ([]engine.Row, error) {
-	path := c.Source().ProcPath("net", "nf_conntrack")
+	path := c.NetPath("nf_conntrack")
 	data, ok, err := c.ReadOptional(path)
 	if errors.Is(err, fs.ErrPermission) {
 		c.Notice(warnConntrackDenied)
@@ -118,5 +124,6 @@ func conntrackRow(e kernel.ConntrackEntry) engine.Row {
 		conntrackOpt(o.Packets), conntrackOpt(o.Bytes), conntrackOpt(r.Packets), conntrackOpt(r.Bytes),
 		asFlag01(e.Assured), asFlag01(e.Unreplied), asFlag01(e.Offloaded),
 		conntrackOpt(o.ICMPType), conntrackOpt(o.ICMPCode), conntrackOpt(o.ICMPID),
+		nil, // netns
 	}
 }

@@ -146,20 +146,22 @@ func TestFixtureSysctls(t *testing.T) {
 	}
 	reads()
 
-	// Equality on name reads that one file, whatever form the value takes.
+	// Equality on name reads that one file, whatever form the value takes,
+	// and the ns link that names the namespace of the rows.
+	const ns = "/self/ns/net"
 	for _, tc := range []struct {
 		where string
 		want  [][]any
 		read  []string
 	}{
-		{"name = 'net.core.somaxconn'", [][]any{{"net.core.somaxconn", "4096"}}, []string{"/sys/net/core/somaxconn"}},
-		{"name = 'net.ipv4.conf.eth0/100.rp_filter'", [][]any{{"net.ipv4.conf.eth0/100.rp_filter", "2"}}, []string{"/sys/net/ipv4/conf/eth0.100/rp_filter"}},
+		{"name = 'net.core.somaxconn'", [][]any{{"net.core.somaxconn", "4096"}}, []string{ns, "/sys/net/core/somaxconn"}},
+		{"name = 'net.ipv4.conf.eth0/100.rp_filter'", [][]any{{"net.ipv4.conf.eth0/100.rp_filter", "2"}}, []string{ns, "/sys/net/ipv4/conf/eth0.100/rp_filter"}},
 		{"name IN ('net.ipv4.ip_forward', 'net.ipv4.tcp_max_syn_backlog') ORDER BY name", [][]any{{"net.ipv4.ip_forward", "1"}, {"net.ipv4.tcp_max_syn_backlog", "512"}},
-			[]string{"/sys/net/ipv4/ip_forward", "/sys/net/ipv4/tcp_max_syn_backlog"}},
-		{"name = 'net.core.no_such_setting'", nil, nil},
-		{"name = 'net.ipv4'", nil, nil}, // a directory
-		{"name = 'net.core/../../../../etc.passwd'", nil, nil},
-		{"name = 'kernel.hostname'", nil, nil},
+			[]string{ns, "/sys/net/ipv4/ip_forward", "/sys/net/ipv4/tcp_max_syn_backlog"}},
+		{"name = 'net.core.no_such_setting'", nil, []string{ns}},
+		{"name = 'net.ipv4'", nil, []string{ns}}, // a directory
+		{"name = 'net.core/../../../../etc.passwd'", nil, []string{ns}},
+		{"name = 'kernel.hostname'", nil, []string{ns}},
 	} {
 		d := delta(e, func() {
 			rows := query(t, e, "SELECT name, value FROM sysctls WHERE "+tc.where)

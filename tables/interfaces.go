@@ -30,25 +30,28 @@ var interfaceColumns = append([]engine.Column{
 	{Name: "duplex", Type: engine.Text, Doc: "full, half or unknown from /sys; NULL where the kernel refuses it"},
 	{Name: "qdisc", Type: engine.Text, Doc: "root queueing discipline (noqueue, fq_codel, mq, ...); NULL from /sys"},
 	{Name: "txqueuelen", Type: engine.Integer, Doc: "transmit queue length in packets"},
-}, interfaceCounterColumns()...)
+}, append(interfaceCounterColumns(), netnsColumn())...)
 
-// Interfaces is every network interface of this namespace with its kernel
-// statistics, as `ip -s -d link` and `netstat -i` show them. Live it dumps
+// Interfaces is every network interface of the statement's namespaces with
+// its kernel statistics, as `ip -s -d link` and `netstat -i` show them. Live it dumps
 // RTM_GETLINK (64-bit counters, kind, master, carrier, qdisc) and reads
 // speed and duplex from /sys/class/net/NAME; from a --root tree, or when
 // netlink is refused, it lists /proc/net/dev and reads /sys/class/net/NAME
-// and its statistics/ directory.
+// and its statistics/ directory. In a namespace other than netsql's own
+// /sys/class/net shows the wrong interfaces (sysfs shows the namespace of
+// whoever mounted it), so there speed and duplex are NULL, and a tree's
+// rows come from proc/PID/net/dev alone.
 var Interfaces = &engine.Dataset{
 	Name: "interfaces",
-	Doc:  "one row per network interface of this namespace, with its kernel statistics (netstat -i, ip -s -d link)",
+	Doc:  "one row per network interface, with its kernel statistics (netstat -i, ip -s -d link)",
 	Sources: []string{"rtnetlink RTM_GETLINK", "/proc/net/dev", "/sys/class/net/NAME/{ifindex,mtu,address,flags,operstate,carrier,speed,duplex,tx_queue_len,type,uevent,master}",
 		"/sys/class/net/NAME/statistics/*"},
-	Columns: interfaceColumns,
-	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
-		return fromNetlinkOrFiles(c, "interfaces", "/proc/net/dev and /sys/class/net", interfacesFromNetlink, interfacesFromFiles)
-	},
+	Columns:       interfaceColumns,
+	Collect:       netnsCollect(ifcNetns, collectInterfaces),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(ifcNetns, collectInterfaces),
 	EstimatedRows: 10,
-	Diff: engine.DiffSpec{Key: []string{"name"}, Identity: []string{"ifindex"}, Counters: func() []string {
+	Diff: engine.DiffSpec{Key: []string{"netns", "name"}, Identity: []string{"ifindex"}, Counters: func() []string {
 		names := make([]string, len(interfaceCounters))
 		for i, k := range interfaceCounters {
 			names[i] = k.name
@@ -75,6 +78,7 @@ var (
 	ifcQdisc      = columnIndex(interfaceColumns, "qdisc")
 	ifcTxqueuelen = columnIndex(interfaceColumns, "txqueuelen")
 	ifcCounters   = columnIndex(interfaceColumns, interfaceCounters[0].name) // the first counter column
+	ifcNetns      = columnIndex(interfaceColumns, "netns")
 )
 
 // interfaceCounter is one statistics column: its sysfs name (the column's
@@ -121,7 +125,7 @@ func interfaceCounterColumns() []engine.Column {
 	return cols
 }
 
-var ifcColumns = ifcCounters + len(interfaceCounters)
+var ifcColumns = len(interfaceColumns)
 
 // interfaceFlagNames are the IFF_* bits of net_device_flags, in bit order.
 var interfaceFlagNames = []bitName{{0x1, "UP"}, {0x2, "BROADCAST"}, {0x4, "DEBUG"}, {0x8, "LOOPBACK"},
@@ -237,8 +241,13 @@ func interfacesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 	return rows, nil
 }
 
+// collectInterfaces reads the interfaces of one namespace.
+func collectInterfaces(c *kernel.Collector) ([]engine.Row, error) {
+	return fromNetlinkOrFiles(c, "interfaces", "/proc/net/dev and /sys/class/net", interfacesFromNetlink, interfacesFromFiles)
+}
+
 func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
-	path := c.Source().ProcPath("net", "dev")
+	path := c.NetPath("dev")
 	data, ok, err := c.ReadOptional(path)
 	if err != nil {
 		return nil, err
@@ -249,7 +258,7 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		if devs, err = kernel.ParseProcNetDev(data); err != nil {
 			return nil, kernel.FileError(path, err)
 		}
-	} else {
+	} else if !c.Foreign() {
 		// No /proc/net/dev in this tree: list /sys/class/net instead.
 		dir := sysNetPath(c.Source())
 		entries, err := c.Source().ReadDir(dir)
@@ -272,10 +281,12 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 				}
 			}
 		}
-		masterLink := sysNetPath(c.Source(), d.Name, "master")
-		c.Source().Note(masterLink)
-		if target, err := c.Source().Readlink(masterLink); err == nil {
-			r[ifcMaster] = filepath.Base(target)
+		if !c.Foreign() {
+			masterLink := sysNetPath(c.Source(), d.Name, "master")
+			c.Source().Note(masterLink)
+			if target, err := c.Source().Readlink(masterLink); err == nil {
+				r[ifcMaster] = filepath.Base(target)
+			}
 		}
 		if t, ok := sysInt(c, d.Name, "type").(int64); ok {
 			r[ifcLinkType] = linkTypeName(uint32(t))
@@ -309,7 +320,7 @@ func interfacesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		r[ifcSpeed], r[ifcDuplex] = sysSpeedDuplex(c, d.Name)
 		r[ifcTxqueuelen] = sysInt(c, d.Name, "tx_queue_len")
 		statsDir := sysNetPath(c.Source(), d.Name, "statistics")
-		if info, err := c.Source().Stat(statsDir); err == nil && info.IsDir() {
+		if info, err := c.Source().Stat(statsDir); err == nil && info.IsDir() && !c.Foreign() {
 			for i, k := range interfaceCounters {
 				r[ifcCounters+i] = sysInt(c, d.Name, filepath.Join("statistics", k.name))
 			}
@@ -336,6 +347,9 @@ func sysNetPath(src *kernel.Source, elem ...string) string {
 // file is absent or the kernel refuses to read it (EINVAL for speed on lo,
 // carrier on a down link): a value the kernel will not give.
 func sysNetAttr(c *kernel.Collector, dev, attr string) (string, bool) {
+	if c.Foreign() {
+		return "", false // sysfs shows netsql's own namespace
+	}
 	data, err := c.ReadFile(sysNetPath(c.Source(), dev, attr))
 	if err != nil {
 		return "", false
@@ -376,6 +390,9 @@ func sysSpeedDuplex(c *kernel.Collector, dev string) (speed, duplex any) {
 func sysIfindexes(c *kernel.Collector) map[string]int64 {
 	indexes, _ := kernel.Memoize(c, "sys.ifindexes", func() (map[string]int64, error) {
 		indexes := map[string]int64{}
+		if c.Foreign() {
+			return indexes, nil // sysfs shows netsql's own namespace
+		}
 		dir := sysNetPath(c.Source())
 		entries, _ := c.Source().ReadDir(dir)
 		for _, e := range entries {

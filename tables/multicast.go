@@ -10,7 +10,7 @@ import (
 	"netsql/tables/kernel"
 )
 
-// Multicast is every multicast group membership of this network namespace.
+// Multicast is every multicast group membership of the statement's network namespaces.
 var Multicast = &engine.Dataset{
 	Name:    "multicast",
 	Doc:     "one row per multicast group membership of an interface (netstat -g, ip maddr)",
@@ -25,11 +25,17 @@ var Multicast = &engine.Dataset{
 		{Name: "reporter", Type: engine.Integer, Doc: "1 when this host sent the last membership report for the group, else 0; NULL for link"},
 		{Name: "timer_ms", Type: engine.Integer, Doc: "milliseconds until the pending membership report, 0 when none (10 ms resolution); NULL for link"},
 		{Name: "global_use", Type: engine.Integer, Doc: "1 when the link-layer address was added by hand (ip maddr add; ip maddr shows static), else 0; NULL for inet and inet6"},
+		netnsColumn(),
 	},
-	Collect:       collectMulticast,
+	Collect:       netnsCollect(multicastNetns, collectMulticast),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(multicastNetns, collectMulticast),
 	EstimatedRows: 30,
-	Diff:          engine.DiffSpec{Key: []string{"interface", "family", "group_addr"}, Identity: []string{"ifindex"}, Volatile: []string{"timer_ms"}},
+	Diff:          engine.DiffSpec{Key: []string{"netns", "interface", "family", "group_addr"}, Identity: []string{"ifindex"}, Volatile: []string{"timer_ms"}},
 }
+
+// multicastNetns is the position of Multicast's netns column.
+const multicastNetns = 9
 
 func collectMulticast(c *kernel.Collector) ([]engine.Row, error) {
 	var rows []engine.Row
@@ -37,7 +43,7 @@ func collectMulticast(c *kernel.Collector) ([]engine.Row, error) {
 		name  string
 		parse func([]byte) ([]kernel.MulticastGroup, error)
 	}{{"igmp", kernel.ParseIGMP}, {"igmp6", kernel.ParseIGMP6}, {"dev_mcast", kernel.ParseDevMcast}} {
-		path := c.Source().ProcPath("net", f.name)
+		path := c.NetPath(f.name)
 		data, ok, err := c.ReadOptional(path)
 		if err != nil {
 			return nil, err
@@ -57,7 +63,7 @@ func collectMulticast(c *kernel.Collector) ([]engine.Row, error) {
 }
 
 func multicastRow(g kernel.MulticastGroup) engine.Row {
-	r := engine.Row{g.Interface, g.Ifindex, g.Family, g.Group, g.Users, nil, nil, nil, nil}
+	r := engine.Row{g.Interface, g.Ifindex, g.Family, g.Group, g.Users, nil, nil, nil, nil, nil}
 	if g.Family == "link" {
 		r[8] = g.GlobalUse
 		return r

@@ -19,24 +19,25 @@ var neighborColumns = []engine.Column{
 	{Name: "ifindex", Type: engine.Integer, Doc: "interface index"},
 	{Name: "state", Type: engine.Text, Doc: "NUD state: REACHABLE, STALE, DELAY, PROBE, FAILED, INCOMPLETE, NOARP, PERMANENT or NONE; from /proc/net/arp only PERMANENT, VALID (resolved: one of REACHABLE, STALE, DELAY, PROBE, NOARP) or INCOMPLETE (also FAILED)"},
 	{Name: "flags", Type: engine.Text, Doc: "entry flags as ip prints them: router (an IPv6 router), proxy, extern_learn, offload, ...; empty when none"},
+	netnsColumn(),
 }
 
-// Neighbors is the ARP (IPv4) and NDP (IPv6) cache of this namespace, every
+// Neighbors is the ARP (IPv4) and NDP (IPv6) cache of the statement's namespaces, every
 // state included, as `ip neigh show nud all` lists it, and the proxy
 // entries `ip neigh show proxy` lists. Live it dumps RTM_GETNEIGH twice
 // (the second with NTF_PROXY); from a --root tree, or when netlink is refused, it reads
 // /proc/net/arp, which holds IPv4 entries only and tells just permanent,
 // resolved or incomplete.
 var Neighbors = &engine.Dataset{
-	Name:    "neighbors",
-	Doc:     "one row per ARP or NDP neighbour cache entry of this namespace, every state (arp -n, ip neigh show nud all)",
-	Sources: []string{"rtnetlink RTM_GETNEIGH, also with NTF_PROXY", "/proc/net/arp (IPv4 only, no proxy entries)"},
-	Columns: neighborColumns,
-	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
-		return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
-	},
+	Name:          "neighbors",
+	Doc:           "one row per ARP or NDP neighbour cache entry, every state (arp -n, ip neigh show nud all)",
+	Sources:       []string{"rtnetlink RTM_GETNEIGH, also with NTF_PROXY", "/proc/net/arp (IPv4 only, no proxy entries)"},
+	Columns:       neighborColumns,
+	Collect:       netnsCollect(nbNetns, collectNeighbors),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(nbNetns, collectNeighbors),
 	EstimatedRows: 10,
-	Diff:          engine.DiffSpec{Key: []string{"family", "address", "interface"}, Identity: []string{"ifindex"}},
+	Diff:          engine.DiffSpec{Key: []string{"netns", "family", "address", "interface"}, Identity: []string{"ifindex"}},
 }
 
 // Positions of Neighbors's columns, by name: a column moved in the list moves
@@ -49,6 +50,7 @@ var (
 	nbIfindex   = columnIndex(neighborColumns, "ifindex")
 	nbState     = columnIndex(neighborColumns, "state")
 	nbFlags     = columnIndex(neighborColumns, "flags")
+	nbNetns     = columnIndex(neighborColumns, "netns")
 	nbColumns   = len(neighborColumns)
 )
 
@@ -59,6 +61,11 @@ var neighborStates = []bitName{{0x01, "INCOMPLETE"}, {0x02, "REACHABLE"}, {0x04,
 // neighborFlags are the NTF_* bits of ndm_flags by the words ip prints.
 var neighborFlags = []bitName{{0x80, "router"}, {0x08, "proxy"}, {0x10, "extern_learn"}, {0x20, "offload"},
 	{0x40, "sticky"}, {0x01, "use"}, {0x02, "self"}, {0x04, "master"}}
+
+// collectNeighbors reads the neighbour cache of one namespace.
+func collectNeighbors(c *kernel.Collector) ([]engine.Row, error) {
+	return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
+}
 
 func neighborsFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 	msgs, err := kernel.RtnlDump(c, func(conn *rtnetlink.Conn) ([]rtnetlink.NeighMessage, error) { return conn.Neigh.List() })
@@ -106,7 +113,7 @@ func neighborsFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 }
 
 func neighborsFromFiles(c *kernel.Collector) ([]engine.Row, error) {
-	path := c.Source().ProcPath("net", "arp")
+	path := c.NetPath("arp")
 	data, ok, err := c.ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err

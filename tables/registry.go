@@ -9,6 +9,7 @@ var All = []*engine.Dataset{
 	TCPInfo,
 	ProcessSockets,
 	Processes,
+	Namespaces,
 	Routes, Interfaces, Addresses, Neighbors,
 	SNMP, Sockstat, Multicast, Conntrack, Sysctls, Services,
 }

@@ -36,9 +36,10 @@ var routeColumns = []engine.Column{
 	{Name: "weight", Type: engine.Integer, Doc: "weight of this next hop in a multipath route; NULL for a single next hop"},
 	{Name: "nexthop_flags", Type: engine.Text, Doc: "flags of the next hop as ip prints them: dead, onlink, linkdown, offload, trap, unresolved; NULL from /proc"},
 	{Name: "expires_s", Type: engine.Integer, Doc: "seconds until the route expires (ip's expires: IPv6 routes from router advertisements or added with expires); NULL when it does not, and from /proc, whose flags tell only that it does (e)"},
+	netnsColumn(),
 }
 
-// Routes is every route of this network namespace, IPv4 and IPv6, of every
+// Routes is every route of the statement's network namespaces, IPv4 and IPv6, of every
 // routing table, one row per next hop, as `ip route show table all` lists
 // them. Live it dumps RTM_GETROUTE; from a --root tree, or when netlink is
 // refused, it reads /proc/net/route (IPv4, main table only) and
@@ -49,12 +50,12 @@ var Routes = &engine.Dataset{
 	Doc:  "one row per route and next hop, IPv4 and IPv6, every routing table (netstat -r, ip route show table all)",
 	Sources: []string{"rtnetlink RTM_GETROUTE", "/proc/net/route", "/proc/net/ipv6_route",
 		"/etc/iproute2/rt_tables", "/etc/iproute2/rt_tables.d/*.conf", "/usr/share/iproute2/rt_tables (live only)"},
-	Columns: routeColumns,
-	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
-		return fromNetlinkOrFiles(c, "routes", "/proc/net/route and /proc/net/ipv6_route", routesFromNetlink, routesFromFiles)
-	},
+	Columns:       routeColumns,
+	Collect:       netnsCollect(rtNetns, collectRoutes),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(rtNetns, collectRoutes),
 	EstimatedRows: 30,
-	Diff:          engine.DiffSpec{Key: []string{"family", "table_id", "destination", "gateway", "interface", "metric"}, Volatile: []string{"expires_s"}},
+	Diff:          engine.DiffSpec{Key: []string{"netns", "family", "table_id", "destination", "gateway", "interface", "metric"}, Volatile: []string{"expires_s"}},
 }
 
 // Positions of Routes's columns, by name: a column moved in the list moves
@@ -77,6 +78,7 @@ var (
 	rtWeight       = columnIndex(routeColumns, "weight")
 	rtNexthopFlags = columnIndex(routeColumns, "nexthop_flags")
 	rtExpires      = columnIndex(routeColumns, "expires_s")
+	rtNetns        = columnIndex(routeColumns, "netns")
 	rtColumns      = len(routeColumns)
 )
 
@@ -113,6 +115,11 @@ type routeHop struct {
 	ifindex uint32
 	flags   uint8
 	weight  any
+}
+
+// collectRoutes reads the routes of one namespace.
+func collectRoutes(c *kernel.Collector) ([]engine.Row, error) {
+	return fromNetlinkOrFiles(c, "routes", "/proc/net/route and /proc/net/ipv6_route", routesFromNetlink, routesFromFiles)
 }
 
 func routesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
@@ -250,7 +257,7 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		}
 		return nil
 	}
-	path := c.Source().ProcPath("net", "route")
+	path := c.NetPath("route")
 	data, ok, err := c.ReadOptional(path)
 	if err != nil {
 		return nil, err
@@ -274,7 +281,7 @@ func routesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 			rows = append(rows, r)
 		}
 	}
-	path = c.Source().ProcPath("net", "ipv6_route")
+	path = c.NetPath("ipv6_route")
 	data, ok, err = c.ReadOptional(path)
 	if err != nil {
 		return nil, err

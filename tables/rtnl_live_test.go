@@ -219,8 +219,13 @@ func ipRoutes(t *testing.T, ns *tablestest.Netns) []liveRoute {
 }
 
 func netsqlRoutes(t *testing.T, ns *tablestest.Netns) []liveRoute {
+	return routesFrom(netsqlRows(t, ns, "SELECT * FROM routes"))
+}
+
+// routesFrom reads the rows of SELECT * FROM routes.
+func routesFrom(rows []map[string]any) []liveRoute {
 	var routes []liveRoute
-	for _, e := range netsqlRows(t, ns, "SELECT * FROM routes") {
+	for _, e := range rows {
 		routes = append(routes, liveRoute{Family: str(e["family"]), Table: str(e["table_name"]), Dst: str(e["destination"]),
 			Gateway: str(e["gateway"]), Dev: str(e["interface"]), Type: str(e["type"]), Protocol: str(e["protocol"]),
 			Scope: str(e["scope"]), Prefsrc: str(e["prefsrc"]), NexthopFlags: words(e["nexthop_flags"]),
@@ -297,6 +302,12 @@ func ipLinks(t *testing.T, ns *tablestest.Netns) []liveLink {
 // netsqlLinks reads interfaces with netsql, keeping the counters named in
 // like (ip shows only some).
 func netsqlLinks(t *testing.T, ns *tablestest.Netns, like []liveLink) []liveLink {
+	return linksFrom(t, netsqlRows(t, ns, "SELECT * FROM interfaces"), like)
+}
+
+// linksFrom reads the rows of SELECT * FROM interfaces, keeping the
+// counters named in like.
+func linksFrom(t *testing.T, rows []map[string]any, like []liveLink) []liveLink {
 	counters := map[string]bool{}
 	for _, l := range like {
 		for k := range l.Counters {
@@ -304,7 +315,7 @@ func netsqlLinks(t *testing.T, ns *tablestest.Netns, like []liveLink) []liveLink
 		}
 	}
 	var links []liveLink
-	for _, e := range netsqlRows(t, ns, "SELECT * FROM interfaces") {
+	for _, e := range rows {
 		l := liveLink{Name: str(e["name"]), Ifindex: num(e["ifindex"]), MTU: num(e["mtu"]), Txqlen: num(e["txqueuelen"]),
 			Kind: str(e["kind"]), Master: str(e["master"]), LinkType: str(e["link_type"]), MAC: str(e["mac"]),
 			Flags: words(e["flags"], "RUNNING"), Operstate: str(e["operstate"]), Qdisc: str(e["qdisc"]),
@@ -431,8 +442,13 @@ func ipAddrs(t *testing.T, ns *tablestest.Netns) []liveAddr {
 }
 
 func netsqlAddrs(t *testing.T, ns *tablestest.Netns) []liveAddr {
+	return addrsFrom(netsqlRows(t, ns, "SELECT * FROM addresses"))
+}
+
+// addrsFrom reads the rows of SELECT * FROM addresses.
+func addrsFrom(rows []map[string]any) []liveAddr {
 	var addrs []liveAddr
-	for _, e := range netsqlRows(t, ns, "SELECT * FROM addresses") {
+	for _, e := range rows {
 		addrs = append(addrs, liveAddr{Dev: str(e["interface"]), Ifindex: num(e["ifindex"]), Family: str(e["family"]),
 			Local: str(e["address"]), Peer: str(e["peer"]), Broadcast: str(e["broadcast"]), Scope: str(e["scope"]),
 			Label: str(e["label"]), Flags: words(e["flags"]), PrefixLen: num(e["prefix_len"]),
@@ -475,8 +491,13 @@ func ipNeighs(t *testing.T, ns *tablestest.Netns) []liveNeigh {
 }
 
 func netsqlNeighs(t *testing.T, ns *tablestest.Netns) []liveNeigh {
+	return neighsFrom(netsqlRows(t, ns, "SELECT * FROM neighbors"))
+}
+
+// neighsFrom reads the rows of SELECT * FROM neighbors.
+func neighsFrom(rows []map[string]any) []liveNeigh {
 	var neighs []liveNeigh
-	for _, e := range netsqlRows(t, ns, "SELECT * FROM neighbors") {
+	for _, e := range rows {
 		neighs = append(neighs, liveNeigh{Family: str(e["family"]), Dst: str(e["address"]), MAC: str(e["mac"]),
 			Dev: str(e["interface"]), State: words(e["state"]), Flags: words(e["flags"])})
 	}

@@ -12,35 +12,41 @@ import (
 	"netsql/tables/kernel"
 )
 
-// SNMP is every protocol counter of this network namespace.
+// SNMP is every protocol counter of the statement's network namespaces.
 var SNMP = &engine.Dataset{
 	Name:    "snmp",
-	Doc:     "one row per kernel protocol counter of this network namespace (netstat -s, nstat -az)",
+	Doc:     "one row per kernel protocol counter of a network namespace (netstat -s, nstat -az)",
 	Sources: []string{"/proc/net/snmp", "/proc/net/netstat", "/proc/net/snmp6", "/proc/net/sctp/snmp"},
 	Columns: []engine.Column{
 		{Name: "protocol", Type: engine.Text, Doc: "protocol as the file names it: Ip, Icmp, IcmpMsg, Tcp, Udp, UdpLite, TcpExt, IpExt, MPTcpExt, Ip6, Icmp6, Udp6, UdpLite6, Sctp, ..."},
 		{Name: "name", Type: engine.Text, Doc: "counter name within the protocol (InReceives, SyncookiesSent, ...)"},
 		{Name: "key", Type: engine.Text, Doc: "nstat's name for the counter: protocol and name joined (TcpExtSyncookiesSent, Ip6InReceives)"},
 		{Name: "value", Type: engine.Integer, Doc: "value since boot; most are counters, a few are gauges (Tcp CurrEstab) or settings (Tcp MaxConn is -1, Ip Forwarding is 1 or 2)"},
+		netnsColumn(),
 	},
-	Collect:       collectSNMP,
+	Collect:       netnsCollect(snmpNetns, collectSNMP),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(snmpNetns, collectSNMP),
 	EstimatedRows: 450,
-	Diff:          engine.DiffSpec{Key: []string{"protocol", "name"}, Counters: []string{"value"}},
+	Diff:          engine.DiffSpec{Key: []string{"netns", "protocol", "name"}, Counters: []string{"value"}},
 }
+
+// snmpNetns is the position of SNMP's netns column.
+const snmpNetns = 4
 
 // snmpFile is one counter file and how its text is laid out.
 type snmpFile struct {
-	path  []string // under the proc root
+	path  []string // under the namespace's net directory
 	parse func([]byte) ([]kernel.SnmpCounter, error)
 }
 
 var snmpFiles = []snmpFile{
-	{[]string{"net", "snmp"}, kernel.ParseSNMPPairs},
-	{[]string{"net", "netstat"}, kernel.ParseSNMPPairs},
-	{[]string{"net", "snmp6"}, func(data []byte) ([]kernel.SnmpCounter, error) {
+	{[]string{"snmp"}, kernel.ParseSNMPPairs},
+	{[]string{"netstat"}, kernel.ParseSNMPPairs},
+	{[]string{"snmp6"}, func(data []byte) ([]kernel.SnmpCounter, error) {
 		return kernel.ParseSNMPSingle(data, kernel.Snmp6Protocol)
 	}},
-	{[]string{"net", "sctp", "snmp"}, func(data []byte) ([]kernel.SnmpCounter, error) {
+	{[]string{"sctp", "snmp"}, func(data []byte) ([]kernel.SnmpCounter, error) {
 		return kernel.ParseSNMPSingle(data, kernel.SctpProtocol)
 	}},
 }
@@ -48,7 +54,7 @@ var snmpFiles = []snmpFile{
 func collectSNMP(c *kernel.Collector) ([]engine.Row, error) {
 	var rows []engine.Row
 	for _, f := range snmpFiles {
-		path := c.Source().ProcPath(f.path...)
+		path := c.NetPath(f.path...)
 		data, ok, err := c.ReadOptional(path)
 		if err != nil {
 			return nil, err
@@ -61,7 +67,7 @@ func collectSNMP(c *kernel.Collector) ([]engine.Row, error) {
 			return nil, kernel.FileError(path, err)
 		}
 		for _, ctr := range counters {
-			rows = append(rows, engine.Row{ctr.Protocol, ctr.Name, ctr.Key, ctr.Value})
+			rows = append(rows, engine.Row{ctr.Protocol, ctr.Name, ctr.Key, ctr.Value, nil})
 		}
 	}
 	return rows, nil

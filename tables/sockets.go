@@ -46,7 +46,8 @@ var socketColumns = []engine.Column{
 	{Name: "backlog", Type: engine.Integer, Doc: "a listener's accept-queue limit (its listen() backlog capped by net.core.somaxconn); NULL for other sockets and from /proc"},
 }
 
-// Sockets is every socket of this network namespace, of every family, as
+// Sockets is every socket of the statement's network namespaces (netsql's
+// own unless --netns), of every family, as
 // `netstat -a` and `ss -a` list them. On the live system it asks the kernel
 // over NETLINK_SOCK_DIAG (inet_diag for tcp, tcp6, udp, udp6, udplite,
 // udplite6; unix_diag; packet_diag) and reads /proc/net/{raw,raw6,icmp,
@@ -56,13 +57,15 @@ var socketColumns = []engine.Column{
 // second dump, only when used.
 var Sockets = &engine.Dataset{
 	Name: "sockets",
-	Doc:  "one row per socket of this network namespace, every family (netstat -a, ss -a)",
+	Doc:  "one row per socket, every family (netstat -a, ss -a)",
 	Sources: []string{"netlink sock_diag (inet_diag, unix_diag, packet_diag)", "/proc/net/tcp", "/proc/net/tcp6",
 		"/proc/net/udp", "/proc/net/udp6", "/proc/net/udplite", "/proc/net/udplite6", "/proc/net/raw", "/proc/net/raw6",
 		"/proc/net/icmp", "/proc/net/icmp6", "/proc/net/unix", "/proc/net/packet", "/proc/net/netlink",
 		"/proc/PID/fd/* (pid, process)"},
 	Columns: socketColumns,
-	Collect: func(c *kernel.Collector) ([]engine.Row, error) { return collectSockets(c, wantAll(allProtos)) },
+	Collect: func(c *kernel.Collector) ([]engine.Row, error) {
+		return socketsWhere(c, [][]engine.KeyValue{nil})
+	},
 	Keys: []engine.Key{
 		// A socket's protocol and family never change: a join may read
 		// them value by value.
@@ -76,6 +79,7 @@ var Sockets = &engine.Dataset{
 		// the established connections. A socket's state changes, so it is
 		// read only through Narrow, with values known before the first row.
 		{Column: "state"},
+		netnsKey,
 	},
 	Narrow: socketsWhere,
 	Fill: map[string]func(*kernel.Collector, []int, []engine.Row) error{
@@ -86,7 +90,7 @@ var Sockets = &engine.Dataset{
 	Prefetch:      map[string]func(*kernel.Collector){"owners": func(c *kernel.Collector) { kernel.StartOwners(c) }},
 	EstimatedRows: 1000,
 	Diff: engine.DiffSpec{
-		Key:      []string{"proto", "local_addr", "local_port", "remote_addr", "remote_port", "path", "interface"},
+		Key:      []string{"netns", "proto", "local_addr", "local_port", "remote_addr", "remote_port", "path", "interface"},
 		Identity: []string{"inode", "cookie", "pid"},
 		Counters: []string{"drops"},
 		Volatile: []string{"timer", "timer_ms", "recv_q", "send_q", "retransmits", "rmem", "wmem", "process", "peer_inode"},
@@ -210,10 +214,23 @@ func wantAll(protos []protoFile) []protoWant {
 }
 
 // socketsWhere collects in one pass the sockets matching any of the
-// conjunctions of equalities on proto, family and state (values as
-// lookupKey folded them), asking the kernel for exactly those protocols
-// and states where netlink serves the protocol.
+// conjunctions of equalities on proto, family, state and netns (values as
+// lookupKey folded them): in each namespace named, or every one of the
+// scope, asking the kernel for exactly those protocols and states where
+// netlink serves the protocol.
 func socketsWhere(c *kernel.Collector, any [][]engine.KeyValue) ([]engine.Row, error) {
+	list, per, err := splitByNetns(c, any)
+	if err != nil {
+		return nil, err
+	}
+	return acrossNetns(c, list, sockNetns, func(c *kernel.Collector, i int) ([]engine.Row, error) {
+		return collectSockets(c, wantsWhere(per[i]))
+	})
+}
+
+// wantsWhere turns conjunctions of equalities on proto, family and state
+// into the protocols to list and the states wanted of each.
+func wantsWhere(any [][]engine.KeyValue) []protoWant {
 	var wants []protoWant
 	for _, p := range allProtos {
 		want := protoWant{p: p}
@@ -253,7 +270,7 @@ func socketsWhere(c *kernel.Collector, any [][]engine.KeyValue) ([]engine.Row, e
 		}
 		wants = append(wants, want)
 	}
-	return collectSockets(c, wants)
+	return wants
 }
 
 // collectSockets lists the sockets of the given protocols in the states
@@ -275,10 +292,34 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 			}
 		}()
 	}
+	// TCP over both families with the same states: one walk of the
+	// kernel's socket hash instead of two (each walk costs as much as the
+	// host's sockets, in every namespace read).
+	bothTCP := -1
+	if c.Source().Live && !c.Source().RefuseDiag {
+		v4 := slices.IndexFunc(wants, func(w protoWant) bool { return w.p.proto == "tcp" })
+		v6 := slices.IndexFunc(wants, func(w protoWant) bool { return w.p.proto == "tcp6" })
+		if v4 >= 0 && v6 >= 0 && slices.Equal(wants[v4].states, wants[v6].states) {
+			if diag, diagErr = kernel.OpenDiag(); diagErr == nil {
+				builder = newSocketRowBuilder(c)
+				mask := diagStatesMask(&wants[v4].p, wants[v4].states)
+				var err error
+				if rows, err = diagBothTCP(diag, builder, mask, rows); err == nil {
+					bothTCP = v4
+				} else if !errors.Is(err, kernel.ErrRefused) {
+					return nil, err
+				}
+			}
+			diagErr = nil // refused: each family is asked on its own below
+		}
+	}
 	for i := range wants {
 		p, states := &wants[i].p, wants[i].states
 		if err := c.Err(); err != nil {
 			return nil, err
+		}
+		if bothTCP >= 0 && (p.proto == "tcp" || p.proto == "tcp6") {
+			continue
 		}
 		if c.Source().Live && p.diag != diagNone {
 			if diag == nil && diagErr == nil {
@@ -293,8 +334,6 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 				var err error
 				rows, err = diagSockets(diag, builder, p, diagStatesMask(p, states), rows)
 				if err == nil {
-					served, _ := kernel.Memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
-					served[p.proto] = true
 					continue
 				}
 				if !errors.Is(err, kernel.ErrRefused) {
@@ -336,7 +375,7 @@ func diagStatesMask(p *protoFile, states []string) uint32 {
 
 // procSockets reads the /proc/net file of one protocol.
 func procSockets(c *kernel.Collector, p *protoFile) ([]engine.Row, error) {
-	path := c.Source().NetPath(p.proto)
+	path := c.NetPath(p.proto)
 	data, ok, err := c.ReadOptional(path)
 	if err != nil || !ok {
 		return nil, err
@@ -512,16 +551,40 @@ func netlinkRows(data []byte) ([]engine.Row, error) {
 }
 
 // fillSocketOwners sets pid and process from the owner walk: the lowest pid
-// holding each socket's inode.
+// holding each socket's inode. A socket inode is unique on the machine
+// (one sockfs for every namespace), so the walk of every process finds a
+// socket's owners whatever namespace it lives in; when several processes
+// hold it and the statement reads several namespaces, the lowest pid of
+// those in the socket's own namespace is chosen (a socket passed to, or
+// made before a setns by, a process elsewhere names its own side first).
 func fillSocketOwners(c *kernel.Collector, _ []int, rows []engine.Row) error {
 	o, err := kernel.Owners(c)
 	if err != nil {
 		return err
 	}
+	scope, err := kernel.ScopeNetns(c)
+	if err != nil {
+		return err
+	}
+	several := len(scope) > 1
 	for _, r := range rows {
 		inode, _ := r[sockInode].(int64)
 		if inode == 0 {
 			continue
+		}
+		if several && r[sockNetns] != nil && o.Shared(inode) {
+			for _, pid := range o.PIDs(inode) {
+				if kernel.PidNetns(c, pid) == r[sockNetns] {
+					r[sockPID] = pid
+					if comm, ok := o.Comm(pid); ok {
+						r[sockProcess] = comm
+					}
+					break
+				}
+			}
+			if r[sockPID] != nil {
+				continue
+			}
 		}
 		if pid, ok := o.LowestPID(inode); ok {
 			r[sockPID] = pid

@@ -449,6 +449,34 @@ func diagSockets(d *kernel.DiagConn, b *socketRowBuilder, p *protoFile, mask uin
 	return rows, nil
 }
 
+// diagBothTCP dumps the TCP sockets of both families in the kernel states
+// of mask with one TCPDiagGetSock request, and appends their rows.
+func diagBothTCP(d *kernel.DiagConn, b *socketRowBuilder, mask uint32, rows []engine.Row) ([]engine.Row, error) {
+	if mask == 0 {
+		return rows, nil
+	}
+	tcp4, tcp6 := protoByName("tcp"), protoByName("tcp6")
+	before := len(rows)
+	err := d.DumpType(kernel.TCPDiagGetSock, kernel.TCPBothFamiliesRequest(nil, 0, mask), func(payload []byte) error {
+		if m := kernel.InetDiagMsg(payload); m.Valid() {
+			switch m.Family() {
+			case unix.AF_INET:
+				rows = append(rows, b.inetRow(tcp4, m))
+			case unix.AF_INET6:
+				rows = append(rows, b.inetRow(tcp6, m))
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return rows[:before], err
+	}
+	if on := b.c.Source().OnDiag; on != nil {
+		on(kernel.DiagDump{Family: unix.AF_UNSPEC, Protocol: unix.IPPROTO_TCP, States: mask, Rows: len(rows) - before})
+	}
+	return rows, nil
+}
+
 // interfaceName returns the name of an interface index, from the
 // statement's one rtnetlink link dump (shared with routes, addresses...);
 // an index without a name is kept as its number.
@@ -473,83 +501,108 @@ func interfaceName(c *kernel.Collector, ifindex uint32) any {
 // fillSocketMeminfo fills rmem, wmem and drops of sockets listed over
 // netlink, with a second dump of each protocol present asking for the
 // kernel's skmeminfo only (the first dump leaves it out, since it costs
-// every statement that does not read these columns). Rows read from /proc
-// already hold what /proc has.
+// every statement that does not read these columns), in each namespace
+// the rows come from. Rows read from /proc (no cookie) already hold what
+// /proc has.
 func fillSocketMeminfo(c *kernel.Collector, _ []int, rows []engine.Row) error {
-	served, _ := kernel.Memoize(c, "sockets-diag-protos", func() (map[string]bool, error) { return map[string]bool{}, nil })
-	if !c.Source().Live || len(served) == 0 {
+	if !c.Source().Live {
 		return nil
 	}
-	// The states present, per protocol, bound each dump.
-	masks := map[string]uint32{}
+	// The states present, per namespace and protocol, bound each dump.
+	masks := map[any]map[string]uint32{}
 	for _, r := range rows {
-		proto, _ := r[sockProtoCol].(string)
-		if !served[proto] {
+		if r[sockCookie] == nil {
 			continue
 		}
-		p := protoByName(proto)
+		proto, _ := r[sockProtoCol].(string)
 		state, _ := r[sockState].(string)
-		masks[proto] |= diagStateMask(p, state)
+		byProto := masks[r[sockNetns]]
+		if byProto == nil {
+			byProto = map[string]uint32{}
+			masks[r[sockNetns]] = byProto
+		}
+		byProto[proto] |= diagStateMask(protoByName(proto), state)
 	}
 	if len(masks) == 0 {
 		return nil
 	}
-	d, err := kernel.OpenDiag()
+	scope, err := kernel.ScopeNetns(c)
 	if err != nil {
-		return nil // the collection already warned, or it would have used /proc
+		return err
 	}
-	defer d.Close()
+	var list []*kernel.Netns
+	for _, ns := range scope {
+		if masks[netnsValue(ns)] != nil {
+			list = append(list, ns)
+		}
+	}
 	type meminfo struct{ rmem, wmem, drops int64 }
-	byCookie := map[int64]meminfo{}
-	for _, p := range allProtos {
-		mask := masks[p.proto]
-		if mask == 0 {
-			continue
+	found, err := kernel.EachNetns(c, list, func(c *kernel.Collector, i int) (map[int64]meminfo, error) {
+		byProto := masks[netnsValue(list[i])]
+		d, err := kernel.OpenDiag()
+		if err != nil {
+			return nil, nil // the collection already warned, or it would have used /proc
 		}
-		req, _ := diagRequestFor(nil, &p, mask, true)
-		err := d.Dump(req, func(payload []byte) error {
-			var cookie int64
-			var attrs []byte
-			var want uint16
-			switch p.diag {
-			case diagInet:
-				m := kernel.InetDiagMsg(payload)
-				if !m.Valid() {
-					return nil
-				}
-				cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.InetDiagAttrSkmeminfo
-			case diagUnix:
-				m := kernel.UnixDiagMsg(payload)
-				if !m.Valid() {
-					return nil
-				}
-				cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.UnixDiagAttrMeminfo
-			case diagPacket:
-				m := kernel.PacketDiagMsg(payload)
-				if !m.Valid() {
-					return nil
-				}
-				cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.PacketDiagAttrMeminfo
+		defer d.Close()
+		byCookie := map[int64]meminfo{}
+		for _, p := range allProtos {
+			mask := byProto[p.proto]
+			if mask == 0 {
+				continue
 			}
-			kernel.DiagAttrs(attrs, func(typ uint16, v []byte) {
-				if typ != want || len(v) < 4*(kernel.SkmemDrops+1) {
-					return
+			req, _ := diagRequestFor(nil, &p, mask, true)
+			err := d.Dump(req, func(payload []byte) error {
+				var cookie int64
+				var attrs []byte
+				var want uint16
+				switch p.diag {
+				case diagInet:
+					m := kernel.InetDiagMsg(payload)
+					if !m.Valid() {
+						return nil
+					}
+					cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.InetDiagAttrSkmeminfo
+				case diagUnix:
+					m := kernel.UnixDiagMsg(payload)
+					if !m.Valid() {
+						return nil
+					}
+					cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.UnixDiagAttrMeminfo
+				case diagPacket:
+					m := kernel.PacketDiagMsg(payload)
+					if !m.Valid() {
+						return nil
+					}
+					cookie, attrs, want = int64(m.Cookie()), m.Attrs(), kernel.PacketDiagAttrMeminfo
 				}
-				get := func(i int) int64 { return int64(binary.NativeEndian.Uint32(v[4*i:])) }
-				byCookie[cookie] = meminfo{get(kernel.SkmemRmemAlloc), get(kernel.SkmemWmemAlloc), get(kernel.SkmemDrops)}
+				kernel.DiagAttrs(attrs, func(typ uint16, v []byte) {
+					if typ != want || len(v) < 4*(kernel.SkmemDrops+1) {
+						return
+					}
+					get := func(i int) int64 { return int64(binary.NativeEndian.Uint32(v[4*i:])) }
+					byCookie[cookie] = meminfo{get(kernel.SkmemRmemAlloc), get(kernel.SkmemWmemAlloc), get(kernel.SkmemDrops)}
+				})
+				return nil
 			})
-			return nil
-		})
-		if err != nil && !errors.Is(err, kernel.ErrRefused) {
-			return err
+			if err != nil && !errors.Is(err, kernel.ErrRefused) {
+				return nil, err
+			}
 		}
+		return byCookie, nil
+	})
+	if err != nil {
+		return err
+	}
+	byNetns := make(map[any]map[int64]meminfo, len(list))
+	for i, ns := range list {
+		byNetns[netnsValue(ns)] = found[i]
 	}
 	for _, r := range rows {
 		cookie, ok := r[sockCookie].(int64)
 		if !ok {
 			continue
 		}
-		if mi, ok := byCookie[cookie]; ok {
+		if mi, ok := byNetns[r[sockNetns]][cookie]; ok {
 			r[sockRmem], r[sockWmem], r[sockDrops] = mi.rmem, mi.wmem, mi.drops
 		}
 	}

@@ -17,17 +17,23 @@ var Sockstat = &engine.Dataset{
 	Columns: []engine.Column{
 		{Name: "protocol", Type: engine.Text, Doc: "protocol as the file names it: sockets, TCP, UDP, UDPLITE, RAW, FRAG, TCP6, UDP6, UDPLITE6, RAW6, FRAG6"},
 		{Name: "name", Type: engine.Text, Doc: "counter: inuse (sockets in use), orphan, tw (TIME_WAIT), alloc, mem (pages), memory (bytes, FRAG), used (sockets)"},
-		{Name: "value", Type: engine.Integer, Doc: "value; mem is in pages, FRAG memory in bytes; TCP orphan, alloc, mem and UDP mem count every namespace, the rest this one"},
+		{Name: "value", Type: engine.Integer, Doc: "value; mem is in pages, FRAG memory in bytes; TCP orphan, alloc, mem and UDP mem count every namespace, the rest the row's"},
+		netnsColumn(),
 	},
-	Collect:       collectSockstat,
+	Collect:       netnsCollect(sockstatNetns, collectSockstat),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(sockstatNetns, collectSockstat),
 	EstimatedRows: 20,
-	Diff:          engine.DiffSpec{Key: []string{"protocol", "name"}},
+	Diff:          engine.DiffSpec{Key: []string{"netns", "protocol", "name"}},
 }
+
+// sockstatNetns is the position of Sockstat's netns column.
+const sockstatNetns = 3
 
 func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {
 	var rows []engine.Row
 	for _, name := range []string{"sockstat", "sockstat6"} {
-		path := c.Source().ProcPath("net", name)
+		path := c.NetPath(name)
 		data, ok, err := c.ReadOptional(path)
 		if err != nil {
 			return nil, err
@@ -40,7 +46,7 @@ func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {
 			return nil, kernel.FileError(path, err)
 		}
 		for _, ctr := range counters {
-			rows = append(rows, engine.Row{ctr.Protocol, ctr.Name, ctr.Value})
+			rows = append(rows, engine.Row{ctr.Protocol, ctr.Name, ctr.Value, nil})
 		}
 	}
 	return rows, nil

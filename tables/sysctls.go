@@ -11,44 +11,100 @@ import (
 	"hash/fnv"
 	"io/fs"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
 )
 
-// Sysctls is every readable setting under /proc/sys/net.
+// Sysctls is every readable setting under /proc/sys/net, per network
+// namespace: the kernel shows a thread the settings of its own namespace,
+// so another namespace's are read on a thread moved there. A tree has
+// them for its own namespace only.
 var Sysctls = &engine.Dataset{
 	Name:    "sysctls",
-	Doc:     "one row per network kernel setting under /proc/sys/net of this network namespace (sysctl net)",
+	Doc:     "one row per network kernel setting under /proc/sys/net of a network namespace (sysctl net)",
 	Sources: []string{"/proc/sys/net/**"},
 	Columns: []engine.Column{
 		{Name: "name", Type: engine.Text, Doc: "dotted name as sysctl prints it (net.core.somaxconn; a dot in an interface name becomes /)"},
 		{Name: "value", Type: engine.Text, Doc: "the file's text without its final newline, tabs between values turned into single spaces (ip_local_port_range: 32768 60999)"},
+		netnsColumn(),
 	},
-	Collect: collectSysctls,
+	Collect: netnsCollect(sysctlNetns, collectSysctls),
 	Keys: []engine.Key{{Column: "name", Stable: true, Collect: func(c *kernel.Collector, v any) ([]engine.Row, error) {
-		name, _ := v.(string)
-		rel, ok := sysctlPath(name)
-		if !ok {
-			return nil, nil
-		}
-		path := c.Source().ProcPath("sys", rel)
-		info, err := c.Source().Lstat(path)
-		if err != nil || !info.Mode().IsRegular() {
-			return nil, nil
-		}
-		value, ok := readSysctl(c, path)
-		if !ok {
-			return nil, nil
-		}
-		return []engine.Row{{sysctlName(rel), value}}, nil
-	}}},
+		return sysctlsWhere(c, [][]engine.KeyValue{{{Column: "name", Value: v}}})
+	}}, netnsKey},
+	Narrow:        sysctlsWhere,
 	EstimatedRows: 1000,
-	Diff:          engine.DiffSpec{Key: []string{"name"}},
+	Diff:          engine.DiffSpec{Key: []string{"netns", "name"}},
+}
+
+// sysctlNetns is the position of Sysctls's netns column.
+const sysctlNetns = 2
+
+// sysctlsWhere reads the settings named in each namespace named (or every
+// one of the scope); a conjunction without a name reads its namespace's
+// settings whole.
+func sysctlsWhere(c *kernel.Collector, any [][]engine.KeyValue) ([]engine.Row, error) {
+	list, per, err := splitByNetns(c, any)
+	if err != nil {
+		return nil, err
+	}
+	return acrossNetns(c, list, sysctlNetns, func(c *kernel.Collector, i int) ([]engine.Row, error) {
+		var names []string
+		for _, conj := range per[i] {
+			if len(conj) == 0 {
+				return collectSysctls(c)
+			}
+			if name, ok := conj[0].Value.(string); ok && !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+		var rows []engine.Row
+		for _, name := range names {
+			if row := readSysctlNamed(c, name); row != nil {
+				rows = append(rows, row)
+			}
+		}
+		return rows, nil
+	})
+}
+
+// readSysctlNamed reads one setting by its dotted name; nil when there is
+// no such readable setting.
+func readSysctlNamed(c *kernel.Collector, name string) engine.Row {
+	rel, ok := sysctlPath(name)
+	if !ok || noSysctls(c) {
+		return nil
+	}
+	path := c.Source().ProcPath("sys", rel)
+	info, err := c.Source().Lstat(path)
+	if err != nil || !info.Mode().IsRegular() {
+		return nil
+	}
+	value, ok := readSysctl(c, path)
+	if !ok {
+		return nil
+	}
+	return engine.Row{sysctlName(rel), value, nil}
+}
+
+// noSysctls tells whether the collector's namespace has no settings to
+// read: in a tree, another namespace than the tree's own (proc/sys/net
+// is the reading thread's namespace, and a copy kept one).
+func noSysctls(c *kernel.Collector) bool {
+	if c.Foreign() && !c.Source().Live {
+		c.Notice("sysctls of a tree hold its own network namespace only: other namespaces have no rows")
+		return true
+	}
+	return false
 }
 
 func collectSysctls(c *kernel.Collector) ([]engine.Row, error) {
+	if noSysctls(c) {
+		return nil, nil
+	}
 	root := c.Source().ProcPath("sys")
 	top := filepath.Join(root, "net")
 	var rows []engine.Row
@@ -79,7 +135,7 @@ func collectSysctls(c *kernel.Collector) ([]engine.Row, error) {
 			}
 			if value, ok := readSysctl(c, path); ok {
 				rel, _ := filepath.Rel(root, path)
-				rows = append(rows, engine.Row{sysctlName(rel), value})
+				rows = append(rows, engine.Row{sysctlName(rel), value, nil})
 			}
 		}
 		return nil

@@ -64,10 +64,11 @@ var tcpInfoColumns = []engine.Column{
 	{Name: "snd_wscale", Type: engine.Integer, Doc: "window scale the peer uses for its window (when wscale is on)"},
 	{Name: "rcv_wscale", Type: engine.Integer, Doc: "window scale this side uses for its window (when wscale is on)"},
 	{Name: "congestion", Type: engine.Text, Doc: "congestion control algorithm (cubic, bbr, reno, ...)"},
+	netnsColumn(),
 }
 
-// TCPInfo is the kernel's struct tcp_info of every TCP socket of this
-// network namespace, what `ss -ti` prints: round-trip times, congestion
+// TCPInfo is the kernel's struct tcp_info of every TCP socket of the
+// statement's network namespaces, what `ss -ti` prints: round-trip times, congestion
 // window, retransmissions, byte and segment counters, rates. It asks
 // inet_diag for tcp and tcp6 sockets with INET_DIAG_INFO and
 // INET_DIAG_CONG, a dump of its own, made only when a statement reads this
@@ -78,7 +79,9 @@ var TCPInfo = &engine.Dataset{
 	Doc:           "one row per TCP socket with the kernel's tcp_info: rtt, cwnd, retransmissions, bytes, rates (ss -ti)",
 	Sources:       []string{"netlink inet_diag INET_DIAG_INFO and INET_DIAG_CONG (live only; no rows from a --root tree)"},
 	Columns:       tcpInfoColumns,
-	Collect:       collectTCPInfo,
+	Collect:       netnsCollect(tiNetns, collectTCPInfo),
+	Keys:          []engine.Key{netnsKey},
+	Narrow:        netnsNarrow(tiNetns, collectTCPInfo),
 	EstimatedRows: 1000,
 	Diff: engine.DiffSpec{
 		Key:      []string{"cookie", "proto"},
@@ -175,8 +178,11 @@ var tcpOptionNames = []struct {
 }{{0x1, "ts"}, {0x2, "sack"}, {0x4, "wscale"}, {0x8, "ecn"}, {0x10, "ecnseen"}, {0x20, "fastopen"}}
 
 // tiColumns counts the columns: the identity, the fields, then options,
-// the two window scales and the congestion algorithm.
-var tiColumns = tiFirstField + len(tcpInfoFields) + 4
+// the two window scales, the congestion algorithm and the namespace.
+var tiColumns = tiFirstField + len(tcpInfoFields) + 5
+
+// tiNetns is the position of TCPInfo's netns column, the last.
+const tiNetns = 48
 
 // collectTCPInfo dumps the tcp and tcp6 sockets with their tcp_info.
 func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
@@ -197,6 +203,32 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 	var rows []engine.Row
 	// TIME_WAIT and request sockets carry no tcp_info: not asked for.
 	states := uint32(tcpAllStates &^ (1<<6 | 1<<3 | 1<<12))
+	const ext = kernel.InetDiagExtInfo | kernel.InetDiagExtCong
+	// Both families in one walk of the kernel's socket hash; a kernel
+	// that refuses the older request is asked family by family.
+	tcp4, tcp6 := protoByName("tcp"), protoByName("tcp6")
+	err = d.DumpType(kernel.TCPDiagGetSock, kernel.TCPBothFamiliesRequest(nil, ext, states), func(payload []byte) error {
+		if m := kernel.InetDiagMsg(payload); m.Valid() {
+			p := tcp4
+			if m.Family() == unix.AF_INET6 {
+				p = tcp6
+			}
+			if r := b.row(p, m); r != nil {
+				rows = append(rows, r)
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		if on := c.Source().OnDiag; on != nil {
+			on(kernel.DiagDump{Family: unix.AF_UNSPEC, Protocol: unix.IPPROTO_TCP, States: states, Ext: ext, Rows: len(rows)})
+		}
+		return rows, nil
+	}
+	if !errors.Is(err, kernel.ErrRefused) {
+		return nil, err
+	}
+	rows = rows[:0]
 	for _, proto := range []string{"tcp", "tcp6"} {
 		p := protoByName(proto)
 		req := kernel.InetDiagRequest(nil, p.afamily, p.protocol, kernel.InetDiagExtInfo|kernel.InetDiagExtCong, states)

@@ -47,7 +47,7 @@ func TestLiveTCPInfo(t *testing.T) {
 	var exts []uint32
 	src := kernel.LiveSource()
 	src.OnDiag = func(d kernel.DiagDump) {
-		if d.Family == unix.AF_INET || d.Family == unix.AF_INET6 {
+		if d.Protocol == unix.IPPROTO_TCP {
 			exts = append(exts, d.Ext)
 		}
 	}

@@ -20,7 +20,7 @@ func TestTCPInfoFieldsMatchColumns(t *testing.T) {
 	for _, f := range tcpInfoFields {
 		names = append(names, f.column)
 	}
-	names = append(names, "options", "snd_wscale", "rcv_wscale", "congestion")
+	names = append(names, "options", "snd_wscale", "rcv_wscale", "congestion", "netns")
 	var declared []string
 	for _, c := range TCPInfo.Columns {
 		declared = append(declared, c.Name)

@@ -6,8 +6,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-
-	"netsql/tables/kernel"
 )
 
 // Attach opens the SQLite file at path as the schema name: read-only and
@@ -55,6 +53,3 @@ func (e *Engine) Detach(ctx context.Context, name string) error {
 
 // quoteIdent quotes an SQL identifier.
 func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
-
-// Source is where the engine's datasets read from.
-func (e *Engine) Source() *kernel.Source { return e.src }

@@ -73,11 +73,13 @@ type Engine struct {
 	src      *kernel.Source
 	datasets []*Dataset
 
-	mu       sync.Mutex
-	snap     *snapshot        // the current statement's state; nil between statements
-	progress *kernel.Progress // the running statement's collection, for a progress note
-	keepSnap bool             // .snapshot on: keep snap across statements
-	stats    Stats
+	mu         sync.Mutex
+	snap       *snapshot // the current statement's state; nil between statements
+	last       *snapshot // the last statement's, when retainLast (LastRows)
+	retainLast bool
+	progress   *kernel.Progress // the running statement's collection, for a progress note
+	keepSnap   bool             // .snapshot on: keep snap across statements
+	stats      Stats
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
 	attaching  atomic.Bool // netsql's own ATTACH runs (Attach), not a statement's
@@ -207,6 +209,10 @@ func (e *Engine) Close() error {
 // must run inside Statement.
 func (e *Engine) Conn() *sql.Conn { return e.conn }
 
+// Source returns where the engine reads from; its namespace scope may be
+// changed between statements (.netns).
+func (e *Engine) Source() *kernel.Source { return e.src }
+
 // Datasets returns the datasets this engine declares.
 func (e *Engine) Datasets() []*Dataset { return e.datasets }
 
@@ -300,10 +306,46 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 	warnings := snap.col.Warnings()
 	snap.col.ClearWarnings()
 	if !e.keepSnap {
+		if e.retainLast {
+			e.last = snap
+		}
 		e.snap = nil
 	}
 	e.mu.Unlock()
 	return warnings, err
+}
+
+// SetRetainLast makes the engine keep, after each statement, what that
+// statement read, for LastRows (watch mode's prev); the next statement
+// still reads afresh, narrowed as its plan says.
+func (e *Engine) SetRetainLast(on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.retainLast, e.last = on, nil
+}
+
+// LastRows returns the rows of the dataset called name that the last
+// statement read (SetRetainLast): every row when it read the dataset
+// whole, else the rows its narrowed reads brought. Column groups the
+// statement did not use are nil. ok is false when it did not read it.
+func (e *Engine) LastRows(name string) (rows []Row, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.last == nil {
+		return nil, false
+	}
+	ts := e.last.tables[name]
+	if ts == nil {
+		return nil, false
+	}
+	if ts.all != nil {
+		return ts.all.rows, true
+	}
+	for _, rs := range ts.byValue {
+		rows = append(rows, rs.rows...)
+		ok = true
+	}
+	return rows, ok
 }
 
 // running is the engine whose statement runs. SQLite functions register

@@ -443,6 +443,28 @@ func TestEngineNarrowTwoKeys(t *testing.T) {
 	if len(s.combined) != 4 || len(s.single) != 0 || d.Narrowed["pairs"] != 1 || d.Collections["pairs"] != 0 {
 		t.Errorf("IN × IN: %d conjunctions, %d narrowed, %d collections; want one read of 4 conjunctions", len(s.combined), d.Narrowed["pairs"], d.Collections["pairs"])
 	}
+	// Constants beyond 32 bits, and reals, are read off the program too.
+	s.combined, s.single = nil, nil
+	d = delta(e, func() {
+		rows = query(t, e, "SELECT id FROM pairs WHERE kind = 'odd' AND id IN (4026532100, -4026532100, 3.0)")
+	})
+	if diff := cmp.Diff([][]any{{int64(3)}}, rows); diff != "" {
+		t.Errorf("64-bit constants (-want +got):\n%s", diff)
+	}
+	var ids []any
+	for _, conj := range s.combined {
+		for _, kv := range conj {
+			if kv.Column == "id" {
+				ids = append(ids, kv.Value)
+			}
+		}
+	}
+	slices.SortFunc(ids, func(a, b any) int { return strings.Compare(fmt.Sprint(a), fmt.Sprint(b)) })
+	if diff := cmp.Diff([]any{int64(-4026532100), int64(3), int64(4026532100)}, ids); diff != "" || d.Narrowed["pairs"] != 1 || d.Collections["pairs"] != 0 {
+		t.Errorf("64-bit constants: one narrowed read of each id wanted, %d narrowed, %d collections; ids (-want +got):\n%s",
+			d.Narrowed["pairs"], d.Collections["pairs"], diff)
+	}
+
 	// Values known only while running (a subquery) on a key that is not
 	// stable make the statement read whole.
 	s.combined, s.single = nil, nil

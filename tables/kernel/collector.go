@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 )
 
@@ -14,6 +15,8 @@ const (
 	WarnProcessPartly   = "processes partly readable (permission denied): their exe or netns is NULL"
 	WarnProcessVanished = "processes exited while being read (skipped)"
 	WarnNetlinkRefused  = "socket protocols read from /proc instead: netlink sock_diag was refused (cookie, interface, backlog... are NULL)"
+	WarnNetnsVanished   = "network namespaces vanished while being read (skipped)"
+	WarnNetnsDenied     = "network namespaces not readable (permission denied): run as root to read every namespace"
 )
 
 // Collector is what a dataset's producer gets: where to read, the
@@ -24,8 +27,17 @@ type Collector struct {
 	src      *Source
 	ctx      context.Context
 	memo     map[string]any
-	warnings map[string]map[int64]bool
 	progress *Progress
+
+	mu       sync.Mutex // warnings: the readers of several namespaces count at once
+	warnings map[string]map[int64]bool
+
+	// netns is the namespace a collector made by EachNetns reads (nil:
+	// netsql's own); its warnings go to parent, its memo is its own, since
+	// what it remembers (a link dump) belongs to its namespace.
+	netns    *Netns
+	parent   *Collector
+	children map[int64]*Collector // by namespace inode, reused by every dataset of the statement
 }
 
 // NewCollector starts the reading session of one statement.
@@ -78,10 +90,19 @@ func (c *Collector) Context() context.Context { return c.ctx }
 
 // SetContext hands a collector kept across statements (.snapshot on) to
 // the next statement's context.
-func (c *Collector) SetContext(ctx context.Context) { c.ctx = ctx }
+func (c *Collector) SetContext(ctx context.Context) {
+	c.ctx = ctx
+	for _, child := range c.children {
+		child.ctx = ctx
+	}
+}
 
 // ClearWarnings forgets the warnings counted, once they were printed.
-func (c *Collector) ClearWarnings() { clear(c.warnings) }
+func (c *Collector) ClearWarnings() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.warnings)
+}
 
 // Err returns a non-nil error once the statement was cancelled; long
 // collections check it between units of work.
@@ -90,6 +111,12 @@ func (c *Collector) Err() error { return c.ctx.Err() }
 // Warn counts one thing (a pid) skipped for the given kind; the same id
 // counts once per statement however many datasets skip it.
 func (c *Collector) Warn(kind string, id int64) {
+	if c.parent != nil {
+		c.parent.Warn(kind, id)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.warnings[kind] == nil {
 		c.warnings[kind] = map[int64]bool{}
 	}
@@ -126,7 +153,7 @@ func (w Warning) String() string {
 // with their singular: kinds are written for many ("processes exited
 // while being read"), and "1 processes" is not English.
 var plurals = map[string]string{"processes": "process", "lines": "line", "protocols": "protocol",
-	"settings": "setting", "their": "its", "them": "it"}
+	"settings": "setting", "their": "its", "them": "it", "namespaces": "namespace"}
 
 // singular rewrites a kind for a count of one, word by word.
 func singular(kind string) string {
@@ -142,6 +169,8 @@ func singular(kind string) string {
 // Warnings returns the statement's warnings, one per kind, in the order
 // of their lines.
 func (c *Collector) Warnings() []Warning {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	list := make([]Warning, 0, len(c.warnings))
 	for kind, ids := range c.warnings {
 		w := Warning{Kind: kind}

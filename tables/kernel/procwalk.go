@@ -148,8 +148,12 @@ func ParseNsLink(link, kind string) (any, error) {
 	return n, nil
 }
 
-// SelfNetns is the namespace whose sockets /proc/net lists: ours.
+// SelfNetns is the namespace whose sockets the collector's net directory
+// lists: netsql's own, or the one a collector of EachNetns reads.
 func SelfNetns(c *Collector) any {
+	if ns := c.netns; ns != nil && !ns.Self {
+		return ns.Inode
+	}
 	v, _ := Memoize(c, "self-netns", func() (any, error) {
 		self := c.Source().ProcPath("self", "ns", "net")
 		if c.Source().Live {
@@ -176,7 +180,26 @@ type SocketOwners struct {
 	fds   []fdSocket       // in pid, fd order
 	first map[int64]int32  // inode -> position in fds of its lowest-pid holder
 	comm  map[int64]string // pid -> comm, for pids holding sockets
+	// more holds, for an inode held by several processes, the positions
+	// of the first descriptor of each other holder, in pid order.
+	more map[int64][]int32
 }
+
+// PIDs returns every process holding inode, lowest first.
+func (o *SocketOwners) PIDs(inode int64) []int64 {
+	pos, ok := o.first[inode]
+	if !ok {
+		return nil
+	}
+	pids := []int64{o.fds[pos].pid}
+	for _, p := range o.more[inode] {
+		pids = append(pids, o.fds[p].pid)
+	}
+	return pids
+}
+
+// Shared tells whether more than one process holds inode.
+func (o *SocketOwners) Shared(inode int64) bool { return len(o.more[inode]) > 0 }
 
 // LowestPID returns the lowest pid holding inode.
 func (o *SocketOwners) LowestPID(inode int64) (int64, bool) {
@@ -314,7 +337,8 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 	for _, fw := range walkers {
 		total += len(fw.fds)
 	}
-	o := &SocketOwners{fds: make([]fdSocket, 0, total), first: make(map[int64]int32, total), comm: map[int64]string{}}
+	o := &SocketOwners{fds: make([]fdSocket, 0, total), first: make(map[int64]int32, total), comm: map[int64]string{},
+		more: map[int64][]int32{}}
 	for n := range w.pids {
 		r := &w.results[n]
 		if r.err != nil {
@@ -322,8 +346,10 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 			return
 		}
 		for _, f := range walkers[r.worker].fds[r.start:r.end] {
-			if _, seen := o.first[f.inode]; !seen {
+			if at, seen := o.first[f.inode]; !seen {
 				o.first[f.inode] = int32(len(o.fds))
+			} else if more := o.more[f.inode]; o.fds[at].pid != f.pid && (len(more) == 0 || o.fds[more[len(more)-1]].pid != f.pid) {
+				o.more[f.inode] = append(more, int32(len(o.fds)))
 			}
 			o.fds = append(o.fds, f)
 		}

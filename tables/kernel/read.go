@@ -125,7 +125,7 @@ func (s *Source) open(path string) (*os.File, error) {
 // not read from the host but absent — does not exist. An error other
 // than "missing" or "denied" (a link out of the tree) names the path.
 func (s *Source) inTree(path string, fn func(root *os.Root, rel string) error) error {
-	for _, base := range []string{s.Proc, s.Sys, s.Etc} {
+	for _, base := range s.parts() {
 		rel, err := filepath.Rel(base, path)
 		if base == "" || !filepath.IsAbs(path) || err != nil || !filepath.IsLocal(rel) && rel != "." {
 			continue // not this part (has says the same)

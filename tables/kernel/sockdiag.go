@@ -30,7 +30,13 @@ const (
 
 // inet_diag: request and reply sizes, extension bits and attributes.
 const (
-	inetDiagReqLen = 56 // struct inet_diag_req_v2
+	inetDiagReqLen   = 56 // struct inet_diag_req_v2
+	inetDiagReqV1Len = 60 // struct inet_diag_req, the request of TCPDIAG_GETSOCK
+
+	// TCPDiagGetSock is the message type of the older TCP dump, which
+	// lists IPv4 and IPv6 sockets in one walk of the kernel's hash (a
+	// SOCK_DIAG_BY_FAMILY request names one family, so both cost two).
+	TCPDiagGetSock = 18
 	InetDiagMsgLen = 72 // struct inet_diag_msg
 
 	InetDiagAttrInfo      = 2  // INET_DIAG_INFO: struct tcp_info
@@ -109,10 +115,15 @@ func (d *DiagConn) Close() error { return unix.Close(d.fd) }
 // goroutine while this one decodes was tried: on two busy cores it was
 // 10-20% slower at 100,000 sockets.)
 func (d *DiagConn) Dump(body []byte, decode func(payload []byte) error) error {
+	return d.DumpType(unix.SOCK_DIAG_BY_FAMILY, body, decode)
+}
+
+// DumpType is Dump with another request type (TCPDiagGetSock).
+func (d *DiagConn) DumpType(typ uint16, body []byte, decode func(payload []byte) error) error {
 	d.seq++
 	d.req = append(d.req[:0], make([]byte, NlmsgHdrLen)...)
 	binary.NativeEndian.PutUint32(d.req[0:], uint32(NlmsgHdrLen+len(body)))
-	binary.NativeEndian.PutUint16(d.req[4:], unix.SOCK_DIAG_BY_FAMILY)
+	binary.NativeEndian.PutUint16(d.req[4:], typ)
 	binary.NativeEndian.PutUint16(d.req[6:], nlmFRequest|nlmFDump)
 	binary.NativeEndian.PutUint32(d.req[8:], d.seq)
 	d.req = append(d.req, body...)
@@ -170,7 +181,7 @@ func WalkDiag(b []byte, seq uint32, decode func([]byte) error) (done bool, err e
 			// The kernel refuses what it cannot dump (no diag module for
 			// the family or protocol): the caller falls back to /proc.
 			return true, &RefusedError{What: "sock_diag dump", Err: errno}
-		case unix.SOCK_DIAG_BY_FAMILY:
+		case unix.SOCK_DIAG_BY_FAMILY, TCPDiagGetSock:
 			if err := decode(payload); err != nil {
 				return true, err
 			}
@@ -204,6 +215,17 @@ func InetDiagRequest(dst []byte, family, protocol, ext uint8, states uint32) []b
 	// The socket id (ports, addresses, interface, cookie) stays zero: a
 	// dump ignores it; the cookie must be INET_DIAG_NOCOOKIE only for a
 	// single-socket lookup.
+	return append(dst, req[:]...)
+}
+
+// TCPBothFamiliesRequest encodes struct inet_diag_req for a
+// TCPDiagGetSock dump: every TCP socket, IPv4 and IPv6, whose state bit is
+// set in states, with the extensions in ext. The kernel answers with
+// inet_diag_msg replies of type TCPDiagGetSock, each naming its family.
+func TCPBothFamiliesRequest(dst []byte, ext uint8, states uint32) []byte {
+	var req [inetDiagReqV1Len]byte
+	req[3] = ext // family 0 (both), no address lengths
+	binary.NativeEndian.PutUint32(req[52:], states)
 	return append(dst, req[:]...)
 }
 

@@ -22,6 +22,14 @@ type Source struct {
 	Proc string // the proc filesystem, "/proc" on the live system
 	Sys  string // the sys filesystem
 	Etc  string // passwd, services, iproute2's rt_tables
+	// Root is the tree's top, under which run/netns and the container
+	// runtimes' state (var/lib/docker, run/containerd, ...) are read: "/"
+	// on the live system, DIR with --root, "" when only --proc or --sys
+	// was given (those parts are then absent).
+	Root string
+	// Netns is the network namespaces a statement reads (--netns, .netns);
+	// the zero value is netsql's own.
+	Netns NetnsScope
 	// Live is true when every part is the running system's own, so netlink
 	// may be used; any override turns it off.
 	Live bool
@@ -43,7 +51,7 @@ type Source struct {
 
 // LiveSource reads the running system.
 func LiveSource() *Source {
-	return &Source{Proc: "/proc", Sys: "/sys", Etc: "/etc", Live: true}
+	return &Source{Proc: "/proc", Sys: "/sys", Etc: "/etc", Root: "/", Live: true}
 }
 
 // RootSource reads DIR/proc, DIR/sys and DIR/etc. A relative DIR is
@@ -56,6 +64,7 @@ func RootSource(dir string) *Source {
 		Proc: filepath.Join(dir, "proc"),
 		Sys:  filepath.Join(dir, "sys"),
 		Etc:  filepath.Join(dir, "etc"),
+		Root: dir,
 	}
 }
 
@@ -87,12 +96,27 @@ func (s *Source) Note(path string) {
 // has tells whether path lies in a part of the tree that was given; a
 // path of an absent part is never read.
 func (s *Source) has(path string) bool {
-	for _, base := range []string{s.Proc, s.Sys, s.Etc} {
+	for _, base := range s.parts() {
 		if rel, err := filepath.Rel(base, path); base != "" && filepath.IsAbs(path) && err == nil && (filepath.IsLocal(rel) || rel == ".") {
 			return true
 		}
 	}
 	return false
+}
+
+// parts are the directories of the tree that were given, the most
+// specific first: a path is read through the first that holds it.
+func (s *Source) parts() []string {
+	return []string{s.Proc, s.Sys, s.Etc, s.Root}
+}
+
+// RootPath joins elements under the tree's top (Root); "" when there is
+// none, which reads as absent.
+func (s *Source) RootPath(elem ...string) string {
+	if s.Root == "" {
+		return ""
+	}
+	return filepath.Join(append([]string{s.Root}, elem...)...)
 }
 
 // ProcPath joins elements under the proc root.
@@ -104,11 +128,11 @@ func (s *Source) ProcPath(elem ...string) string {
 // system through /proc/thread-self, the namespace of the calling thread,
 // which is also where netlink sockets it opens look (/proc/net follows
 // the main thread, which a setns elsewhere in the process could move).
-func (s *Source) NetPath(file string) string {
+func (s *Source) NetPath(file ...string) string {
 	if s.Live {
-		return s.ProcPath("thread-self", "net", file)
+		return s.ProcPath(append([]string{"thread-self", "net"}, file...)...)
 	}
-	return s.ProcPath("net", file)
+	return s.ProcPath(append([]string{"net"}, file...)...)
 }
 
 // EtcPath joins elements under the etc root.

@@ -25,6 +25,15 @@ func WriteDiffText(w io.Writer, res *DiffResult, datasets []*engine.Dataset) err
 	for _, d := range datasets {
 		spec[d.Name] = d
 	}
+	// The namespace is part of most keys; said only when the moments span
+	// more than one (--netns).
+	spaces := map[any]bool{}
+	for _, c := range res.Changes {
+		if ns, ok := c.Key["netns"]; ok {
+			spaces[ns] = true
+		}
+	}
+	hide := map[string]bool{"netns": len(spaces) <= 1}
 	var quiet []string
 	for _, t := range res.Tables {
 		changes := byTable[t.Table]
@@ -44,7 +53,7 @@ func WriteDiffText(w io.Writer, res *DiffResult, datasets []*engine.Dataset) err
 		ew.printf("\n%s: %s\n", t.Table, strings.Join(parts, ", "))
 		d := spec[t.Table]
 		for _, c := range changes {
-			ew.printf("  %s %s%s\n", mark[c.Change], keyText(c.Key, d.Diff.Key), detail(c, d))
+			ew.printf("  %s %s%s\n", mark[c.Change], keyText(c.Key, d.Diff.Key, hide), detail(c, d))
 		}
 	}
 	if len(quiet) > 0 {
@@ -59,10 +68,10 @@ func WriteDiffText(w io.Writer, res *DiffResult, datasets []*engine.Dataset) err
 var mark = map[string]string{"added": "+", "removed": "-", "changed": "~", "replaced": "!", "counters": "Δ"}
 
 // keyText is the key's non-NULL values, in the declared order.
-func keyText(key map[string]any, order []string) string {
+func keyText(key map[string]any, order []string, hide map[string]bool) string {
 	var parts []string
 	for _, k := range order {
-		if v := key[k]; v != nil {
+		if v := key[k]; v != nil && !hide[k] {
 			parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 		}
 	}

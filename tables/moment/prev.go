@@ -3,6 +3,7 @@ package moment
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"netsql/tables/engine"
@@ -42,37 +43,53 @@ func OpenPrev(ctx context.Context, e *engine.Engine) (*Prev, error) {
 // First tells whether no run has been kept yet.
 func (p *Prev) First() bool { return p.first }
 
-// Run runs one statement (run) on a fresh moment kept for its whole
-// duration, then makes that moment the new prev: every table the
-// statement read is copied from the kept snapshot, so prev is exactly
-// what the statement saw.
+// Run runs one statement (run), planned and narrowed as usual, then makes
+// what it read the new prev: the rows of every table it read (all of them,
+// or those its narrowed reads brought: a watched listeners query keeps
+// the listeners), in the columns it used (the others are NULL).
 func (p *Prev) Run(ctx context.Context, run func() error) error {
 	e := p.e
-	e.SetKeepSnapshot(true) // a fresh snapshot, read whole and kept for the copies
-	defer e.SetKeepSnapshot(false)
-	before := e.Stats()
+	e.SetRetainLast(true)
+	defer e.SetRetainLast(false)
 	takenAt := time.Now().UTC()
 	if err := run(); err != nil {
 		return err
 	}
-	read := e.Stats().Sub(before)
 	conn := e.Conn()
-	for _, d := range e.Datasets() {
-		if read.Collections[d.Name] == 0 && read.Narrowed[d.Name] == 0 {
-			continue
-		}
-		if _, err := conn.ExecContext(ctx, "DELETE FROM "+PrevSchema+"."+d.Name); err != nil {
-			return err
-		}
-		if _, err := e.Statement(ctx, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM main.%s", PrevSchema, d.Name, d.Name), nil, nil); err != nil {
-			return fmt.Errorf("keep %s for prev: %s", d.Name, engine.CleanError(err))
-		}
-	}
-	if _, err := conn.ExecContext(ctx, "DELETE FROM "+PrevSchema+"."+InfoTable); err != nil {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
 		return err
 	}
-	if _, err := conn.ExecContext(ctx, "INSERT INTO "+PrevSchema+"."+InfoTable+" VALUES (?, ?)",
+	defer tx.Rollback()
+	for _, d := range e.Datasets() {
+		rows, ok := e.LastRows(d.Name)
+		if !ok {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM "+PrevSchema+"."+d.Name); err != nil {
+			return err
+		}
+		marks := strings.TrimSuffix(strings.Repeat("?, ", len(d.Columns)), ", ")
+		stmt, err := tx.PrepareContext(ctx, fmt.Sprintf("INSERT INTO %s.%s VALUES (%s)", PrevSchema, d.Name, marks))
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			if _, err := stmt.ExecContext(ctx, r...); err != nil {
+				stmt.Close()
+				return fmt.Errorf("keep %s for prev: %w", d.Name, err)
+			}
+		}
+		stmt.Close()
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM "+PrevSchema+"."+InfoTable); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO "+PrevSchema+"."+InfoTable+" VALUES (?, ?)",
 		takenAt.Format(time.RFC3339Nano), float64(takenAt.UnixNano())/1e9); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
 		return err
 	}
 	p.first = false

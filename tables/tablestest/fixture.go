@@ -37,6 +37,59 @@ var Links = map[string]string{
 	"proc/2044/fd/6":   "socket:[1011]",
 }
 
+// ContainerLinks are the symlinks of the containers overlay (ContainersRoot):
+// the namespaces of its processes, their sockets, and the namespaces
+// pinned in /run/netns, which a tree holds as links to net:[INODE].
+var ContainerLinks = map[string]string{
+	"proc/3100/ns/net": "net:[4026532100]", // docker: pg
+	"proc/3100/exe":    "/usr/lib/postgresql/16/bin/postgres",
+	"proc/3100/fd/5":   "socket:[3001]",
+	"proc/3100/fd/6":   "socket:[3002]",
+	"proc/3200/ns/net": "net:[4026532200]", // containerd pod: its sandbox
+	"proc/3200/fd/0":   "/dev/null",
+	"proc/3201/ns/net": "net:[4026532200]", // and its nginx
+	"proc/3201/fd/6":   "socket:[3201]",
+	"proc/3300/ns/net": "net:[4026532300]", // cri-o: redis
+	"proc/3300/fd/7":   "socket:[3301]",
+	"proc/3400/ns/net": "net:[4026532400]", // podman
+	"proc/3400/fd/0":   "/dev/null",
+	"proc/3500/ns/net": "net:[4026532500]", // lxc
+	"proc/3500/fd/0":   "/dev/null",
+	"proc/3600/ns/net": "net:[4026532600]", // systemd-nspawn
+	"proc/3600/fd/0":   "/dev/null",
+	"run/netns/blue":   "net:[4026532000]",
+	"run/netns/cni-0a1b2c3d-4e5f-6071-8293-a4b5c6d7e8f9": "net:[4026532300]",
+}
+
+// ContainersRoot is Root with the containers overlay on top
+// (testdata/containers): processes in containers of each runtime, each in
+// a namespace of its own with its proc/PID/net, and the runtimes' state
+// under run/ and var/.
+func ContainersRoot(t testing.TB) string {
+	t.Helper()
+	dst := Root(t, ContainerLinks)
+	src := filepath.Join(Dir(), "..", "containers")
+	err := filepath.Walk(src, func(path string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		target := filepath.Join(dst, rel)
+		if info.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
 // Dir is the fixture tree in the source, without its symlinks.
 func Dir() string {
 	_, file, _, _ := runtime.Caller(0)
