@@ -49,7 +49,7 @@ func TestServeCLI(t *testing.T) {
 	go func() {
 		done <- run([]string{"--root", root, "--serve", "127.0.0.1:0", "--queries", dir}, strings.NewReader(""), io.Discard, &stderr)
 	}()
-	serving := regexp.MustCompile(`netsql: serving 11 metrics at (http://127\.0\.0\.1:[0-9]+/metrics)\n`)
+	serving := regexp.MustCompile(`netsql: serving 12 metrics at (http://127\.0\.0\.1:[0-9]+/metrics)\n`)
 	var url string
 	tablestest.WaitFor(t, 10*time.Second, "the serving line", func() bool {
 		if m := serving.FindStringSubmatch(stderr.String()); m != nil {

@@ -130,7 +130,7 @@ func TestDefaultMetricsMatchSQL(t *testing.T) {
 	want := map[string]string{"netsql_sockets": "gauge", "netsql_listeners": "gauge", "netsql_remote_host_connections": "gauge",
 		"netsql_tcp_retransmits_total": "counter", "netsql_interface_bytes_total": "counter", "netsql_interface_packets_total": "counter",
 		"netsql_interface_errors_total": "counter", "netsql_interface_dropped_total": "counter", "netsql_snmp_total": "counter",
-		"netsql_conntrack_entries": "gauge"}
+		"netsql_conntrack_entries": "gauge", "netsql_namespace_sockets": "gauge"}
 	if names := x.Metrics(); len(names) != len(want) {
 		t.Errorf("exported %q, want the %d defaults", names, len(want))
 	}
@@ -307,7 +307,7 @@ func TestFailingQueryIsCounted(t *testing.T) {
 	if len(lines) != len(user) {
 		t.Errorf("%d log lines after two scrapes, want one a failing query:\n%s", len(lines), log.String())
 	}
-	if len(x.Metrics()) != 10+len(user) {
+	if len(x.Metrics()) != 11+len(user) { // the defaults and the user's
 		t.Errorf("metrics %q", x.Metrics())
 	}
 }
