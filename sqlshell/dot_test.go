@@ -18,7 +18,7 @@ import (
 
 // newTestShell opens an engine on the fixture tree and a shell printing
 // tsv with headers into buffers.
-func newTestShell(t *testing.T) (*Shell, *bytes.Buffer, *bytes.Buffer) {
+func newTestShell(t testing.TB) (*Shell, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	eng, err := tables.Open(t.Context(), kernel.RootSource(tablestest.Root(t, nil)), nil)
 	if err != nil {
