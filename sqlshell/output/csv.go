@@ -9,19 +9,22 @@ import (
 // csvWriter prints RFC 4180 comma-separated values through encoding/csv (a field
 // is quoted when it holds a comma, a quote, a line break or leading space), lines
 // ending in "\n", one row handed on as it comes. NULL is an empty field unless the
-// user chose a text. Bytes that are not UTF-8 are written as they are.
+// user chose a text. Bytes that are not UTF-8 are written as they are, except on a
+// terminal, where a field is shown as the table mode shows it (displayText: control
+// characters and bytes that are not UTF-8 escaped) before it is quoted.
 type csvWriter struct {
-	w       io.Writer
-	headers bool
-	null    string
-	columns int
-	buf     bytes.Buffer
-	enc     *csv.Writer
-	record  []string
+	w        io.Writer
+	headers  bool
+	null     string
+	terminal bool
+	columns  int
+	buf      bytes.Buffer
+	enc      *csv.Writer
+	record   []string
 }
 
 func newCSVWriter(w io.Writer, f Format) *csvWriter {
-	c := &csvWriter{w: w, headers: f.Headers, null: f.nullText("")}
+	c := &csvWriter{w: w, headers: f.Headers, null: f.nullText(""), terminal: f.Terminal}
 	c.enc = csv.NewWriter(&c.buf)
 	return c
 }
@@ -56,6 +59,13 @@ func (c *csvWriter) End() error { return nil }
 
 // write encodes one record and hands the line to the output in one Write.
 func (c *csvWriter) write(record []string) error {
+	if c.terminal {
+		shown := make([]string, len(record))
+		for i, field := range record {
+			shown[i] = displayText(field)
+		}
+		record = shown
+	}
 	c.buf.Reset()
 	if len(record) == 1 && record[0] == "" {
 		// encoding/csv writes a lone empty field as an empty line, which readers skip.

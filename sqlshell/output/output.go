@@ -10,7 +10,6 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Format holds the output settings shared by every mode.
@@ -19,6 +18,11 @@ type Format struct {
 	Headers bool   // print the column names (table, tsv, csv, markdown); ignored by json, jsonl, line
 	Null    string // the text printed for NULL in text modes
 	NullSet bool   // Null was chosen by the user (--null / .nullvalue); otherwise each mode's default
+
+	// Terminal says the output reaches a terminal, where a person reads it:
+	// tsv and csv then escape control characters too (the other modes always
+	// do). The runner sets it, not the user.
+	Terminal bool
 }
 
 // Writer prints one statement's result as it streams.
@@ -134,64 +138,6 @@ func floatText(f float64) string {
 		s += ".0"
 	}
 	return s
-}
-
-// displayText makes s safe to show in an aligned layout: invalid UTF-8 becomes
-// U+FFFD, and tab, newline, carriage return and other control characters are
-// written as escapes (\t, \n, \r, \x1b, \u0085) so they neither break the
-// alignment nor reach the terminal as commands.
-func displayText(s string) string {
-	if !needsDisplayEscape(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for _, r := range s {
-		switch {
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// needsDisplayEscape reports whether displayText would change s.
-func needsDisplayEscape(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return true
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r >= 0x80 && r <= 0x9f {
-			return true
-		}
-		i += size
-	}
-	return false
-}
-
-// displayCell is the text of v in the aligned modes (table, markdown, line).
-func displayCell(v any, null string) string {
-	if v == nil {
-		return displayText(null)
-	}
-	return displayText(rawText(v))
 }
 
 // numericColumns tracks, per column, whether every non-NULL value seen is a number

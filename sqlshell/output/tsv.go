@@ -6,16 +6,19 @@ import "io"
 // backslash, tab, newline and carriage return are written as \\ \t \n \r, so every
 // row stays on one line and any byte string reads back exactly (bytes that are not
 // UTF-8 are written as they are). NULL is an empty field unless the user chose a text.
+// On a terminal the other control characters and the bytes that are not UTF-8 are
+// escaped as well, as \xNN (appendEscaped), so none reaches the terminal.
 type tsvWriter struct {
-	w       io.Writer
-	headers bool
-	null    string
-	columns int
-	line    []byte
+	w        io.Writer
+	headers  bool
+	null     string
+	terminal bool
+	columns  int
+	line     []byte
 }
 
 func newTSVWriter(w io.Writer, f Format) *tsvWriter {
-	return &tsvWriter{w: w, headers: f.Headers, null: f.nullText("")}
+	return &tsvWriter{w: w, headers: f.Headers, null: f.nullText(""), terminal: f.Terminal}
 }
 
 func (t *tsvWriter) Begin(columns []string) error {
@@ -28,7 +31,7 @@ func (t *tsvWriter) Begin(columns []string) error {
 		if i > 0 {
 			t.line = append(t.line, '\t')
 		}
-		t.line = appendTSVField(t.line, name)
+		t.line = t.appendField(t.line, name)
 	}
 	t.line = append(t.line, '\n')
 	_, err := t.w.Write(t.line)
@@ -48,9 +51,9 @@ func (t *tsvWriter) Row(values []any) error {
 			t.line = append(t.line, '\t')
 		}
 		if v == nil {
-			t.line = appendTSVField(t.line, t.null)
+			t.line = t.appendField(t.line, t.null)
 		} else {
-			t.line = appendTSVField(t.line, rawText(v))
+			t.line = t.appendField(t.line, rawText(v))
 		}
 	}
 	t.line = append(t.line, '\n')
@@ -59,6 +62,14 @@ func (t *tsvWriter) Row(values []any) error {
 }
 
 func (t *tsvWriter) End() error { return nil }
+
+// appendField writes one field, escaped for a file or for a terminal.
+func (t *tsvWriter) appendField(dst []byte, s string) []byte {
+	if t.terminal {
+		return appendEscaped(dst, s, true)
+	}
+	return appendTSVField(dst, s)
+}
 
 // appendTSVField writes s with backslash, tab, newline and carriage return escaped.
 func appendTSVField(dst []byte, s string) []byte {
