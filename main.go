@@ -76,7 +76,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.SetOutput(io.Discard) // errors are reported in one line by run
 	fs.StringVar(&o.exec, "e", "", "run `SQL` and exit")
 	fs.StringVar(&o.file, "f", "", "run the statements in `FILE` and exit")
-	fs.StringVar(&o.mode, "o", "", "output `MODE`: "+strings.Join(output.Modes, ", ")+" (default table on a terminal, tsv otherwise)")
+	fs.StringVar(&o.mode, "o", "", "output `MODE`: "+output.ModeHelp+" (default table on a terminal, tsv otherwise)")
 	fs.BoolVar(&o.noHeader, "no-header", false, "do not print column names")
 	fs.StringVar(&o.null, "null", "", "print NULL as `TEXT`")
 	fs.StringVar(&o.root, "root", "", "read another machine's tree: `DIR`/proc, DIR/sys, DIR/etc")
@@ -131,19 +131,14 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	default:
 		o.query = o.exec
 	}
-	if o.mode != "" && !contains(output.Modes, o.mode) {
-		return nil, fmt.Errorf("-o %q: unknown output mode (valid modes: %s)", o.mode, strings.Join(output.Modes, ", "))
+	if o.mode != "" {
+		mode, err := output.Lookup(o.mode)
+		if err != nil {
+			return nil, fmt.Errorf("-o: %w", err)
+		}
+		o.mode = mode
 	}
 	return o, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // source builds where to read from out of --root, --proc and --sys. Once

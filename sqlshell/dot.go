@@ -240,7 +240,7 @@ func dotCommands() []dotCommand {
 		{name: ".help", help: "list the dot-commands", run: (*session).dotHelp},
 		{name: ".tables", usage: "[PATTERN]", help: "list the tables (LIKE PATTERN)", run: (*session).dotTables, complete: tableArg},
 		{name: ".schema", usage: "[TABLE]", help: "show CREATE TABLE with each column's description", run: (*session).dotSchema, complete: tableArg},
-		{name: ".mode", usage: "MODE", help: "output mode: " + strings.Join(output.Modes, ", "), run: (*session).dotMode,
+		{name: ".mode", usage: "MODE", help: "output mode: " + output.ModeHelp, run: (*session).dotMode,
 			complete: func(v *prompt.Vocabulary, args []string, _ string) []prompt.Candidate {
 				if len(args) == 0 {
 					return prompt.NameCandidates(output.Modes, " ")
@@ -443,6 +443,3 @@ func (ss *session) printText(text string) error {
 		return err
 	})
 }
-
-// modeAliases maps sqlite3's mode names to netsql's.
-var modeAliases = map[string]string{"box": "table", "column": "table", "tabs": "tsv", "lines": "line"}

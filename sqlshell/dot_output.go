@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"strings"
 
 	"netsql/sqlshell/output"
 	"netsql/sqlshell/prompt"
@@ -68,17 +67,12 @@ func (ss *session) dotMode(_ context.Context, _ origin, args []string) error {
 	if err := argCount(".mode", args, 1, 1, "MODE"); err != nil {
 		return err
 	}
-	mode := strings.ToLower(args[0])
-	if m, ok := modeAliases[mode]; ok {
-		mode = m
+	mode, err := output.Lookup(args[0])
+	if err != nil {
+		return fmt.Errorf(".mode: %w", err)
 	}
-	for _, m := range output.Modes {
-		if m == mode {
-			ss.sh.Format.Mode = mode
-			return nil
-		}
-	}
-	return fmt.Errorf(".mode %s: %w %q (valid modes: %s)", args[0], output.ErrUnknownMode, args[0], strings.Join(output.Modes, ", "))
+	ss.sh.Format.Mode = mode
+	return nil
 }
 
 func (ss *session) dotHeaders(_ context.Context, _ origin, args []string) error {

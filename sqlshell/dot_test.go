@@ -53,6 +53,16 @@ func TestDotOutputSettings(t *testing.T) {
 	if want := "┌──────┐\n│ n    │\n├──────┤\n│ NULL │\n└──────┘\ntable\n"; out.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
+	out.Reset()
+	if err := typed(t, ss, ".mode TABS\n.mode\n.mode lines\n.mode\n.help\n"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "tsv\nline\n") || !strings.Contains(out.String(), "output mode: "+output.ModeHelp) {
+		t.Errorf(".mode aliases and .help:\n%s", out)
+	}
+	if err := typed(t, ss, ".mode bogus"); err == nil || err.Error() != `.mode: unknown output mode "bogus" (valid modes: `+output.ModeHelp+")" {
+		t.Errorf(".mode bogus: %v", err)
+	}
 	for _, bad := range []string{".mode bogus", ".headers maybe", ".timer", ".snapshot 2"} {
 		if err := typed(t, ss, bad); err == nil {
 			t.Errorf("%s: no error", bad)

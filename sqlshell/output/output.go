@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 )
 
 // Format holds the output settings shared by every mode.
 type Format struct {
-	Mode    string // table, tsv, csv, json, jsonl, markdown, line
+	Mode    string // one of Modes (or an alias, see Lookup)
 	Headers bool   // print the column names (table, tsv, csv, markdown); ignored by json, jsonl, line
 	Null    string // the text printed for NULL in text modes
 	NullSet bool   // Null was chosen by the user (--null / .nullvalue); otherwise each mode's default
@@ -37,18 +38,21 @@ type Writer interface {
 }
 
 // modes is the one registry of output modes, in the order help text shows
-// them: the CLI's -o, .mode and completion all read it (through Modes).
+// them: the CLI's -o and its help, .mode, its help and completion all read
+// it (through Modes, Lookup and ModeHelp). Aliases are sqlite3's names for
+// the same output.
 var modes = []struct {
-	name string
-	open func(io.Writer, Format) Writer
+	name    string
+	aliases []string
+	open    func(io.Writer, Format) Writer
 }{
-	{"table", func(w io.Writer, f Format) Writer { return newTableWriter(w, f) }},
-	{"tsv", func(w io.Writer, f Format) Writer { return newTSVWriter(w, f) }},
-	{"csv", func(w io.Writer, f Format) Writer { return newCSVWriter(w, f) }},
-	{"json", func(w io.Writer, _ Format) Writer { return newJSONWriter(w) }},
-	{"jsonl", func(w io.Writer, _ Format) Writer { return newJSONLWriter(w) }},
-	{"markdown", func(w io.Writer, f Format) Writer { return newMarkdownWriter(w, f) }},
-	{"line", func(w io.Writer, f Format) Writer { return newLineWriter(w, f) }},
+	{"table", []string{"box", "column"}, func(w io.Writer, f Format) Writer { return newTableWriter(w, f) }},
+	{"tsv", []string{"tabs"}, func(w io.Writer, f Format) Writer { return newTSVWriter(w, f) }},
+	{"csv", nil, func(w io.Writer, f Format) Writer { return newCSVWriter(w, f) }},
+	{"json", nil, func(w io.Writer, _ Format) Writer { return newJSONWriter(w) }},
+	{"jsonl", nil, func(w io.Writer, _ Format) Writer { return newJSONLWriter(w) }},
+	{"markdown", nil, func(w io.Writer, f Format) Writer { return newMarkdownWriter(w, f) }},
+	{"line", []string{"lines"}, func(w io.Writer, f Format) Writer { return newLineWriter(w, f) }},
 }
 
 // Modes lists the output modes' names in the order help text shows them.
@@ -60,18 +64,53 @@ var Modes = func() []string {
 	return names
 }()
 
-// ErrUnknownMode is returned by NewWriter for a mode not in Modes.
-var ErrUnknownMode = errors.New("unknown output mode")
-
-// NewWriter returns the writer for f.Mode writing to w, or an error naming
-// the unknown mode and listing the valid ones.
-func NewWriter(w io.Writer, f Format) (Writer, error) {
-	for _, m := range modes {
-		if m.name == f.Mode {
-			return m.open(w, f), nil
+// ModeHelp lists the modes for help text, each with its aliases:
+// "table (or box, column), tsv (or tabs), csv, ...".
+var ModeHelp = func() string {
+	parts := make([]string, len(modes))
+	for i, m := range modes {
+		parts[i] = m.name
+		if len(m.aliases) > 0 {
+			parts[i] += " (or " + strings.Join(m.aliases, ", ") + ")"
 		}
 	}
-	return nil, fmt.Errorf("%w %q (valid modes: %s)", ErrUnknownMode, f.Mode, strings.Join(Modes, ", "))
+	return strings.Join(parts, ", ")
+}()
+
+// ErrUnknownMode is returned by Lookup and NewWriter for a name that is
+// neither a mode nor an alias.
+var ErrUnknownMode = errors.New("unknown output mode")
+
+// Lookup returns the mode called name (a mode or an alias, in any case):
+// "box" is "table". An unknown name is an error naming it and listing the
+// valid ones.
+func Lookup(name string) (string, error) {
+	i, err := lookup(name)
+	if err != nil {
+		return "", err
+	}
+	return modes[i].name, nil
+}
+
+// lookup returns the index in modes of the mode called name.
+func lookup(name string) (int, error) {
+	lower := strings.ToLower(name)
+	for i, m := range modes {
+		if m.name == lower || slices.Contains(m.aliases, lower) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (valid modes: %s)", ErrUnknownMode, name, ModeHelp)
+}
+
+// NewWriter returns the writer for f.Mode (a mode or an alias) writing to
+// w, or Lookup's error.
+func NewWriter(w io.Writer, f Format) (Writer, error) {
+	i, err := lookup(f.Mode)
+	if err != nil {
+		return nil, err
+	}
+	return modes[i].open(w, f), nil
 }
 
 // nullText is the text a mode prints for NULL: the user's choice when set, else the mode's default.
