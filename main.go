@@ -61,6 +61,7 @@ flags:
 type options struct {
 	exec, file, mode, null, root, proc, sys, schema string
 	noHeader, listTables, showVersion, nullSet      bool
+	wrap                                            bool
 	query                                           string
 	savedQuery                                      string
 	listQueries, allowWrite                         bool
@@ -78,6 +79,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	fs.StringVar(&o.file, "f", "", "run the statements in `FILE` and exit")
 	fs.StringVar(&o.mode, "o", "", "output `MODE`: "+output.ModeHelp+" (default table on a terminal, tsv otherwise)")
 	fs.BoolVar(&o.noHeader, "no-header", false, "do not print column names")
+	fs.BoolVar(&o.wrap, "wrap", false, "in table mode on a terminal, wrap long values onto more lines instead of shortening them with …")
 	fs.StringVar(&o.null, "null", "", "print NULL as `TEXT`")
 	fs.StringVar(&o.root, "root", "", "read another machine's tree: `DIR`/proc, DIR/sys, DIR/etc")
 	fs.StringVar(&o.proc, "proc", "", "read the proc filesystem from `DIR`")
@@ -293,7 +295,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 // openShell opens the engine and the shell every way in shares, set up
 // from the flags: output format, --allow-write, --timeout, --param.
 func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stderr io.Writer) (*engine.Engine, *sqlshell.Shell, error) {
-	format := output.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
+	format := output.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet, Wrap: o.wrap}
 	if format.Mode == "" {
 		format.Mode = "tsv"
 		if isTerminal(stdout) {
@@ -306,6 +308,9 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 	}
 	eng.SetAllowWrite(o.allowWrite)
 	sh := sqlshell.New(eng, format, stdout, stderr)
+	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		sh.SetTerminal(f)
+	}
 	sh.Timeout = o.timeout
 	for _, p := range o.params {
 		name, value, _ := sqlshell.ParseParam(p)

@@ -30,9 +30,6 @@ type session struct {
 	outName  string
 	onceFile *os.File // .once FILE, for the next statement only
 	onceName string
-	// termWidth is the terminal's width when results go to it (table rows
-	// wider than it are cut); nil otherwise.
-	termWidth func() int
 
 	timer    bool
 	snapshot bool
@@ -249,6 +246,8 @@ func dotCommands() []dotCommand {
 			}},
 		{name: ".headers", usage: "on|off", help: "print column names", run: (*session).dotHeaders, complete: onOff},
 		{name: ".nullvalue", usage: "[TEXT]", help: "print NULL as TEXT (no TEXT: the mode's default)", run: (*session).dotNullValue},
+		{name: ".width", usage: "[N ...]", help: "table column widths in order: 0 automatic, -N right-aligned (none: all automatic)", run: (*session).dotWidth},
+		{name: ".wrap", usage: "on|off", help: "wrap long table values onto more lines instead of shortening them with …", run: (*session).dotWrap, complete: onOff},
 		{name: ".timer", usage: "on|off", help: "print the real and CPU time of each statement", run: (*session).dotTimer, complete: onOff},
 		{name: ".snapshot", usage: "on|off", help: "keep one snapshot across statements until .refresh", run: (*session).dotSnapshot, complete: onOff},
 		{name: ".refresh", help: "drop the kept snapshot: the next statement collects afresh", run: (*session).dotRefresh},
@@ -420,7 +419,7 @@ func parseOnOff(cmd string, args []string) (bool, error) {
 // printResult prints a dot-command's table in the current mode to the current output.
 func (ss *session) printResult(columns []string, rows [][]any) error {
 	return ss.withOutput(false, func() error {
-		w, err := output.NewWriter(ss.sh.out, ss.sh.Format)
+		w, err := output.NewWriter(ss.sh.out, ss.sh.format())
 		if err != nil {
 			return err
 		}

@@ -5,21 +5,25 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 
 	"netsql/sqlshell/output"
 	"netsql/sqlshell/prompt"
 )
 
-// The dot-commands about output: .mode, .headers, .nullvalue, .output,
-// .once.
+// The dot-commands about output: .mode, .headers, .nullvalue, .width,
+// .wrap, .output, .once.
 
 // withOutput runs fn with the Shell's output pointed where results go
 // now: the .once file (then closed), the .output file, or stdout, cut at
 // the terminal's width for tables. statement says fn runs SQL, which
 // uses up a .once.
 func (ss *session) withOutput(statement bool, fn func() error) error {
-	saved := ss.sh.out
-	defer func() { ss.sh.out = saved }()
+	saved, savedOnTerminal := ss.sh.out, ss.sh.onTerminal
+	defer func() { ss.sh.out, ss.sh.onTerminal = saved, savedOnTerminal }()
+	if ss.onceFile != nil && statement || ss.outFile != nil {
+		ss.sh.onTerminal = false
+	}
 	var clip *clipWriter
 	switch {
 	case ss.onceFile != nil && statement:
@@ -30,8 +34,10 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 		}()
 	case ss.outFile != nil:
 		ss.sh.out = bufio.NewWriterSize(ss.outFile, 64<<10)
-	case ss.termWidth != nil && ss.sh.Format.Mode == "table" && ss.termWidth() > 0:
-		clip = &clipWriter{w: ss.stdout, width: ss.termWidth()}
+	case ss.sh.onTerminal && ss.sh.Format.Mode == "table" && ss.termCols() > 0:
+		// The table fits itself to the width; this only cuts the lines of
+		// a table whose columns cannot all be narrowed enough.
+		clip = &clipWriter{w: ss.stdout, width: ss.termCols()}
 		ss.sh.out = bufio.NewWriterSize(clip, 64<<10)
 	default:
 		ss.sh.out = ss.stdout
@@ -48,6 +54,15 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 		}
 	}
 	return err
+}
+
+// termCols is the terminal's width when results go to it, else 0.
+func (ss *session) termCols() int {
+	if !ss.sh.onTerminal {
+		return 0
+	}
+	cols, _ := ss.sh.termSize()
+	return cols
 }
 
 // closeOutput ends .output and .once redirection.
@@ -93,6 +108,27 @@ func (ss *session) dotNullValue(_ context.Context, _ origin, args []string) erro
 	}
 	ss.sh.Format.Null, ss.sh.Format.NullSet = args[0], true
 	return nil
+}
+
+func (ss *session) dotWidth(_ context.Context, _ origin, args []string) error {
+	widths := make([]int, len(args))
+	for i, arg := range args {
+		n, err := strconv.Atoi(arg)
+		if err != nil {
+			return fmt.Errorf(".width %s: not a whole number (usage: .width [N ...])", arg)
+		}
+		widths[i] = n
+	}
+	ss.sh.Format.Widths = widths
+	return nil
+}
+
+func (ss *session) dotWrap(_ context.Context, _ origin, args []string) error {
+	on, err := parseOnOff(".wrap", args)
+	if err == nil {
+		ss.sh.Format.Wrap = on
+	}
+	return err
 }
 
 func (ss *session) dotOutput(_ context.Context, _ origin, args []string) error {

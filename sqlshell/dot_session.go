@@ -87,6 +87,10 @@ func (ss *session) dotShow(_ context.Context, _ origin, args []string) error {
 	if !f.NullSet {
 		null = "the mode's default"
 	}
+	widths := "automatic"
+	if len(f.Widths) > 0 {
+		widths = strings.Trim(fmt.Sprint(f.Widths), "[]")
+	}
 	output := "stdout"
 	if ss.outFile != nil {
 		output = ss.outName
@@ -102,6 +106,8 @@ func (ss *session) dotShow(_ context.Context, _ origin, args []string) error {
 		{"mode", f.Mode},
 		{"headers", onOff[f.Headers]},
 		{"nullvalue", null},
+		{"width", widths},
+		{"wrap", onOff[f.Wrap]},
 		{"output", output},
 		{"timer", onOff[ss.timer]},
 		{"snapshot", onOff[ss.snapshot]},

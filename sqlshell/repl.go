@@ -26,15 +26,12 @@ const (
 
 // REPLOptions configure the interactive prompt.
 type REPLOptions struct {
-	In  *os.File  // the terminal the user types on
-	Out io.Writer // where prompts and the banner go: the terminal
-	// ResultsOnTerminal says results reach the terminal too, so table rows
-	// wider than it are cut rather than wrapped.
-	ResultsOnTerminal bool
-	Version           string
-	HistoryFile       string // "" keeps no history
-	InitFile          string // run before the first prompt; "" for none
-	InitRequired      bool   // a missing InitFile is an error (--init), not silence (~/.netsqlrc)
+	In           *os.File  // the terminal the user types on
+	Out          io.Writer // where prompts and the banner go: the terminal
+	Version      string
+	HistoryFile  string // "" keeps no history
+	InitFile     string // run before the first prompt; "" for none
+	InitRequired bool   // a missing InitFile is an error (--init), not silence (~/.netsqlrc)
 }
 
 // REPL reads statements and dot-commands from the terminal and runs them
@@ -45,17 +42,6 @@ type REPLOptions struct {
 func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 	ss := newSession(s)
 	defer ss.closeOutput()
-	fd := int(opt.In.Fd())
-	if opt.ResultsOnTerminal {
-		ss.termWidth = func() int {
-			w, _, err := readline.GetSize(fd)
-			if err != nil {
-				return 0
-			}
-			return w
-		}
-	}
-
 	// SIGINT reaches us only while a command runs: at the prompt the
 	// terminal is raw and readline reads Ctrl-C as a key.
 	interrupts := make(chan os.Signal, 1)

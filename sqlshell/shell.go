@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"syscall"
 	"time"
@@ -31,6 +32,32 @@ type Shell struct {
 	params map[string]string // :name bindings (--param, .param set)
 	// Timeout stops each statement after this long (--timeout); 0 means none.
 	Timeout time.Duration
+
+	// term is stdout when it is a terminal (SetTerminal), nil otherwise;
+	// termSize tells its columns and rows (tests replace it), and
+	// onTerminal says results go there now, not to a .output file.
+	term       *os.File
+	termSize   func() (cols, rows int)
+	onTerminal bool
+}
+
+// SetTerminal says stdout is the terminal f: tables fit its width, tsv and
+// csv escape control characters, and the prompt may page long output.
+func (s *Shell) SetTerminal(f *os.File) {
+	s.term = f
+	s.termSize = func() (int, int) { return output.TerminalSize(f) }
+	s.onTerminal = true
+}
+
+// format is the Format for where results go now: the user's settings and,
+// on the terminal, its width.
+func (s *Shell) format() output.Format {
+	f := s.Format
+	if s.onTerminal {
+		f.Terminal = true
+		f.Width, _ = s.termSize()
+	}
+	return f
 }
 
 // allowWrite tells whether dot-commands that write files (.output, .once)
@@ -76,7 +103,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		if err != nil {
 			return err
 		}
-		w, err := output.NewWriter(s.out, s.Format)
+		w, err := output.NewWriter(s.out, s.format())
 		if err != nil {
 			return err
 		}
@@ -152,7 +179,7 @@ func isClosedPipe(err error) bool {
 
 // ListTables prints every dataset's name and description.
 func (s *Shell) ListTables() error {
-	w, err := output.NewWriter(s.out, s.Format)
+	w, err := output.NewWriter(s.out, s.format())
 	if err != nil {
 		return err
 	}

@@ -20,10 +20,15 @@ type Format struct {
 	Null    string // the text printed for NULL in text modes
 	NullSet bool   // Null was chosen by the user (--null / .nullvalue); otherwise each mode's default
 
+	Wrap   bool  // table: wrap a value longer than its column onto more lines instead of shortening it with … (--wrap, .wrap)
+	Widths []int // table: the width of each column in turn (.width); 0 automatic, negative right-aligned
+
 	// Terminal says the output reaches a terminal, where a person reads it:
 	// tsv and csv then escape control characters too (the other modes always
-	// do). The runner sets it, not the user.
+	// do), and table shortens what does not fit in Width. The runner sets
+	// it, not the user.
 	Terminal bool
+	Width    int // the terminal's columns, which table fits in; 0 for no limit
 }
 
 // Writer prints one statement's result as it streams.
