@@ -435,9 +435,13 @@ func (ss *session) printResult(columns []string, rows [][]any) error {
 	})
 }
 
-// printText prints text as it is to the current output.
+// printText prints text as it is to the current output; on the terminal,
+// escaped and wrapped to its width (output.ForTerminal).
 func (ss *session) printText(text string) error {
 	return ss.withOutput(false, func() error {
+		if ss.sh.onTerminal {
+			text = output.ForTerminal(text, ss.termCols())
+		}
 		_, err := io.WriteString(ss.sh.out, text)
 		return err
 	})

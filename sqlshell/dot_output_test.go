@@ -3,8 +3,10 @@ package sqlshell
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // onFakeTerminal makes sh print as to a terminal of cols columns and rows
@@ -45,5 +47,36 @@ func TestDotWidthWrap(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(file); !strings.Contains(string(data), "│ a fairly long value for thirty columns │\n") {
 		t.Errorf(".once file:\n%s", data)
+	}
+}
+
+// TestHelpAndSchemaWrap: on a terminal, .help and .schema wrap to its
+// width, losing no word; in a file they are left as they are.
+func TestHelpAndSchemaWrap(t *testing.T) {
+	sh, out, _ := newTestShell(t)
+	ss := newSession(sh)
+	for _, cmd := range []string{".help", ".schema sockets"} {
+		out.Reset()
+		if err := typed(t, ss, cmd); err != nil {
+			t.Fatal(err)
+		}
+		whole := out.String()
+		onFakeTerminal(sh, 50, 0)
+		for _, mode := range []string{"table", "tsv"} {
+			out.Reset()
+			if err := typed(t, ss, ".mode "+mode+"\n"+cmd); err != nil {
+				t.Fatal(err)
+			}
+			wrapped := out.String()
+			for _, line := range strings.Split(wrapped, "\n") {
+				if w := utf8.RuneCountInString(line); w > 50 {
+					t.Errorf("%s in %s: line of %d columns: %q", cmd, mode, w, line)
+				}
+			}
+			if got, want := strings.Fields(strings.ReplaceAll(wrapped, "-- ", "")), strings.Fields(strings.ReplaceAll(whole, "-- ", "")); !slices.Equal(got, want) {
+				t.Errorf("%s in %s: the words differ from the unwrapped text:\n%s", cmd, mode, wrapped)
+			}
+		}
+		sh.onTerminal = false
 	}
 }
