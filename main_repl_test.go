@@ -441,3 +441,45 @@ func TestOneShotOnTerminal(t *testing.T) {
 		t.Errorf("piped table: exit %d, a value was shortened:\n%s", code, out)
 	}
 }
+
+// TestPagerAtPrompt: at the prompt, a result longer than the screen goes
+// through $PAGER (here a sed that marks each line), a short one does not,
+// .pager off stops it, and one-shot runs do not page.
+func TestPagerAtPrompt(t *testing.T) {
+	bin := tablestest.Netsql(t)
+	root := tablestest.Root(t, nil)
+	env := []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "TERM=xterm", "PAGER=sed s/^/paged:/"}
+	size := &pty.Winsize{Rows: 12, Cols: 80}
+	const long = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30) SELECT 'row-' || x AS v FROM c;"
+
+	term := startTerminalSized(t, size, bin, env, "--root", root, "--no-history")
+	term.expect("netsql> ")
+	term.send(long + "\r")
+	term.expect("paged:│ row-1 ")
+	term.expect("paged:│ row-30 ")
+	term.expect("netsql> ")
+	term.send("SELECT 'short' AS v;\r")
+	term.expect("│ short │")
+	term.expect("netsql> ")
+	term.send(".pager off\r")
+	term.expect("netsql> ")
+	term.send(long + "\r")
+	term.expect("\n│ row-30 ")
+	term.expect("netsql> ")
+	term.mu.Lock()
+	shown := term.out.String()
+	term.mu.Unlock()
+	if n := strings.Count(shown, "paged:"); n != 34 {
+		t.Errorf("%d lines went through the pager, want the 34 of the first result:\n%s", n, shown)
+	}
+	term.send(".quit\r")
+	if code := term.wait(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+
+	term = startTerminalSized(t, size, bin, env, "--root", root, long)
+	term.expect("\n│ row-30 ")
+	if code := term.wait(); code != 0 {
+		t.Errorf("one-shot: exit %d", code)
+	}
+}

@@ -33,6 +33,7 @@ type session struct {
 
 	timer    bool
 	snapshot bool
+	pager    bool   // long output on the terminal goes through $PAGER (.pager; on at the prompt)
 	history  string // the history file, for .show; "" for none
 	depth    int    // .read and .run nesting
 	quit     bool   // .quit or .exit ran
@@ -248,6 +249,7 @@ func dotCommands() []dotCommand {
 		{name: ".nullvalue", usage: "[TEXT]", help: "print NULL as TEXT (no TEXT: the mode's default)", run: (*session).dotNullValue},
 		{name: ".width", usage: "[N ...]", help: "table column widths in order: 0 automatic, -N right-aligned (none: all automatic)", run: (*session).dotWidth},
 		{name: ".wrap", usage: "on|off", help: "wrap long table values onto more lines instead of shortening them with …", run: (*session).dotWrap, complete: onOff},
+		{name: ".pager", usage: "on|off", help: "show results longer than the screen through $PAGER (default less -FRX; on at the prompt)", run: (*session).dotPager, complete: onOff},
 		{name: ".timer", usage: "on|off", help: "print the real and CPU time of each statement", run: (*session).dotTimer, complete: onOff},
 		{name: ".snapshot", usage: "on|off", help: "keep one snapshot across statements until .refresh", run: (*session).dotSnapshot, complete: onOff},
 		{name: ".refresh", help: "drop the kept snapshot: the next statement collects afresh", run: (*session).dotRefresh},

@@ -3,7 +3,9 @@ package sqlshell
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strconv"
 
@@ -12,12 +14,12 @@ import (
 )
 
 // The dot-commands about output: .mode, .headers, .nullvalue, .width,
-// .wrap, .output, .once.
+// .wrap, .pager, .output, .once.
 
 // withOutput runs fn with the Shell's output pointed where results go
-// now: the .once file (then closed), the .output file, or stdout, cut at
-// the terminal's width for tables. statement says fn runs SQL, which
-// uses up a .once.
+// now: the .once file (then closed), the .output file, or stdout: on the
+// terminal, through the pager when .pager is on, and for tables through
+// the line cutter. statement says fn runs SQL, which uses up a .once.
 func (ss *session) withOutput(statement bool, fn func() error) error {
 	saved, savedOnTerminal := ss.sh.out, ss.sh.onTerminal
 	defer func() { ss.sh.out, ss.sh.onTerminal = saved, savedOnTerminal }()
@@ -25,6 +27,7 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 		ss.sh.onTerminal = false
 	}
 	var clip *clipWriter
+	var pager *output.Pager
 	switch {
 	case ss.onceFile != nil && statement:
 		ss.sh.out = bufio.NewWriterSize(ss.onceFile, 64<<10)
@@ -34,13 +37,22 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 		}()
 	case ss.outFile != nil:
 		ss.sh.out = bufio.NewWriterSize(ss.outFile, 64<<10)
-	case ss.sh.onTerminal && ss.sh.Format.Mode == "table" && ss.termCols() > 0:
-		// The table fits itself to the width; this only cuts the lines of
-		// a table whose columns cannot all be narrowed enough.
-		clip = &clipWriter{w: ss.stdout, width: ss.termCols()}
-		ss.sh.out = bufio.NewWriterSize(clip, 64<<10)
 	default:
+		var w io.Writer = ss.stdout
+		if pager = ss.newPager(); pager != nil {
+			ss.stdout.Flush() // the pager writes to the terminal itself
+			w = pager
+		}
+		if cols := ss.termCols(); cols > 0 && ss.sh.Format.Mode == "table" {
+			// The table fits itself to the width; this only cuts the
+			// lines of a table whose columns cannot all be narrowed enough.
+			clip = &clipWriter{w: w, width: cols}
+			w = clip
+		}
 		ss.sh.out = ss.stdout
+		if w != io.Writer(ss.stdout) {
+			ss.sh.out = bufio.NewWriterSize(w, 64<<10)
+		}
 	}
 	err := fn()
 	if ferr := ss.sh.out.Flush(); err == nil && ferr != nil {
@@ -48,12 +60,34 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 	}
 	if clip != nil {
 		clip.finish()
-		ss.stdout.Flush()
 		if clip.cut {
-			fmt.Fprintf(ss.sh.errOut, "(rows wider than the terminal's %d columns were cut: .mode line shows every column)\n", clip.width)
+			defer fmt.Fprintf(ss.sh.errOut, "(rows wider than the terminal's %d columns were cut: .mode line shows every column)\n", clip.width)
 		}
 	}
+	if pager != nil {
+		if perr := pager.Close(); err == nil && perr != nil {
+			err = fmt.Errorf("write output: %w", perr)
+		}
+		if pager.Started() && (errors.Is(err, ErrOutputClosed) || isClosedPipe(err)) {
+			err = nil // the user left the pager before the end
+		}
+	}
+	ss.stdout.Flush()
 	return err
+}
+
+// newPager returns the pager results go through now: at the prompt on the
+// terminal with .pager on and a pager to run; else nil.
+func (ss *session) newPager() *output.Pager {
+	if !ss.pager || !ss.sh.onTerminal || ss.sh.term == nil {
+		return nil
+	}
+	cols, rows := ss.sh.termSize()
+	command := output.PagerCommand()
+	if rows < 2 || command == "" {
+		return nil
+	}
+	return output.NewPager(command, ss.sh.term, ss.stdout, cols, rows, ss.sh.errOut)
 }
 
 // termCols is the terminal's width when results go to it, else 0.
@@ -127,6 +161,14 @@ func (ss *session) dotWrap(_ context.Context, _ origin, args []string) error {
 	on, err := parseOnOff(".wrap", args)
 	if err == nil {
 		ss.sh.Format.Wrap = on
+	}
+	return err
+}
+
+func (ss *session) dotPager(_ context.Context, _ origin, args []string) error {
+	on, err := parseOnOff(".pager", args)
+	if err == nil {
+		ss.pager = on
 	}
 	return err
 }

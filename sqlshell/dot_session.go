@@ -108,6 +108,7 @@ func (ss *session) dotShow(_ context.Context, _ origin, args []string) error {
 		{"nullvalue", null},
 		{"width", widths},
 		{"wrap", onOff[f.Wrap]},
+		{"pager", onOff[ss.pager]},
 		{"output", output},
 		{"timer", onOff[ss.timer]},
 		{"snapshot", onOff[ss.snapshot]},

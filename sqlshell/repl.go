@@ -42,6 +42,7 @@ type REPLOptions struct {
 func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 	ss := newSession(s)
 	defer ss.closeOutput()
+	ss.pager = true // long results page at the prompt, not in one-shot runs
 	// SIGINT reaches us only while a command runs: at the prompt the
 	// terminal is raw and readline reads Ctrl-C as a key.
 	interrupts := make(chan os.Signal, 1)
