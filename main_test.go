@@ -131,6 +131,26 @@ func TestCLIModeNames(t *testing.T) {
 	}
 }
 
+// TestCLISeveralStatements: a one-shot run of several statements prints one
+// JSON document, and a tsv header only when the columns change.
+func TestCLISeveralStatements(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	const q = "SELECT local_port FROM sockets WHERE state = 'LISTEN' ORDER BY 1; SELECT 7 AS local_port; SELECT 'x' AS other"
+	code, out, errOut := runCLI(t, "", "--root", root, "-o", "json", q)
+	var got [][]map[string]any
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || errOut != "" || err != nil {
+		t.Fatalf("exit %d, stderr %q, %v:\n%s", code, errOut, err, out)
+	}
+	want := [][]map[string]any{{{"local_port": 22.0}, {"local_port": 80.0}, {"local_port": 8080.0}}, {{"local_port": 7.0}}, {{"other": "x"}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("json (-want +got):\n%s", diff)
+	}
+	code, out, _ = runCLI(t, "", "--root", root, q)
+	if want := "local_port\n22\n80\n8080\n7\nother\nx\n"; code != 0 || out != want {
+		t.Errorf("tsv: exit %d, %q, want %q", code, out, want)
+	}
+}
+
 func TestCLIScripts(t *testing.T) {
 	root := tablestest.Root(t, nil)
 	dir := t.TempDir()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"sort"
 	"strings"
@@ -40,6 +41,15 @@ type session struct {
 	// completing says Tab completion is in use: the user's tables are
 	// read again after each statement.
 	completing bool
+
+	// The run in progress (inRun): the stream of its results to where they
+	// go (streamTo: stdout or the .output file), whether it may print
+	// several results (its JSON is then an array of results), and whether
+	// that is for a .run or .read to decide, being the run's only command.
+	stream        *output.Stream
+	streamTo      io.Writer
+	several       bool
+	shapeDeferred bool
 
 	// loadQueries reads the saved queries (queries.Load of the user's
 	// directory); tests replace it.
@@ -85,45 +95,73 @@ var promptOrigin = origin{interactive: true}
 func (s *Shell) RunInput(ctx context.Context, name, text string) error {
 	ss := newSession(s)
 	defer ss.closeOutput()
-	return ss.runText(ctx, origin{name: name}, text)
+	return ss.inRun(text, func() error { return ss.runText(ctx, origin{name: name}, text) })
 }
 
-// runText runs the statements and dot-commands of text. A line is a
-// dot-command when no statement is pending.
+// runText runs the statements and dot-commands of text.
 func (ss *session) runText(ctx context.Context, from origin, text string) error {
-	var pending strings.Builder
-	pendingLine := 0
-	busy := false // pending holds SQL or an open comment: no dot-command now
-	for i, line := range strings.SplitAfter(text, "\n") {
+	for part := range scriptParts(text) {
 		if ss.quit {
 			return nil
 		}
-		if !busy && isDotLine(line) {
-			pending.Reset()
-			if err := ss.dot(ctx, from, line); err != nil {
-				return locate(err, from.name, i+1)
+		if part.dot {
+			if err := ss.dot(ctx, from, part.text); err != nil {
+				return locate(err, from.name, part.line)
 			}
 			continue
 		}
-		if !busy {
-			pending.Reset() // blank lines and finished comments
-			pendingLine = i + 1
-		}
-		pending.WriteString(line)
-		if !busy {
-			busy = !noStatement(pending.String())
-		}
-		// Only a line with a `;` can finish a statement; checking no
-		// other keeps a long statement from being rescanned per line.
-		if strings.Contains(line, ";") && sqltext.Complete(pending.String()) {
-			if err := ss.runStatements(ctx, from, pending.String(), pendingLine); err != nil {
-				return err
-			}
-			pending.Reset()
-			busy = false
+		if err := ss.runStatements(ctx, from, part.text, part.line); err != nil {
+			return err
 		}
 	}
-	return ss.runStatements(ctx, from, pending.String(), pendingLine)
+	return nil
+}
+
+// scriptPart is one part of a script: a dot-command line, or SQL text of
+// one or more statements; line is where it starts.
+type scriptPart struct {
+	dot  bool
+	text string
+	line int
+}
+
+// scriptParts splits text into its dot-commands and its SQL, in order. A
+// line is a dot-command when no statement is pending.
+func scriptParts(text string) iter.Seq[scriptPart] {
+	return func(yield func(scriptPart) bool) {
+		var pending strings.Builder
+		pendingLine := 0
+		busy := false // pending holds SQL or an open comment: no dot-command now
+		for i, line := range strings.SplitAfter(text, "\n") {
+			if !busy && isDotLine(line) {
+				pending.Reset()
+				if !yield(scriptPart{dot: true, text: line, line: i + 1}) {
+					return
+				}
+				continue
+			}
+			if !busy {
+				pending.Reset() // blank lines and finished comments
+				pendingLine = i + 1
+			}
+			pending.WriteString(line)
+			if !busy {
+				busy = !noStatement(pending.String())
+			}
+			// Only a line with a `;` can finish a statement; checking no
+			// other keeps a long statement from being rescanned per line.
+			if strings.Contains(line, ";") && sqltext.Complete(pending.String()) {
+				if !yield(scriptPart{text: pending.String(), line: pendingLine}) {
+					return
+				}
+				pending.Reset()
+				busy = false
+			}
+		}
+		if pending.Len() > 0 {
+			yield(scriptPart{text: pending.String(), line: pendingLine})
+		}
+	}
 }
 
 // runStatements runs the statements of text, which starts on line first
@@ -421,7 +459,7 @@ func parseOnOff(cmd string, args []string) (bool, error) {
 // printResult prints a dot-command's table in the current mode to the current output.
 func (ss *session) printResult(columns []string, rows [][]any) error {
 	return ss.withOutput(false, func() error {
-		w, err := output.NewWriter(ss.sh.out, ss.sh.format())
+		w, err := ss.sh.resultWriter()
 		if err != nil {
 			return err
 		}

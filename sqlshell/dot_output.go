@@ -11,6 +11,7 @@ import (
 
 	"netsql/sqlshell/output"
 	"netsql/sqlshell/prompt"
+	"netsql/sqlshell/sqltext"
 )
 
 // The dot-commands about output: .mode, .headers, .nullvalue, .width,
@@ -26,18 +27,22 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 	if ss.onceFile != nil && statement || ss.outFile != nil {
 		ss.sh.onTerminal = false
 	}
+	defer func() { ss.sh.stream = nil }()
 	var clip *clipWriter
 	var pager *output.Pager
 	switch {
 	case ss.onceFile != nil && statement:
 		ss.sh.out = bufio.NewWriterSize(ss.onceFile, 64<<10)
+		ss.sh.stream = output.NewStream(false) // one statement, a document of its own
 		defer func() {
 			ss.onceFile.Close()
 			ss.onceFile, ss.onceName = nil, ""
 		}()
 	case ss.outFile != nil:
 		ss.sh.out = bufio.NewWriterSize(ss.outFile, 64<<10)
+		ss.sh.stream = ss.runStream(ss.outFile)
 	default:
+		ss.sh.stream = ss.runStream(ss.stdout)
 		var w io.Writer = ss.stdout
 		if pager = ss.newPager(); pager != nil {
 			ss.stdout.Flush() // the pager writes to the terminal itself
@@ -76,6 +81,83 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 	return err
 }
 
+// inRun runs fn as one run (ARCHITECTURE.md, "Parts": sqlshell/output):
+// the statements and dot-commands of text, a command line, a file or one
+// input at the prompt. Its results share one stream per destination:
+// tsv and csv repeat a header only when the columns change, and its JSON
+// is one document, an array of rows when text holds one statement, else
+// an array of results.
+func (ss *session) inRun(text string, fn func() error) error {
+	ss.endStream()
+	ss.several, ss.shapeDeferred = runShape(text)
+	err := fn()
+	if cerr := ss.endStream(); err == nil && cerr != nil && !isClosedPipe(cerr) {
+		err = fmt.Errorf("write output: %w", cerr)
+	}
+	ss.several, ss.shapeDeferred = false, false
+	return err
+}
+
+// runShape tells whether text may print several results, and whether
+// that is for the .run or .read that is its only command to decide (from
+// the text it runs: nestedRun). The dot-commands that print a table
+// through the output mode count as a result each.
+func runShape(text string) (several, deferred bool) {
+	results, nested := 0, 0
+	for part := range scriptParts(text) {
+		if !part.dot {
+			results += len(sqltext.Split(part.text))
+			continue
+		}
+		args, err := splitDotArgs(part.text)
+		if err != nil || len(args) == 0 {
+			continue
+		}
+		switch args[0] {
+		case ".run", ".read":
+			nested++
+		case ".tables", ".queries", ".param":
+			results++
+		}
+	}
+	if results == 0 && nested == 1 {
+		return false, true
+	}
+	return results+2*nested > 1, false
+}
+
+// nestedRun lets the text of a .run or .read decide the run's shape when
+// that command is all the run holds.
+func (ss *session) nestedRun(text string) {
+	if ss.shapeDeferred {
+		ss.several, ss.shapeDeferred = runShape(text)
+	}
+}
+
+// runStream returns the run's stream to dest, ending the one to another
+// destination first.
+func (ss *session) runStream(dest io.Writer) *output.Stream {
+	if ss.stream == nil || ss.streamTo != dest {
+		ss.endStream()
+		ss.stream, ss.streamTo = output.NewStream(ss.several), dest
+	}
+	return ss.stream
+}
+
+// endStream ends the run's stream: it closes the JSON document of a run
+// of several results.
+func (ss *session) endStream() error {
+	if ss.stream == nil {
+		return nil
+	}
+	err := ss.stream.Close(ss.streamTo)
+	if ferr := ss.stdout.Flush(); err == nil {
+		err = ferr
+	}
+	ss.stream, ss.streamTo = nil, nil
+	return err
+}
+
 // newPager returns the pager results go through now: at the prompt on the
 // terminal with .pager on and a pager to run; else nil.
 func (ss *session) newPager() *output.Pager {
@@ -101,6 +183,7 @@ func (ss *session) termCols() int {
 
 // closeOutput ends .output and .once redirection.
 func (ss *session) closeOutput() {
+	ss.endStream()
 	for _, f := range []*os.File{ss.outFile, ss.onceFile} {
 		if f != nil {
 			f.Close()
@@ -177,6 +260,7 @@ func (ss *session) dotOutput(_ context.Context, _ origin, args []string) error {
 	if err := argCount(".output", args, 0, 1, "[FILE]"); err != nil {
 		return err
 	}
+	ss.endStream() // the results so far make a whole document where they went
 	if len(args) == 0 || args[0] == "stdout" {
 		if ss.outFile != nil {
 			err := ss.outFile.Close()

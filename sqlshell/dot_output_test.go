@@ -1,12 +1,15 @@
 package sqlshell
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // onFakeTerminal makes sh print as to a terminal of cols columns and rows
@@ -78,5 +81,77 @@ func TestHelpAndSchemaWrap(t *testing.T) {
 			}
 		}
 		sh.onTerminal = false
+	}
+}
+
+// TestRunSeveralStatements: in one run, tsv and csv repeat a header only
+// when the columns change, and JSON is one document: an array of rows for
+// one statement, an array of results for several, valid also when a
+// statement fails.
+func TestRunSeveralStatements(t *testing.T) {
+	sh, out, _ := newTestShell(t)
+	const script = "SELECT 1 AS a; SELECT 2 AS a;\nCREATE TEMP VIEW v AS SELECT 3 AS b;\nSELECT b FROM v;\nSELECT 4 AS a;\n"
+	if err := sh.RunInput(t.Context(), "script", script); err != nil {
+		t.Fatal(err)
+	}
+	if want := "a\n1\n2\nb\n3\na\n4\n"; out.String() != want {
+		t.Errorf("tsv: got %q, want %q", out, want)
+	}
+
+	sh.Format.Mode = "json"
+	for _, tt := range []struct {
+		name, script string
+		want         any
+		fails        bool
+	}{
+		{"one statement", "SELECT 1 AS a;", []any{map[string]any{"a": 1.0}}, false},
+		{"several", "SELECT 1 AS a;\nCREATE TEMP VIEW w AS SELECT 2 AS b;\nSELECT * FROM w;\nSELECT 3 AS c WHERE 0;",
+			[]any{[]any{map[string]any{"a": 1.0}}, []any{map[string]any{"b": 2.0}}, []any{}}, false},
+		{"a failure after a result", "SELECT 1 AS a; SELECT * FROM nope; SELECT 3 AS c;",
+			[]any{[]any{map[string]any{"a": 1.0}}}, true},
+		{"a mode set first", ".mode json\nSELECT 1 AS a;", []any{map[string]any{"a": 1.0}}, false},
+	} {
+		out.Reset()
+		err := sh.RunInput(t.Context(), "script", tt.script)
+		if (err != nil) != tt.fails {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		var got any
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Errorf("%s: the output is not one JSON document: %v\n%s", tt.name, err, out)
+			continue
+		}
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tt.name, diff)
+		}
+	}
+
+	// .read of a file is shaped by the file's statements when it is the
+	// whole run, at the prompt as in a script.
+	dir := t.TempDir()
+	one, two := filepath.Join(dir, "one.sql"), filepath.Join(dir, "two.sql")
+	os.WriteFile(one, []byte("SELECT 1 AS a;\n"), 0o644)
+	os.WriteFile(two, []byte("SELECT 1 AS a;\nSELECT 2 AS b;\n"), 0o644)
+	ss := newSession(sh)
+	for _, tt := range []struct {
+		text, want string
+	}{
+		{".read " + one, "[\n{\"a\":1}\n]\n"},
+		{".read " + two, "[\n[\n{\"a\":1}\n],\n[\n{\"b\":2}\n]\n]\n"},
+	} {
+		out.Reset()
+		if err := typed(t, ss, tt.text); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.text, out, tt.want)
+		}
+	}
+	out.Reset()
+	if err := sh.RunInput(t.Context(), "script", ".read "+one+"\nSELECT 2 AS b;\n"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "[\n[\n{\"a\":1}\n],\n[\n{\"b\":2}\n]\n]\n"; out.String() != want {
+		t.Errorf(".read and a statement: got %q, want %q", out, want)
 	}
 }

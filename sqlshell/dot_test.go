@@ -34,7 +34,15 @@ func newTestShell(t testing.TB) (*Shell, *bytes.Buffer, *bytes.Buffer) {
 // with writing allowed; it returns the error of the first that failed.
 func typed(t *testing.T, ss *session, text string) error {
 	t.Helper()
-	return ss.runText(t.Context(), promptOrigin, text)
+	for part := range scriptParts(text) {
+		// Each dot-command, and each statement or line of them, is one
+		// input at the prompt, a run of its own.
+		err := ss.inRun(part.text, func() error { return ss.runText(t.Context(), promptOrigin, part.text) })
+		if err != nil || ss.quit {
+			return err
+		}
+	}
+	return nil
 }
 
 func TestDotOutputSettings(t *testing.T) {

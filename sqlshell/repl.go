@@ -90,7 +90,9 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 		data, err := os.ReadFile(opt.InitFile)
 		switch {
 		case err == nil:
-			run(func(ctx context.Context) error { return ss.runText(ctx, origin{name: opt.InitFile}, string(data)) })
+			run(func(ctx context.Context) error {
+				return ss.inRun(string(data), func() error { return ss.runText(ctx, origin{name: opt.InitFile}, string(data)) })
+			})
 		case opt.InitRequired || !errors.Is(err, os.ErrNotExist):
 			ss.report(fmt.Errorf("--init: %w", err))
 		}
@@ -125,7 +127,9 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 		}
 		if text == "" && isDotLine(line) {
 			hist.add(rl, strings.TrimSpace(line))
-			run(func(ctx context.Context) error { return ss.dot(ctx, promptOrigin, line) })
+			run(func(ctx context.Context) error {
+				return ss.inRun(line, func() error { return ss.dot(ctx, promptOrigin, line) })
+			})
 			continue
 		}
 		text += line + "\n"
@@ -137,7 +141,9 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 		default:
 			pending.set("")
 			hist.add(rl, prompt.HistoryEntry(text))
-			run(func(ctx context.Context) error { return ss.runStatements(ctx, promptOrigin, text, 1) })
+			run(func(ctx context.Context) error {
+				return ss.inRun(text, func() error { return ss.runStatements(ctx, promptOrigin, text, 1) })
+			})
 		}
 	}
 	return nil

@@ -39,6 +39,10 @@ type Shell struct {
 	term       *os.File
 	termSize   func() (cols, rows int)
 	onTerminal bool
+
+	// stream is the run's stream to where results go now (the session
+	// sets it); without one each result is a document of its own.
+	stream *output.Stream
 }
 
 // SetTerminal says stdout is the terminal f: tables fit its width, tsv and
@@ -47,6 +51,15 @@ func (s *Shell) SetTerminal(f *os.File) {
 	s.term = f
 	s.termSize = func() (int, int) { return output.TerminalSize(f) }
 	s.onTerminal = true
+}
+
+// resultWriter returns the writer of the next result, to where results
+// go now.
+func (s *Shell) resultWriter() (output.Writer, error) {
+	if s.stream == nil {
+		return output.NewWriter(s.out, s.format())
+	}
+	return s.stream.Writer(s.out, s.format())
 }
 
 // format is the Format for where results go now: the user's settings and,
@@ -103,7 +116,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		if err != nil {
 			return err
 		}
-		w, err := output.NewWriter(s.out, s.format())
+		w, err := s.resultWriter()
 		if err != nil {
 			return err
 		}

@@ -8,7 +8,8 @@ import (
 
 // csvWriter prints RFC 4180 comma-separated values through encoding/csv (a field
 // is quoted when it holds a comma, a quote, a line break or leading space), lines
-// ending in "\n", one row handed on as it comes. NULL is an empty field unless the
+// ending in "\n", one row handed on as it comes, after a header line unless the
+// run's previous result had the same columns. NULL is an empty field unless the
 // user chose a text. Bytes that are not UTF-8 are written as they are, except on a
 // terminal, where a field is shown as the table mode shows it (displayText: control
 // characters and bytes that are not UTF-8 escaped) before it is quoted.
@@ -17,21 +18,22 @@ type csvWriter struct {
 	headers  bool
 	null     string
 	terminal bool
+	stream   *Stream // the run's, which says whether the header is new
 	columns  int
 	buf      bytes.Buffer
 	enc      *csv.Writer
 	record   []string
 }
 
-func newCSVWriter(w io.Writer, f Format) *csvWriter {
-	c := &csvWriter{w: w, headers: f.Headers, null: f.nullText(""), terminal: f.Terminal}
+func newCSVWriter(w io.Writer, f Format, s *Stream) *csvWriter {
+	c := &csvWriter{w: w, headers: f.Headers, null: f.nullText(""), terminal: f.Terminal, stream: s}
 	c.enc = csv.NewWriter(&c.buf)
 	return c
 }
 
 func (c *csvWriter) Begin(columns []string) error {
 	c.columns = len(columns)
-	if !c.headers || len(columns) == 0 {
+	if len(columns) == 0 || !c.stream.needsHeader(c.headers, columns) {
 		return nil
 	}
 	return c.write(columns)

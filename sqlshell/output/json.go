@@ -14,18 +14,31 @@ import (
 //	{"proto":"udp","local_port":53}
 //	]
 //
-// The array is opened at Begin and closed at End, so it stays valid when a
-// statement fails after some rows.
+// In a run of several statements (Stream) each result is such an array, and the
+// run's document is the array of them, one per statement that has columns:
+//
+//	[
+//	[
+//	{"a":1}
+//	],
+//	[
+//	{"b":2}
+//	]
+//	]
+//
+// An array is opened at Begin and closed at End (the run's at Stream.Close), so
+// the document stays valid when a statement fails after some rows.
 type jsonWriter struct {
 	w       io.Writer
+	stream  *Stream
 	keys    [][]byte // each column's key, quoted, with its colon
 	started bool
 	rows    int
 	line    []byte
 }
 
-func newJSONWriter(w io.Writer) *jsonWriter {
-	return &jsonWriter{w: w}
+func newJSONWriter(w io.Writer, s *Stream) *jsonWriter {
+	return &jsonWriter{w: w, stream: s}
 }
 
 func (j *jsonWriter) Begin(columns []string) error {
@@ -34,7 +47,16 @@ func (j *jsonWriter) Begin(columns []string) error {
 	}
 	j.keys = jsonKeys(columns)
 	j.started = true
-	_, err := io.WriteString(j.w, "[")
+	j.rows = 0
+	opening := "["
+	if j.stream.several {
+		opening = ",\n["
+		if !j.stream.open {
+			opening = "[\n["
+			j.stream.open = true
+		}
+	}
+	_, err := io.WriteString(j.w, opening)
 	return err
 }
 
@@ -61,9 +83,12 @@ func (j *jsonWriter) End() error {
 		return nil
 	}
 	j.started = false
-	closing := "]\n"
+	closing := "]"
 	if j.rows > 0 {
-		closing = "\n]\n"
+		closing = "\n]"
+	}
+	if !j.stream.several {
+		closing += "\n"
 	}
 	_, err := io.WriteString(j.w, closing)
 	return err

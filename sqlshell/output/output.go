@@ -49,15 +49,15 @@ type Writer interface {
 var modes = []struct {
 	name    string
 	aliases []string
-	open    func(io.Writer, Format) Writer
+	open    func(io.Writer, Format, *Stream) Writer
 }{
-	{"table", []string{"box", "column"}, func(w io.Writer, f Format) Writer { return newTableWriter(w, f) }},
-	{"tsv", []string{"tabs"}, func(w io.Writer, f Format) Writer { return newTSVWriter(w, f) }},
-	{"csv", nil, func(w io.Writer, f Format) Writer { return newCSVWriter(w, f) }},
-	{"json", nil, func(w io.Writer, _ Format) Writer { return newJSONWriter(w) }},
-	{"jsonl", nil, func(w io.Writer, _ Format) Writer { return newJSONLWriter(w) }},
-	{"markdown", nil, func(w io.Writer, f Format) Writer { return newMarkdownWriter(w, f) }},
-	{"line", []string{"lines"}, func(w io.Writer, f Format) Writer { return newLineWriter(w, f) }},
+	{"table", []string{"box", "column"}, func(w io.Writer, f Format, _ *Stream) Writer { return newTableWriter(w, f) }},
+	{"tsv", []string{"tabs"}, func(w io.Writer, f Format, s *Stream) Writer { return newTSVWriter(w, f, s) }},
+	{"csv", nil, func(w io.Writer, f Format, s *Stream) Writer { return newCSVWriter(w, f, s) }},
+	{"json", nil, func(w io.Writer, _ Format, s *Stream) Writer { return newJSONWriter(w, s) }},
+	{"jsonl", nil, func(w io.Writer, _ Format, _ *Stream) Writer { return newJSONLWriter(w) }},
+	{"markdown", nil, func(w io.Writer, f Format, _ *Stream) Writer { return newMarkdownWriter(w, f) }},
+	{"line", []string{"lines"}, func(w io.Writer, f Format, _ *Stream) Writer { return newLineWriter(w, f) }},
 }
 
 // Modes lists the output modes' names in the order help text shows them.
@@ -108,14 +108,10 @@ func lookup(name string) (int, error) {
 	return 0, fmt.Errorf("%w %q (valid modes: %s)", ErrUnknownMode, name, ModeHelp)
 }
 
-// NewWriter returns the writer for f.Mode (a mode or an alias) writing to
-// w, or Lookup's error.
+// NewWriter returns the writer for f.Mode (a mode or an alias) writing
+// one result to w, as the only result of its run, or Lookup's error.
 func NewWriter(w io.Writer, f Format) (Writer, error) {
-	i, err := lookup(f.Mode)
-	if err != nil {
-		return nil, err
-	}
-	return modes[i].open(w, f), nil
+	return NewStream(false).Writer(w, f)
 }
 
 // nullText is the text a mode prints for NULL: the user's choice when set, else the mode's default.

@@ -2,7 +2,8 @@ package output
 
 import "io"
 
-// tsvWriter prints tab-separated lines, one per row as it comes. Inside a value
+// tsvWriter prints tab-separated lines, one per row as it comes, after a header
+// line unless the run's previous result had the same columns. Inside a value
 // backslash, tab, newline and carriage return are written as \\ \t \n \r, so every
 // row stays on one line and any byte string reads back exactly (bytes that are not
 // UTF-8 are written as they are). NULL is an empty field unless the user chose a text.
@@ -13,17 +14,18 @@ type tsvWriter struct {
 	headers  bool
 	null     string
 	terminal bool
+	stream   *Stream // the run's, which says whether the header is new
 	columns  int
 	line     []byte
 }
 
-func newTSVWriter(w io.Writer, f Format) *tsvWriter {
-	return &tsvWriter{w: w, headers: f.Headers, null: f.nullText(""), terminal: f.Terminal}
+func newTSVWriter(w io.Writer, f Format, s *Stream) *tsvWriter {
+	return &tsvWriter{w: w, headers: f.Headers, null: f.nullText(""), terminal: f.Terminal, stream: s}
 }
 
 func (t *tsvWriter) Begin(columns []string) error {
 	t.columns = len(columns)
-	if !t.headers || len(columns) == 0 {
+	if len(columns) == 0 || !t.stream.needsHeader(t.headers, columns) {
 		return nil
 	}
 	t.line = t.line[:0]
