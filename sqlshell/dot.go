@@ -459,7 +459,7 @@ func parseOnOff(cmd string, args []string) (bool, error) {
 // printResult prints a dot-command's table in the current mode to the current output.
 func (ss *session) printResult(columns []string, rows [][]any) error {
 	return ss.withOutput(false, func() error {
-		w, err := ss.sh.resultWriter()
+		w, err := ss.sh.resultWriter(ss.sh.out)
 		if err != nil {
 			return err
 		}

@@ -1,15 +1,20 @@
 package sqlshell
 
 import (
+	"bufio"
+	"database/sql/driver"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
+	"modernc.org/sqlite"
 )
 
 // onFakeTerminal makes sh print as to a terminal of cols columns and rows
@@ -153,5 +158,50 @@ func TestRunSeveralStatements(t *testing.T) {
 	}
 	if want := "[\n[\n{\"a\":1}\n],\n[\n{\"b\":2}\n]\n]\n"; out.String() != want {
 		t.Errorf(".read and a statement: got %q, want %q", out, want)
+	}
+}
+
+// gate is what test_gate(x) waits on for x > 1; registered once, for the
+// engines opened after.
+var (
+	gate         chan struct{}
+	registerGate = sync.OnceValue(func() error {
+		return sqlite.RegisterScalarFunction("test_gate", 1, func(_ *sqlite.FunctionContext, args []driver.Value) (driver.Value, error) {
+			if n, _ := args[0].(int64); n > 1 {
+				<-gate
+			}
+			return args[0], nil
+		})
+	})
+)
+
+// TestExecStreamsRows: a row reaches the output while its statement still
+// runs (jsonl is read as a stream): the second row here is not computed
+// until the first has been seen.
+func TestExecStreamsRows(t *testing.T) {
+	if err := registerGate(); err != nil {
+		t.Fatal(err)
+	}
+	gate = make(chan struct{})
+	sh, _, _ := newTestShell(t)
+	var out syncBuffer
+	sh.out = bufio.NewWriterSize(&out, 64<<10)
+	sh.Format.Mode = "jsonl"
+	done := make(chan error, 1)
+	go func() {
+		done <- sh.Exec(t.Context(), "SELECT test_gate(column1) AS x FROM (VALUES (1), (2))")
+	}()
+	deadline := time.After(10 * time.Second)
+	for out.String() != "{\"x\":1}\n" {
+		select {
+		case <-deadline:
+			close(gate)
+			t.Fatalf("the first row was not written while the statement ran; output %q", out.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	close(gate)
+	if err := <-done; err != nil || out.String() != "{\"x\":1}\n{\"x\":2}\n" {
+		t.Errorf("Exec: %v, output %q", err, out.String())
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -53,13 +54,62 @@ func (s *Shell) SetTerminal(f *os.File) {
 	s.onTerminal = true
 }
 
-// resultWriter returns the writer of the next result, to where results
-// go now.
-func (s *Shell) resultWriter() (output.Writer, error) {
+// resultWriter returns the writer of the next result, printing to out
+// (where results go now).
+func (s *Shell) resultWriter(out io.Writer) (output.Writer, error) {
 	if s.stream == nil {
-		return output.NewWriter(s.out, s.format())
+		return output.NewWriter(out, s.format())
 	}
-	return s.stream.Writer(s.out, s.format())
+	return s.stream.Writer(out, s.format())
+}
+
+// flushEvery is the longest a row waits in the output buffer: rows are
+// written in blocks of 64 KiB, and at least this often, so that the rows
+// of a slow statement (a jsonl stream, a resolve() per row) reach the
+// reader as they come.
+const flushEvery = 100 * time.Millisecond
+
+// flusher writes to a buffer that it flushes every flushEvery while a
+// statement runs; Write takes a lock, which costs next to nothing on the
+// row path (BenchmarkExecTSV).
+type flusher struct {
+	mu   sync.Mutex
+	w    *bufio.Writer
+	done chan struct{}
+	quit sync.WaitGroup
+}
+
+func startFlusher(w *bufio.Writer) *flusher {
+	f := &flusher{w: w, done: make(chan struct{})}
+	f.quit.Go(func() {
+		tick := time.NewTicker(flushEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-f.done:
+				return
+			case <-tick.C:
+				f.mu.Lock()
+				if f.w.Buffered() > 0 {
+					f.w.Flush() // an error stays in the buffer and fails the next Write
+				}
+				f.mu.Unlock()
+			}
+		}
+	})
+	return f
+}
+
+func (f *flusher) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.w.Write(p)
+}
+
+// stop ends the flushing, leaving the buffer to its owner.
+func (f *flusher) stop() {
+	close(f.done)
+	f.quit.Wait()
 }
 
 // format is the Format for where results go now: the user's settings and,
@@ -111,12 +161,13 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		defer cancel()
 	}
 	var outErr error
+	flusher := startFlusher(s.out)
 	warnings, err := s.eng.Statement(ctx, query, args, func(rows *sql.Rows) error {
 		cols, err := rows.Columns()
 		if err != nil {
 			return err
 		}
-		w, err := s.resultWriter()
+		w, err := s.resultWriter(flusher)
 		if err != nil {
 			return err
 		}
@@ -157,6 +208,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		}
 		return rerr
 	})
+	flusher.stop()
 	if outErr == nil {
 		outErr = s.out.Flush()
 	} else {
@@ -192,7 +244,7 @@ func isClosedPipe(err error) bool {
 
 // ListTables prints every dataset's name and description.
 func (s *Shell) ListTables() error {
-	w, err := output.NewWriter(s.out, s.format())
+	w, err := s.resultWriter(s.out)
 	if err != nil {
 		return err
 	}

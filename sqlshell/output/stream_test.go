@@ -110,3 +110,23 @@ func TestStreamJSON(t *testing.T) {
 		t.Errorf("one empty result of several: %q", got)
 	}
 }
+
+// TestWriterJSONLStreams: each row is written, whole, when Row is called.
+func TestWriterJSONLStreams(t *testing.T) {
+	log := &writeLog{}
+	w, err := NewWriter(log, Format{Mode: "jsonl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Begin([]string{"x"})
+	for i, want := range []string{`{"x":1}` + "\n", `{"x":2}` + "\n"} {
+		w.Row([]any{int64(i + 1)})
+		if len(log.writes) != i+1 || log.writes[i] != want {
+			t.Fatalf("after row %d the writes are %q", i+1, log.writes)
+		}
+	}
+	w.End()
+	if len(log.writes) != 2 {
+		t.Errorf("End wrote %q", log.writes[2:])
+	}
+}
