@@ -81,12 +81,11 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 	return err
 }
 
-// inRun runs fn as one run (ARCHITECTURE.md, "Parts": sqlshell/output):
-// the statements and dot-commands of text, a command line, a file or one
-// input at the prompt. Its results share one stream per destination:
-// tsv and csv repeat a header only when the columns change, and its JSON
-// is one document, an array of rows when text holds one statement, else
-// an array of results.
+// inRun runs fn as one run (ARCHITECTURE.md, "Output"): the statements
+// and dot-commands of text, a command line, a file or one input at the
+// prompt. Its results share one stream per destination: tsv and csv repeat
+// a header only when the columns change, and its JSON is one document, an
+// array of rows when text holds one statement, else an array of results.
 func (ss *session) inRun(text string, fn func() error) error {
 	ss.endStream()
 	ss.several, ss.shapeDeferred = runShape(text)

@@ -4,12 +4,11 @@ import (
 	"unicode/utf8"
 )
 
-// Values are hostile (ARCHITECTURE.md, "Parts": sqlshell/output): a process
-// name, a command line or a unix socket path is chosen by whoever runs the
-// process, and may hold escape sequences that would drive the terminal, line
-// breaks that would forge rows, or bytes that are not UTF-8. The text modes
-// write such bytes as escapes; every escape \xNN stands for one byte of the
-// value.
+// Values are hostile (ARCHITECTURE.md, "Output"): a process name, a command
+// line or a unix socket path is chosen by whoever runs the process, and may
+// hold escape sequences that would drive the terminal, line breaks that would
+// forge rows, or bytes that are not UTF-8. The text modes write such bytes as
+// escapes; every escape \xNN stands for one byte of the value.
 
 const hexDigits = "0123456789abcdef"
 

@@ -1,6 +1,8 @@
 // Package output prints results in every mode netsql has (table, tsv, csv,
 // json, jsonl, markdown, line): one writer per file behind one interface,
-// and one registry of modes.
+// one registry of modes, the escaping of hostile values, the Stream that
+// the results of one run share, and what a terminal needs (its size, text
+// wrapped to it, the pager).
 package output
 
 import (
