@@ -205,3 +205,22 @@ func TestExecStreamsRows(t *testing.T) {
 		t.Errorf("Exec: %v, output %q", err, out.String())
 	}
 }
+
+// TestTableTooManyColumns: when even the narrowest columns do not fit the
+// terminal, the lines are cut at its width and stderr says so.
+func TestTableTooManyColumns(t *testing.T) {
+	sh, out, errOut := newTestShell(t)
+	onFakeTerminal(sh, 20, 0)
+	sh.Format.Mode = "table"
+	if err := sh.RunInput(t.Context(), "stdin", "SELECT 'alpha' AS a, 'bravo' AS b, 'charlie' AS c, 'delta' AS d;"); err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		if n := utf8.RuneCountInString(line); n > 20 || !strings.HasSuffix(line, "…") {
+			t.Errorf("line %q (%d columns) is not cut at 20", line, n)
+		}
+	}
+	if want := "(rows wider than the terminal's 20 columns were cut: .mode line shows every column)\n"; errOut.String() != want {
+		t.Errorf("stderr %q, want %q", errOut, want)
+	}
+}
