@@ -23,11 +23,10 @@ import (
 // the line cutter. statement says fn runs SQL, which uses up a .once.
 func (ss *session) withOutput(statement bool, fn func() error) error {
 	saved, savedOnTerminal := ss.sh.out, ss.sh.onTerminal
-	defer func() { ss.sh.out, ss.sh.onTerminal = saved, savedOnTerminal }()
+	defer func() { ss.sh.out, ss.sh.onTerminal, ss.sh.stream = saved, savedOnTerminal, nil }()
 	if ss.onceFile != nil && statement || ss.outFile != nil {
 		ss.sh.onTerminal = false
 	}
-	defer func() { ss.sh.stream = nil }()
 	var clip *clipWriter
 	var pager *output.Pager
 	switch {
