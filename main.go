@@ -4,14 +4,18 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -25,6 +29,7 @@ import (
 	"netsql/tables"
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
+	"netsql/tables/moment"
 )
 
 const version = "0.1.0"
@@ -69,10 +74,19 @@ type options struct {
 	timeout                                         time.Duration
 	initFile                                        string // --init: the prompt's start-up file
 	noInit, noHistory                               bool
+	quiet                                           bool
+	man                                             bool
+	completion                                      string
+	save, saveTables, from, baseline, diff          string // saved moments (tables/moment)
+	force                                           bool
+	watch                                           time.Duration
+	count                                           int
+	extra                                           []*engine.Dataset // datasets beyond tables.All (closed_sockets in watch mode)
 }
 
-func parseFlags(args []string, helpOut io.Writer) (*options, error) {
-	o := &options{}
+// newFlagSet declares every flag, storing into o: the one list that
+// parsing, --help, the man page and the shell completions read.
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("netsql", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported in one line by run
 	fs.StringVar(&o.exec, "e", "", "run `SQL` and exit")
@@ -97,11 +111,40 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil
 	})
 	fs.BoolVar(&o.allowWrite, "allow-write", false, "let statements and dot-commands write files (ATTACH, VACUUM INTO, .output)")
-	fs.DurationVar(&o.timeout, "timeout", 0, "stop each statement after `DURATION` (e.g. 5s); 0 means no limit")
+	fs.Func("timeout", "stop each statement after `DURATION`: a bare number is seconds (5, 0.5), else a Go duration (1m30s, 500ms); 0 means no limit", func(v string) error {
+		d, err := parseTimeout(v)
+		o.timeout = d
+		return err
+	})
+	fs.BoolVar(&o.quiet, "quiet", false, "print no warnings (skipped processes, files a tree lacks, ...); errors still print")
 	fs.StringVar(&o.initFile, "init", "", "at the interactive prompt, run `FILE` first instead of ~/.netsqlrc")
 	fs.BoolVar(&o.noInit, "no-init", false, "at the interactive prompt, run no start-up file")
 	fs.BoolVar(&o.noHistory, "no-history", false, "at the interactive prompt, keep no history file")
-	if err := fs.Parse(args); err != nil {
+	fs.StringVar(&o.save, "save", "", "write one moment of every table (or --tables) to the SQLite `FILE` and exit; it runs no statement")
+	fs.StringVar(&o.saveTables, "tables", "", "with --save: the tables to save, `LIST` separated by commas")
+	fs.BoolVar(&o.force, "force", false, "with --save: replace FILE if it exists")
+	fs.StringVar(&o.from, "from", "", "query the moment saved in `FILE` instead of this machine (read-only)")
+	fs.StringVar(&o.baseline, "baseline", "", "attach the moment saved in `FILE` as schema baseline (SELECT ... FROM baseline.sockets)")
+	fs.StringVar(&o.diff, "diff", "", "compare the moment saved in `OLD` with now, or with the saved moment given after it (netsql --diff OLD NEW): rows added, removed, changed, counters moved")
+	fs.Func("watch", "rerun the statement (SQL or -q NAME) every `DURATION` (2, 500ms): redrawn on a terminal, only the changes when piped; the previous run is schema prev", func(v string) error {
+		d, err := parseTimeout(v)
+		if err == nil && d <= 0 {
+			err = errors.New("must be more than 0")
+		}
+		o.watch = d
+		return err
+	})
+	fs.IntVar(&o.count, "count", 0, "with --watch: stop after `N` runs")
+	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
+	fs.StringVar(&o.completion, "completion", "", "print the completion script for `SHELL` (bash, zsh or fish) and exit")
+	return fs
+}
+
+func parseFlags(args []string, helpOut io.Writer) (*options, error) {
+	o := &options{}
+	fs := newFlagSet(o)
+	flagArgs, rest := splitArgs(fs, args)
+	if err := fs.Parse(flagArgs); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(helpOut, usage)
 			fs.SetOutput(helpOut)
@@ -114,7 +157,6 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 			o.nullSet = true
 		}
 	})
-	rest := fs.Args()
 	switch {
 	case len(rest) > 1:
 		return nil, fmt.Errorf("expected one SQL argument, got %d (quote the statement)", len(rest))
@@ -126,8 +168,26 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("-q cannot be used with -e, -f or an SQL argument")
 	case o.initFile != "" && o.noInit:
 		return nil, errors.New("--init and --no-init cannot be used together")
-	case o.timeout < 0:
-		return nil, fmt.Errorf("--timeout %v: must not be negative", o.timeout)
+	case o.save != "" && (o.exec != "" || o.file != "" || o.savedQuery != "" || len(rest) == 1):
+		return nil, errors.New("--save writes a file and runs no statement: give no SQL, -e, -f or -q with it")
+	case o.diff != "" && (o.exec != "" || o.file != "" || o.savedQuery != "" || o.save != "" || o.from != "" || o.baseline != ""):
+		return nil, errors.New("--diff OLD [NEW] compares two moments: -e, -f, -q, --save, --from and --baseline cannot be used with it")
+	case o.diff != "" && (o.root != "" || o.proc != "" || o.sys != "") && len(rest) == 1:
+		return nil, errors.New("--diff OLD NEW compares two files: --root, --proc and --sys cannot be used with them")
+	case o.count < 0:
+		return nil, errors.New("--count must not be negative")
+	case o.count > 0 && o.watch == 0:
+		return nil, errors.New("--count goes with --watch")
+	case o.watch > 0 && (o.file != "" || o.save != "" || o.diff != ""):
+		return nil, errors.New("--watch reruns one statement (SQL, -e or -q NAME): -f, --save and --diff cannot be used with it")
+	case o.watch > 0 && o.savedQuery == "" && o.exec == "" && len(rest) == 0:
+		return nil, errors.New("--watch needs a statement: SQL, -e SQL or -q NAME")
+	case o.save != "" && o.from != "":
+		return nil, errors.New("--save reads this machine, not a saved moment: --from cannot be used with it")
+	case (o.saveTables != "" || o.force) && o.save == "":
+		return nil, errors.New("--tables and --force go with --save")
+	case o.from != "" && (o.root != "" || o.proc != "" || o.sys != ""):
+		return nil, errors.New("--from reads a saved moment: --root, --proc and --sys cannot be used with it")
 	case len(rest) == 1:
 		o.query = rest[0]
 	default:
@@ -141,6 +201,62 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		o.mode = mode
 	}
 	return o, nil
+}
+
+// splitArgs separates the flags from the SQL argument, so that flags may
+// come after it (netsql 'SELECT 1' -o json) as well as before. "--" ends
+// the flags: what follows is SQL even when it starts with "-" (a "--"
+// comment). An argument whose would-be flag name holds white space is SQL
+// too ('-- count them
+// SELECT ...'). The flags are left in order for fs.Parse, which reports
+// an unknown one.
+func splitArgs(fs *flag.FlagSet, args []string) (flags, rest []string) {
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return flags, append(rest, args[i+1:]...)
+		}
+		name, hasValue := strings.CutPrefix(a, "--")
+		if !hasValue {
+			name, hasValue = strings.CutPrefix(a, "-")
+		}
+		name, _, inline := strings.Cut(name, "=")
+		if !hasValue || name == "" || strings.ContainsAny(name, " \t\n\r") {
+			rest = append(rest, a)
+			continue
+		}
+		flags = append(flags, a)
+		f := fs.Lookup(name)
+		if inline || f == nil {
+			continue // a value given with =, or an unknown flag fs.Parse names
+		}
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+			continue
+		}
+		if i+1 < len(args) {
+			i++
+			flags = append(flags, args[i])
+		}
+	}
+	return flags, rest
+}
+
+// parseTimeout reads --timeout: a bare number is seconds, as in timeout(1)
+// and curl's --max-time; otherwise a Go duration ("1m30s").
+func parseTimeout(v string) (time.Duration, error) {
+	var d time.Duration
+	if secs, err := strconv.ParseFloat(v, 64); err == nil {
+		if math.IsNaN(secs) || math.IsInf(secs, 0) || secs > math.MaxInt64/float64(time.Second) {
+			return 0, errors.New("too many seconds")
+		}
+		d = time.Duration(secs * float64(time.Second))
+	} else if d, err = time.ParseDuration(v); err != nil {
+		return 0, errors.New("want seconds (5, 0.5) or a duration (1m30s, 500ms)")
+	}
+	if d < 0 {
+		return 0, errors.New("must not be negative")
+	}
+	return d, nil
 }
 
 // source builds where to read from out of --root, --proc and --sys. Once
@@ -208,8 +324,30 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "netsql %s\n", version)
 		return exitOK
 	}
+	if o.man {
+		return writeDoc(stdout, stderr, "--man", manPage)
+	}
+	if o.completion != "" {
+		script, ok := completions[o.completion]
+		if !ok {
+			fmt.Fprintf(stderr, "netsql: --completion %q: want bash, zsh or fish (see netsql --help)\n", o.completion)
+			return exitUsage
+		}
+		return writeDoc(stdout, stderr, "--completion", script)
+	}
 	if o.schema != "" {
-		if err := sqlshell.Schema(stdout, tables.All, o.schema); err != nil {
+		// Without -o the CREATE TABLE text; with it, one row per column.
+		var err error
+		if o.mode == "" {
+			err = sqlshell.Schema(stdout, tables.All, o.schema)
+		} else {
+			var cols []string
+			var rows [][]any
+			if cols, rows, err = sqlshell.SchemaRows(tables.All, o.schema); err == nil {
+				err = printRows(o, stdout, cols, rows)
+			}
+		}
+		if err != nil {
 			fmt.Fprintf(stderr, "netsql: --schema: %v\n", err)
 			return exitUsage
 		}
@@ -220,8 +358,14 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitUsage
 	}
-	if len(absent) > 0 {
+	if len(absent) > 0 && !o.quiet {
 		fmt.Fprintf(stderr, "warning: %s\n", strings.Join(absent, "; "))
+	}
+	if o.save != "" {
+		return saveMoment(o, src, stderr)
+	}
+	if o.diff != "" {
+		return diffMoments(o, src, stdout, stderr)
 	}
 	script, scriptName := o.query, ""
 	var saved []queries.Query
@@ -231,10 +375,28 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
+	// A broken query file is skipped with a warning naming it, unless it
+	// is the very query asked for.
+	for _, q := range saved {
+		if q.Problem != nil && q.Name != o.savedQuery && !o.quiet {
+			fmt.Fprintf(stderr, "warning: %v: skipped\n", q.Problem)
+		}
+	}
 	switch {
 	case o.listQueries:
+		var rows [][]any
 		for _, q := range saved {
-			fmt.Fprintf(stdout, "%s\t%s\n", q.Name, q.Description)
+			if q.Problem == nil {
+				rows = append(rows, []any{q.Name, q.Description})
+			}
+		}
+		if o.mode == "" {
+			for _, r := range rows {
+				fmt.Fprintf(stdout, "%s\t%s\n", r...)
+			}
+		} else if err := printRows(o, stdout, []string{"name", "description"}, rows); err != nil {
+			fmt.Fprintf(stderr, "netsql: --list-queries: %v\n", err)
+			return exitFailed
 		}
 		return exitOK
 	case o.savedQuery != "":
@@ -266,15 +428,34 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	if o.watch > 0 && o.from == "" {
+		// closed_sockets: the sockets that end between two runs.
+		var watcher *kernel.DestroyWatch
+		err := errors.New("not the live system")
+		if src.Live {
+			watcher, err = kernel.WatchDestroyed()
+		}
+		if watcher != nil {
+			defer watcher.Close()
+		}
+		o.extra = append(o.extra, tables.ClosedSockets(watcher, err))
+	}
 	eng, sh, err := openShell(ctx, o, src, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitFailed
 	}
 	defer eng.Close()
-	if o.listTables {
+	switch {
+	case o.listTables:
 		err = sh.ListTables()
-	} else {
+	case o.watch > 0:
+		term := isTerminal(stdout)
+		if term && o.mode == "" {
+			sh.Format.Mode = "table"
+		}
+		err = sh.Watch(ctx, script, sqlshell.WatchOptions{Interval: o.watch, Count: o.count, Terminal: term})
+	default:
 		err = sh.RunInput(ctx, scriptName, script)
 	}
 	if s := caught(); s != nil {
@@ -292,6 +473,156 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 }
 
+// saveMoment is --save: one moment of the tables into a file, then exit.
+func saveMoment(o *options, src *kernel.Source, stderr io.Writer) int {
+	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	eng, err := tables.Open(ctx, src, nil)
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitFailed
+	}
+	defer eng.Close()
+	var names []string
+	if o.saveTables != "" {
+		names = strings.Split(o.saveTables, ",")
+	}
+	res, err := moment.Save(ctx, eng, o.save, moment.Options{Tables: names, Force: o.force, Version: version})
+	if s := caught(); s != nil {
+		if s == syscall.SIGTERM {
+			return exitTerminated
+		}
+		return exitInterrupted
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			err = fmt.Errorf("%w (after --timeout %v; nothing was written)", ctx.Err(), o.timeout)
+		}
+		fmt.Fprintf(stderr, "netsql: --save %v\n", err)
+		if errors.Is(err, moment.ErrExists) || errors.Is(err, moment.ErrNoTable) {
+			return exitUsage
+		}
+		return exitFailed
+	}
+	if !o.quiet {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(stderr, w)
+		}
+		total := 0
+		for _, n := range res.Rows {
+			total += n
+		}
+		fmt.Fprintf(stderr, "netsql: saved %d tables, %d rows, to %s\n", len(res.Rows), total, o.save)
+	}
+	return exitOK
+}
+
+// diffMoments is --diff OLD [NEW]: the changes from the moment saved in
+// OLD to NEW's, or to now.
+func diffMoments(o *options, src *kernel.Source, stdout, stderr io.Writer) int {
+	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	newFile := o.query // the argument after --diff OLD
+	var datasets []*engine.Dataset
+	newSchema, newName := "main", "now"
+	if newFile != "" {
+		datasets, newSchema, newName = []*engine.Dataset{}, "saved", newFile
+	}
+	eng, err := tables.Open(ctx, src, datasets)
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: %v\n", err)
+		return exitFailed
+	}
+	defer eng.Close()
+	for _, m := range []struct{ file, schema string }{{o.diff, "baseline"}, {newFile, "saved"}} {
+		if m.file == "" {
+			continue
+		}
+		if _, err := moment.Attach(ctx, eng, m.file, m.schema); err != nil {
+			fmt.Fprintf(stderr, "netsql: --diff %v\n", err)
+			return exitUsage
+		}
+	}
+	res, err := moment.Diff(ctx, eng, tables.All, "baseline", newSchema)
+	if s := caught(); s != nil {
+		if s == syscall.SIGTERM {
+			return exitTerminated
+		}
+		return exitInterrupted
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: --diff: %v\n", err)
+		return exitFailed
+	}
+	res.Old, res.New = o.diff, newName
+	if !o.quiet {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(stderr, w)
+		}
+	}
+	out := bufio.NewWriter(stdout)
+	switch o.mode {
+	case "json", "jsonl":
+		changes := res.Changes
+		if changes == nil {
+			changes = []moment.Change{}
+		}
+		enc := json.NewEncoder(out)
+		enc.SetEscapeHTML(false)
+		if o.mode == "json" {
+			err = enc.Encode(changes)
+		} else {
+			for _, c := range changes {
+				if err = enc.Encode(c); err != nil {
+					break
+				}
+			}
+		}
+	default:
+		err = moment.WriteDiffText(out, res, tables.All)
+	}
+	if err == nil {
+		err = out.Flush()
+	}
+	if err != nil && !errors.Is(err, syscall.EPIPE) {
+		fmt.Fprintf(stderr, "netsql: --diff: write output: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+// printRows prints a listing netsql makes itself (--schema, --list-queries)
+// in the mode -o asked for.
+func printRows(o *options, stdout io.Writer, columns []string, rows [][]any) error {
+	out := bufio.NewWriter(stdout)
+	w, err := output.NewWriter(out, output.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet})
+	if err != nil {
+		return err
+	}
+	if err := w.Begin(columns); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := w.Row(r); err != nil {
+			return err
+		}
+	}
+	if err := w.End(); err != nil {
+		return err
+	}
+	return out.Flush()
+}
+
 // openShell opens the engine and the shell every way in shares, set up
 // from the flags: output format, --allow-write, --timeout, --param.
 func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stderr io.Writer) (*engine.Engine, *sqlshell.Shell, error) {
@@ -302,9 +633,24 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 			format.Mode = "table"
 		}
 	}
-	eng, err := tables.Open(ctx, src, nil)
+	var datasets []*engine.Dataset // nil: every dataset, live
+	if o.from != "" {
+		datasets = []*engine.Dataset{} // the saved moment's tables, not live ones
+	} else if len(o.extra) > 0 {
+		datasets = append(append([]*engine.Dataset{}, tables.All...), o.extra...)
+	}
+	eng, err := tables.Open(ctx, src, datasets)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, m := range []struct{ flag, file, schema string }{{"--from", o.from, "saved"}, {"--baseline", o.baseline, "baseline"}} {
+		if m.file == "" {
+			continue
+		}
+		if _, err := moment.Attach(ctx, eng, m.file, m.schema); err != nil {
+			eng.Close()
+			return nil, nil, fmt.Errorf("%s %w", m.flag, err)
+		}
 	}
 	eng.SetAllowWrite(o.allowWrite)
 	sh := sqlshell.New(eng, format, stdout, stderr)
@@ -312,6 +658,11 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 		sh.SetTerminal(f)
 	}
 	sh.Timeout = o.timeout
+	sh.Quiet = o.quiet
+	sh.Version = version
+	if !o.quiet && isTerminal(stdout) && isTerminal(stderr) {
+		sh.Progress = stderr // a note while a long collection runs; never when piped
+	}
 	for _, p := range o.params {
 		name, value, _ := sqlshell.ParseParam(p)
 		sh.SetParam(name, value)

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -38,10 +39,21 @@ func TestLiveSavedQueriesRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The baseline queries compare with a moment of this machine saved now.
+	baseline := filepath.Join(t.TempDir(), "baseline.db")
+	if code, _, errOut := runCLI(t, "", "--save", baseline, "--quiet"); code != 0 {
+		t.Fatalf("--save: %s", errOut)
+	}
 	for _, q := range list {
 		args := []string{"-q", q.Name}
 		if q.Name == "port_owner" {
 			args = append(args, "--param", "port=22")
+		}
+		if strings.Contains(q.SQL, "baseline.") {
+			args = append(args, "--baseline", baseline)
+		}
+		if strings.Contains(q.SQL, "prev.") {
+			args = append(args, "--watch", "0.1", "--count", "2")
 		}
 		if code, _, errOut := runCLI(t, "", args...); code != 0 {
 			t.Errorf("-q %s on this machine: exit %d, stderr %q", q.Name, code, errOut)
@@ -225,7 +237,9 @@ func startPeer(t *testing.T, ns *tablestest.Netns, role string, env ...string) {
 
 // In two namespaces joined by a veth pair, one side addressed from
 // 10.0.0.0/8 and one from 198.51.100.0/24, public_peers lists the
-// 198.51.100.x connection and not the 10.x one.
+// 198.51.100.x connection and not the 10.x one, nor the server's
+// connection to its own 198.51.100.1 (an IPv4 client end, and an accepted
+// end the dual-stack listener holds as ::ffff:198.51.100.1).
 func TestLivePublicPeers(t *testing.T) {
 	server := tablestest.NewNetns(t, "peers")
 	client := tablestest.NewNetns(t, "peers")
@@ -250,6 +264,7 @@ func TestLivePublicPeers(t *testing.T) {
 	}
 	startPeer(t, server, "server")
 	startPeer(t, client, "client", "NETSQL_PEER_ADDRS=10.77.0.1,198.51.100.1")
+	startPeer(t, server, "client", "NETSQL_PEER_ADDRS=198.51.100.1")
 
 	out := server.MustRun(t, bin, "-o", "json", "-q", "public_peers")
 	var rows []map[string]any
@@ -263,11 +278,42 @@ func TestLivePublicPeers(t *testing.T) {
 		remotes = append(remotes, strings.TrimPrefix(fmt.Sprint(r["remote_addr"]), "::ffff:"))
 	}
 	if len(remotes) != 1 || remotes[0] != "198.51.100.2" {
-		t.Errorf("public_peers in the server namespace lists %v; want only 198.51.100.2 (10.77.0.2 is private)", remotes)
+		t.Errorf("public_peers in the server namespace lists %v; want only 198.51.100.2 (10.77.0.2 is private, 198.51.100.1 its own)", remotes)
 	}
-	// Both connections are there, so the private one was filtered, not missing.
+	// Every connection is there, so the private one and the server's own
+	// were filtered, not missing.
 	out = server.MustRun(t, bin, "--no-header", "SELECT count(*) FROM sockets WHERE state = 'ESTABLISHED' AND local_port = 7777")
-	if strings.TrimSpace(out) != "2" {
-		t.Errorf("established connections on 7777 in the server namespace: %q, want 2", out)
+	if strings.TrimSpace(out) != "3" {
+		t.Errorf("established connections on 7777 in the server namespace: %q, want 3", out)
+	}
+	out = server.MustRun(t, bin, "--no-header", "SELECT remote_addr FROM sockets WHERE state = 'ESTABLISHED' AND remote_addr LIKE '%198.51.100.1' ORDER BY 1")
+	if out != "198.51.100.1\n::ffff:198.51.100.1\n" {
+		t.Errorf("the server's connection to itself: remote ends %q, want 198.51.100.1 and ::ffff:198.51.100.1", out)
+	}
+}
+
+// unowned_sockets calls the kernel's netlink sockets (port id 0, such as
+// rtnl's) the kernel's, and a process's socket is not listed at all.
+func TestLiveUnownedSocketsKernelNetlink(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := float64(ln.Addr().(*net.TCPAddr).Port)
+	kernelRtnl := false
+	for _, r := range jsonRows(t, "-q", "unowned_sockets") {
+		if r["proto"] == "netlink" && r["local_addr"] == "rtnl" && r["local_port"] == float64(0) {
+			kernelRtnl = r["owner"] == "kernel"
+		}
+		if r["proto"] == "tcp" && r["local_port"] == port {
+			t.Errorf("unowned_sockets lists this process's listener on %v: %v", port, r)
+		}
+		if r["owner"] != "kernel" && r["owner"] != "unknown" {
+			t.Errorf("unowned_sockets: owner %v, want kernel or unknown: %v", r["owner"], r)
+		}
+	}
+	if !kernelRtnl {
+		t.Error("unowned_sockets does not list the kernel's rtnl socket (netlink, port id 0) with owner kernel")
 	}
 }

@@ -1,8 +1,13 @@
 package main
 
 import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +16,39 @@ import (
 	"netsql/queries"
 	"netsql/tables/tablestest"
 )
+
+// fixtureBaseline saves the moment the baseline queries compare the
+// fixture with: the same tree, before the 127.0.0.1:8080 listener was
+// opened, the ssh client at 203.0.113.5 connected and the route to
+// 10.17.0.0/16 added.
+func fixtureBaseline(t *testing.T) string {
+	t.Helper()
+	root := tablestest.Root(t, nil)
+	edit := func(file string, drop func(line string) bool, replace ...string) {
+		path := filepath.Join(root, "proc", "net", file)
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kept []string
+		for _, l := range strings.SplitAfter(string(data), "\n") {
+			if !drop(l) {
+				kept = append(kept, l)
+			}
+		}
+		text := strings.NewReplacer(replace...).Replace(strings.Join(kept, ""))
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	edit("tcp", func(l string) bool { return strings.Contains(l, " 0100007F:1F90 00000000:0000 0A ") }, " 057100CB:C822 ", " 0A00000A:C822 ")
+	edit("route", func(l string) bool { return strings.Contains(l, "\t000011AC\t") || strings.Contains(l, "\t0000110A\t") })
+	file := filepath.Join(t.TempDir(), "baseline.db")
+	if code, _, errOut := runCLI(t, "", "--root", root, "--save", file, "--tables", "sockets,routes", "--quiet"); code != 0 {
+		t.Fatalf("save the baseline: %s", errOut)
+	}
+	return file
+}
 
 // Every saved query runs on the fixture tree and prints what its golden
 // file holds (NETSQL_UPDATE_GOLDEN=1 rewrites them; read them when you do).
@@ -22,12 +60,31 @@ func TestSavedQueriesOnFixture(t *testing.T) {
 		t.Fatal(err)
 	}
 	params := map[string][]string{"port_owner": {"--param", "port=8080"}}
+	baseline := fixtureBaseline(t)
 	for _, q := range list {
 		args := append([]string{"--root", root, "-o", "tsv", "-q", q.Name}, params[q.Name]...)
+		if strings.Contains(q.SQL, "baseline.") {
+			args = append(args, "--baseline", baseline)
+		}
+		watched := strings.Contains(q.SQL, "prev.")
+		if watched {
+			// Rates need a previous run: two runs of --watch, whose
+			// output (time, change, row) is kept without the time.
+			args = append(args, "--watch", "0.01", "--count", "2")
+		}
 		code, out, errOut := runCLI(t, "", args...)
 		if code != 0 || errOut != "" {
 			t.Errorf("-q %s: exit %d, stderr %q", q.Name, code, errOut)
 			continue
+		}
+		if watched {
+			var lines []string
+			for _, l := range strings.SplitAfter(out, "\n") {
+				if _, rest, ok := strings.Cut(l, "\t"); ok {
+					lines = append(lines, rest)
+				}
+			}
+			out = strings.Join(lines, "")
 		}
 		golden := filepath.Join("testdata", "queries", q.Name+".golden")
 		if os.Getenv("NETSQL_UPDATE_GOLDEN") == "1" {
@@ -75,10 +132,30 @@ func TestSavedQueriesListAndUserOverride(t *testing.T) {
 	if code, out, _ := runCLI(t, "", "--no-header", "-q", "states"); code != 0 || out != "overridden\n" {
 		t.Errorf("-q states (overridden): exit %d, %q", code, out)
 	}
-	write("broken.sql", "SELECT 1;\n")
-	code, _, errOut := runCLI(t, "", "--list-queries")
-	if code != exitUsage || !strings.Contains(errOut, "broken.sql line 1: first line must be `-- description: ...`") {
-		t.Errorf("a query without a description: exit %d, %q", code, errOut)
+	// A file without its description line is skipped with a warning
+	// naming it; the others still list and run, and it runs by its name.
+	write("broken.sql", "SELECT 'broken ran';\n")
+	warn := "warning: " + filepath.Join(dir, "broken.sql") + " line 1: first line must be `-- description: ...`: skipped\n"
+	code, out, errOut := runCLI(t, "", "--list-queries")
+	if code != 0 || errOut != warn || strings.Contains(out, "broken") || !strings.Contains(out, "mine\tmy own query\n") {
+		t.Errorf("--list-queries with a broken file: exit %d, stdout %q, stderr %q; want the others and one warning", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "--no-header", "-q", "mine"); code != 0 || out != "42\n" || errOut != warn {
+		t.Errorf("-q mine beside a broken file: exit %d, %q, %q", code, out, errOut)
+	}
+	if code, out, errOut := runCLI(t, "", "--no-header", "-q", "broken"); code != 0 || out != "broken ran\n" || errOut != "" {
+		t.Errorf("-q broken: exit %d, %q, %q; want it run without a warning", code, out, errOut)
+	}
+	if code, _, errOut := runCLI(t, "", "--quiet", "--list-queries"); code != 0 || errOut != "" {
+		t.Errorf("--quiet --list-queries: exit %d, stderr %q", code, errOut)
+	}
+	// -o json lists them as rows.
+	code, out, _ = runCLI(t, "", "--list-queries", "-o", "json")
+	var listed []map[string]any
+	if err := json.Unmarshal([]byte(out), &listed); code != 0 || err != nil || !slices.ContainsFunc(listed, func(m map[string]any) bool {
+		return m["name"] == "mine" && m["description"] == "my own query"
+	}) {
+		t.Errorf("--list-queries -o json: exit %d, %v:\n%s", code, err, out)
 	}
 }
 
@@ -181,5 +258,43 @@ func TestScriptsRunDotCommands(t *testing.T) {
 	code, stdout, _ = runCLI(t, ".headers off\nSELECT 2;\n", "--root", root)
 	if code != 0 || stdout != "2\n" {
 		t.Errorf("stdin with .headers off: exit %d, %q", code, stdout)
+	}
+}
+
+// public_peers leaves out a connection to one of the host's own addresses:
+// on a fixture tree with two more tcp6 connections, one to 2001:db8::2 (an
+// address of eth0 in if_inet6) and one to 2001:db8:ffff::9, only the second
+// is a public peer. Neither is private, so is_private alone keeps both.
+func TestPublicPeersLeavesOutOwnAddresses(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	procHex := func(s string) string { // four native-endian words, as tcp6 holds an address
+		b := netip.MustParseAddr(s).As16()
+		var out strings.Builder
+		for i := 0; i < 16; i += 4 {
+			fmt.Fprintf(&out, "%08X", binary.NativeEndian.Uint32(b[i:i+4]))
+		}
+		return out.String()
+	}
+	path := filepath.Join(root, "proc", "net", "tcp6")
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, remote := range []string{"2001:db8::2", "2001:db8:ffff::9"} {
+		data = fmt.Appendf(data, "   %d: %s:%04X %s:01BB 01 00000000:00000000 00:00000000 00000000     0        0 %d 1 0000000000000000 20 4 30 10 -1\n",
+			10+i, procHex("2001:db8::2"), 40100+i, procHex(remote), 9100+i)
+	}
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, "", "--root", root, "-o", "tsv", "--no-header", "-q", "public_peers")
+	if code != 0 || errOut != "" {
+		t.Fatalf("-q public_peers: exit %d, stderr %q", code, errOut)
+	}
+	want := "tcp6\t2001:db8::2\t40101\t2001:db8:ffff::9\t443\tESTABLISHED\t\t\n" +
+		"tcp\t192.168.1.10\t22\t203.0.113.5\t51234\tESTABLISHED\t812\tsshd\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("public_peers with a connection to the host's own 2001:db8::2 (-want +got):\n%s", diff)
 	}
 }

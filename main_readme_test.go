@@ -3,9 +3,13 @@ package main
 import (
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"netsql/tables"
 	"netsql/tables/tablestest"
 )
 
@@ -68,11 +72,21 @@ func TestREADMECommandsRun(t *testing.T) {
 	if len(cmds) < 5 {
 		t.Fatalf("found %d commands in README.md; the extraction is broken", len(cmds))
 	}
+	// The commands that save moments write files where they run, in order:
+	// a directory of their own, and the ones that read only saved files
+	// get no tree.
+	t.Chdir(t.TempDir())
 	for _, args := range cmds {
 		if len(args) == 0 || args[0] == "--help" || args[0] == "--version" {
 			continue
 		}
-		code, _, errOut := runCLI(t, "", append([]string{"--root", root}, args...)...)
+		if slices.Contains(args, "--watch") && !slices.Contains(args, "--count") {
+			args = append(args, "--count", "1") // a watch runs until Ctrl-C
+		}
+		if !slices.Contains(args, "--from") && !(len(args) >= 3 && args[0] == "--diff" && strings.HasSuffix(args[2], ".db")) {
+			args = append([]string{"--root", root}, args...)
+		}
+		code, _, errOut := runCLI(t, "", args...)
 		if code != 0 {
 			t.Errorf("netsql %q: exit %d: %s", args, code, errOut)
 		}
@@ -108,4 +122,31 @@ func TestREADMEEveryOwnerJoinsTheOwner(t *testing.T) {
 	if code != 0 || strings.TrimSpace(out) != "1" {
 		t.Errorf("the shared listener's second owner (2044, my server) appears %q times, want 1", out)
 	}
+}
+
+// The README's list of SQL functions is generated from tables.Functions;
+// this fails when they drift. NETSQL_UPDATE_GOLDEN=1 rewrites it.
+func TestREADMEFunctionReference(t *testing.T) {
+	const begin, end = "<!-- functions:begin (generated; NETSQL_UPDATE_GOLDEN=1 go test . rewrites it) -->\n", "<!-- functions:end -->"
+	data, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(data)
+	i, j := strings.Index(readme, begin), strings.Index(readme, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the %q ... %q markers", begin, end)
+	}
+	want := tables.FunctionsMarkdown()
+	got := readme[i+len(begin) : j]
+	if got == want {
+		return
+	}
+	if os.Getenv("NETSQL_UPDATE_GOLDEN") == "1" {
+		if err := os.WriteFile("README.md", []byte(readme[:i+len(begin)]+want+readme[j:]), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Errorf("README function reference drifted from tables.Functions (-want +got):\n%s", cmp.Diff(want, got))
 }

@@ -50,7 +50,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"SELECT 1", "SELECT 2"}, "expected one SQL argument, got 2"},
 		{[]string{"-e", "SELECT 1", "-f", "x.sql"}, "-e and -f cannot be used together"},
-		{[]string{"--schema", "nope"}, `no table "nope"`},
+		{[]string{"--schema", "nope"}, `no table matches "nope"`},
 		{[]string{"-f", "/nonexistent/q.sql"}, "/nonexistent/q.sql"},
 	}
 	for _, c := range cases {
@@ -245,6 +245,11 @@ func TestREADMEFirstCommands(t *testing.T) {
 
 // TestMain removes the netsql binary the live tests built.
 func TestMain(m *testing.M) {
+	// Run as netsql itself (the shell completion tests put this binary on
+	// PATH under that name).
+	if os.Getenv("NETSQL_TEST_AS_CLI") == "1" {
+		os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	code := m.Run()
 	tablestest.RemoveBuilt()
 	os.Exit(code)
@@ -272,5 +277,91 @@ func TestCLIRelativeTree(t *testing.T) {
 		if code != 0 || strings.TrimSpace(out) == "0" {
 			t.Errorf("%v: exit %d, out %q, stderr %q", args, code, out, errOut)
 		}
+	}
+}
+
+// Flags as people type them: after the SQL, "--" ending them, a bare
+// number of seconds for --timeout.
+func TestCLIFlagsAnywhere(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"SELECT 1 AS a", "-o", "json"}, "[\n{\"a\":1}\n]\n"},
+		{[]string{"--root", root, "SELECT count(*) FROM sockets WHERE state = 'LISTEN'", "--no-header"}, "3\n"},
+		{[]string{"--no-header", "--", "-- a comment first\nSELECT 'after --'"}, "after --\n"},
+		{[]string{"--no-header", "-- a comment, no --\nSELECT 2"}, "2\n"},
+		{[]string{"--no-header", "-e", "SELECT -1", "--null=-"}, "-1\n"},
+		{[]string{"--timeout", "5", "--no-header", "SELECT 'five seconds'"}, "five seconds\n"},
+		{[]string{"--timeout=0.5", "--no-header", "SELECT 'half a second'"}, "half a second\n"},
+		{[]string{"--timeout", "1m30s", "--no-header", "SELECT 'go duration'"}, "go duration\n"},
+	} {
+		code, out, errOut := runCLI(t, "", tc.args...)
+		if code != 0 || out != tc.want || errOut != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"SELECT 1", "-o"}, "flag needs an argument: -o"},
+		{[]string{"SELECT 1", "--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"--timeout", "-2", "SELECT 1"}, "must not be negative"},
+		{[]string{"--timeout", "soon", "SELECT 1"}, "want seconds (5, 0.5) or a duration (1m30s, 500ms)"},
+		{[]string{"SELECT 1", "--", "SELECT 2"}, "expected one SQL argument, got 2"},
+	} {
+		code, out, errOut := runCLI(t, "", tc.args...)
+		if code != exitUsage || out != "" || !strings.Contains(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%q: exit %d, stdout %q, stderr %q; want exit 2 and one line with %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	// The timeout is seconds: a statement that runs longer than 0.2 is stopped.
+	code, _, errOut := runCLI(t, "", "--timeout", "0.2", "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT count(*) FROM n")
+	if code != exitFailed || !strings.Contains(errOut, "statement stopped after --timeout 200ms") {
+		t.Errorf("--timeout 0.2: exit %d, stderr %q", code, errOut)
+	}
+	if _, out, _ := runCLI(t, "", "--help"); !strings.Contains(out, "a bare number is seconds") {
+		t.Errorf("--help does not say a bare --timeout number is seconds:\n%s", out)
+	}
+}
+
+// --quiet silences warnings, not errors.
+func TestCLIQuiet(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	code, out, errOut := runCLI(t, "", "--quiet", "--proc", root+"/proc", "--no-header", "SELECT count(*) > 0 FROM interfaces")
+	if code != 0 || out != "1\n" || errOut != "" {
+		t.Errorf("--quiet on a half tree: exit %d, stdout %q, stderr %q; want no warning", code, out, errOut)
+	}
+	code, _, errOut = runCLI(t, "", "--quiet", "SELECT * FROM nope")
+	if code != exitFailed || !strings.Contains(errOut, "no such table: nope") {
+		t.Errorf("--quiet with an error: exit %d, stderr %q; want the error", code, errOut)
+	}
+}
+
+// --schema takes a LIKE pattern, ignores case, and honours -o.
+func TestCLISchemaPattern(t *testing.T) {
+	code, out, _ := runCLI(t, "", "--schema", "SOCK%")
+	if code != 0 || strings.Count(out, "CREATE TABLE") != 2 || !strings.Contains(out, "CREATE TABLE sockets (") ||
+		!strings.Contains(out, "CREATE TABLE sockstat (") {
+		t.Errorf("--schema SOCK%%: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "--schema", "Routes")
+	if code != 0 || out != tables.Routes.CreateTableSQL()+"\n" {
+		t.Errorf("--schema Routes: exit %d:\n%s", code, out)
+	}
+	code, out, _ = runCLI(t, "", "--schema", "routes", "-o", "json")
+	var cols []map[string]any
+	if err := json.Unmarshal([]byte(out), &cols); code != 0 || err != nil || len(cols) != len(tables.Routes.Columns) {
+		t.Fatalf("--schema routes -o json: exit %d, %v:\n%s", code, err, out)
+	}
+	if want := (map[string]any{"table_name": "routes", "column_name": "family", "type": "TEXT", "description": tables.Routes.Columns[0].Doc}); !cmp.Equal(want, cols[0]) {
+		t.Errorf("--schema routes -o json: first row %v, want %v", cols[0], want)
+	}
+	code, out, _ = runCLI(t, "", "--list-tables", "-o", "json")
+	var list []map[string]any
+	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != len(tables.All) {
+		t.Errorf("--list-tables -o json: exit %d, %v:\n%s", code, err, out)
 	}
 }

@@ -309,10 +309,15 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 	done
 	echo
 	echo "TIME_WAIT sockets of the load's addresses left after it stopped: $timewait (connload closes with SO_LINGER 0)."
-	# The hand-written notes (where the time goes) survive a rerun.
-	if [[ -f $out ]] && grep -q '^<!-- notes:begin' "$out"; then
-		echo
-		sed -n '/^<!-- notes:begin/,/^<!-- notes:end/p' "$out"
+	# The hand-written notes (where the time goes) and the sections other
+	# scripts write (bench/moments.sh, ...) survive a rerun.
+	if [[ -f $out ]]; then
+		for block in notes moments netns; do
+			if grep -q "^<!-- $block:begin" "$out"; then
+				echo
+				sed -n "/^<!-- $block:begin/,/^<!-- $block:end/p" "$out"
+			fi
+		done
 	fi
 } >"$tmp/report.md"
 cp "$tmp/report.md" "$out"

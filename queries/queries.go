@@ -24,6 +24,10 @@ type Query struct {
 	Description string
 	SQL         string
 	Origin      string // "builtin" or the file it was read from
+	// Problem is why a user's file is not a proper saved query (no
+	// description line); such a query is left out of listings with a
+	// warning, and runs only when asked for by its name.
+	Problem error
 }
 
 var validName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
@@ -42,7 +46,8 @@ func UserDir() string {
 
 // Load returns the built-in queries with those of userDir ("" for none)
 // added or overriding them, sorted by name. A missing user directory is no
-// error; a query file without its description line is.
+// error; a user's file without its description line is kept with its
+// Problem set (a built-in one is an error).
 func Load(userDir string) ([]Query, error) {
 	byName := map[string]Query{}
 	entries, err := fs.ReadDir(builtin, ".")
@@ -71,7 +76,9 @@ func Load(userDir string) ([]Query, error) {
 				return nil, err
 			}
 			q, err := parse(filepath.Base(path), path, data)
-			if err != nil {
+			if errors.Is(err, ErrNoDescription) {
+				q.Problem = err
+			} else if err != nil {
 				return nil, err
 			}
 			byName[q.Name] = q
@@ -102,7 +109,8 @@ func parse(file, origin string, data []byte) (Query, error) {
 	first, _, _ := strings.Cut(text, "\n")
 	desc, ok := strings.CutPrefix(strings.TrimSpace(first), "-- description:")
 	if !ok || strings.TrimSpace(desc) == "" {
-		return Query{}, fmt.Errorf("%s line 1: %w", where, ErrNoDescription)
+		q := Query{Name: name, SQL: text, Origin: origin}
+		return q, fmt.Errorf("%s line 1: %w", where, ErrNoDescription)
 	}
 	return Query{Name: name, Description: strings.TrimSpace(desc), SQL: text, Origin: origin}, nil
 }

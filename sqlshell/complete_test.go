@@ -28,7 +28,7 @@ func testCompleter(pending string) *prompt.Completer {
 		"my_view":         {"port", "owner"},
 	})
 	v.SetFunctions([]string{"count", "coalesce", "service"})
-	return &prompt.Completer{Vocab: v, Commands: promptCommands, Pending: func() string { return pending }}
+	return &prompt.Completer{Vocab: v, Commands: promptCommands, Resolve: resolveDotName, Pending: func() string { return pending }}
 }
 
 // do runs the completer the way readline does, with the cursor at the |

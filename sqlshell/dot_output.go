@@ -8,14 +8,15 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"netsql/sqlshell/output"
 	"netsql/sqlshell/prompt"
 	"netsql/sqlshell/sqltext"
 )
 
-// The dot-commands about output: .mode, .headers, .nullvalue, .width,
-// .wrap, .pager, .output, .once.
+// The dot-commands about output: .mode, .headers, .separator,
+// .nullvalue, .width, .wrap, .pager, .output, .once.
 
 // withOutput runs fn with the Shell's output pointed where results go
 // now: the .once file (then closed), the .output file, or stdout: on the
@@ -107,14 +108,16 @@ func runShape(text string) (several, deferred bool) {
 			results += len(sqltext.Split(part.text))
 			continue
 		}
-		args, err := splitDotArgs(part.text)
-		if err != nil || len(args) == 0 {
+		name, _, _ := strings.Cut(strings.TrimSpace(part.text), " ")
+		name, _, _ = strings.Cut(name, "\t")
+		cmd, _ := lookupDotCommand(dotCommands(), strings.TrimRight(name, ";"), true)
+		if cmd == nil {
 			continue
 		}
-		switch args[0] {
+		switch cmd.name {
 		case ".run", ".read":
 			nested++
-		case ".tables", ".queries", ".param":
+		case ".tables", ".queries", ".param", ".indexes":
 			results++
 		}
 	}
@@ -202,6 +205,8 @@ func (ss *session) dotMode(_ context.Context, _ origin, args []string) error {
 		return fmt.Errorf(".mode: %w", err)
 	}
 	ss.sh.Format.Mode = mode
+	// As in sqlite3, a mode starts with its own separators.
+	ss.sh.Format.Separator, ss.sh.Format.RowSeparator = "", ""
 	return nil
 }
 
@@ -252,6 +257,48 @@ func (ss *session) dotPager(_ context.Context, _ origin, args []string) error {
 		ss.pager = on
 	}
 	return err
+}
+
+// dotSeparator sets the separators of tsv and csv, read with sqlite3's
+// escapes (\t, \n, \r, \\), for the current mode: .mode resets them.
+func (ss *session) dotSeparator(_ context.Context, _ origin, args []string) error {
+	if err := argCount(".separator", args, 1, 2, "COL [ROW]"); err != nil {
+		return err
+	}
+	col, row := unescapeTSV(args[0]), ""
+	if len(args) == 2 {
+		row = unescapeTSV(args[1])
+	}
+	if col == "" {
+		return fmt.Errorf(".separator: the column separator is empty")
+	}
+	if err := output.CheckSeparators(ss.sh.Format.Mode, col, row); err != nil {
+		return fmt.Errorf(".separator: %w", err)
+	}
+	ss.sh.Format.Separator, ss.sh.Format.RowSeparator = col, row
+	return nil
+}
+
+// unescapeTSV reads \t, \n, \r and \\ as the byte each stands for (the tsv
+// mode's escapes, and sqlite3's in .separator); another backslash stays.
+func unescapeTSV(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	return tsvEscapes.Replace(s)
+}
+
+var tsvEscapes = strings.NewReplacer(`\t`, "\t", `\n`, "\n", `\r`, "\r", `\\`, `\`)
+
+// separatorSetting is how .show tells the separators.
+func separatorSetting(col, row string) string {
+	if col == "" && row == "" {
+		return "the mode's own"
+	}
+	if row == "" {
+		return fmt.Sprintf("%q", col)
+	}
+	return fmt.Sprintf("%q, rows %q", col, row)
 }
 
 func (ss *session) dotOutput(_ context.Context, _ origin, args []string) error {

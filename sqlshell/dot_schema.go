@@ -103,8 +103,50 @@ func (ss *session) userObjects(ctx context.Context) ([]userObject, error) {
 	return objs, nil
 }
 
+// dotHelp lists the dot-commands from the one table in dot.go, or those
+// whose name begins with its argument (the dot may be left out).
 func (ss *session) dotHelp(_ context.Context, _ origin, args []string) error {
+	if err := argCount(".help", args, 0, 1, "[COMMAND]"); err != nil {
+		return err
+	}
 	cmds := dotCommands()
+	if len(args) == 1 {
+		prefix := "." + strings.TrimPrefix(args[0], ".")
+		var some []dotCommand
+		for _, c := range cmds {
+			if strings.HasPrefix(c.name, prefix) {
+				some = append(some, c)
+			}
+		}
+		if len(some) == 0 {
+			return fmt.Errorf("no command begins with %s (.help lists them)", prefix)
+		}
+		return ss.printText(helpText(some))
+	}
+	return ss.printText(helpText(cmds) + "\n" + helpNotes)
+}
+
+// helpNotes ends the full .help.
+const helpNotes = `A command may be shortened to any beginning that no other command shares
+(.tab for .tables); .q is .quit, and .h is .help, or .headers when on|off follows.
+SQL statements end with ; and may span lines. Tab completes; Ctrl-C cancels a statement;
+Ctrl-D leaves (running a last statement that lacks only its ;).
+`
+
+// helpMarkdown is the README's list of dot-commands, generated from the
+// same table as .help.
+func helpMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| command | what it does |\n| --- | --- |\n")
+	for _, c := range dotCommands() {
+		usage := strings.TrimSpace(c.name + " " + c.usage)
+		fmt.Fprintf(&b, "| `%s` | %s |\n", strings.ReplaceAll(usage, "|", "\\|"), strings.ReplaceAll(c.help, "|", "\\|"))
+	}
+	return b.String()
+}
+
+// helpText is one line per command: its name, arguments and help.
+func helpText(cmds []dotCommand) string {
 	width := 0
 	for _, c := range cmds {
 		width = max(width, len(c.name)+1+len(c.usage))
@@ -113,8 +155,7 @@ func (ss *session) dotHelp(_ context.Context, _ origin, args []string) error {
 	for _, c := range cmds {
 		fmt.Fprintf(&b, "%-*s  %s\n", width, strings.TrimSpace(c.name+" "+c.usage), c.help)
 	}
-	b.WriteString("\nSQL statements end with ; and may span lines. Tab completes; Ctrl-C cancels a statement; Ctrl-D leaves.\n")
-	return ss.printText(b.String())
+	return b.String()
 }
 
 func (ss *session) dotTables(ctx context.Context, _ origin, args []string) error {

@@ -2,13 +2,15 @@ package sqlshell
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 )
 
 // The dot-commands about the session: .timer, .snapshot, .refresh,
-// .param, .show, .quit.
+// .param, .echo, .bail, .print, .show, .quit, and the refused .shell and
+// .system.
 
 func (ss *session) dotTimer(_ context.Context, _ origin, args []string) error {
 	on, err := parseOnOff(".timer", args)
@@ -16,6 +18,34 @@ func (ss *session) dotTimer(_ context.Context, _ origin, args []string) error {
 		ss.timer = on
 	}
 	return err
+}
+
+func (ss *session) dotEcho(_ context.Context, _ origin, args []string) error {
+	on, err := parseOnOff(".echo", args)
+	if err == nil {
+		ss.echo = on
+	}
+	return err
+}
+
+func (ss *session) dotBail(_ context.Context, _ origin, args []string) error {
+	on, err := parseOnOff(".bail", args)
+	if err == nil {
+		ss.bail = on
+	}
+	return err
+}
+
+// dotPrint prints its arguments separated by blanks, as sqlite3 does.
+func (ss *session) dotPrint(_ context.Context, _ origin, args []string) error {
+	return ss.printText(strings.Join(args, " ") + "\n")
+}
+
+// refuseCommand answers .shell and .system: netsql is often run as root on
+// files someone else wrote (ARCHITECTURE.md, "Writing, failing, warning"),
+// and it runs no other program.
+func refuseCommand(_ *session, _ context.Context, _ origin, _ []string) error {
+	return errors.New("refused: netsql runs no other programs (run them from your shell)")
 }
 
 func (ss *session) dotSnapshot(_ context.Context, _ origin, args []string) error {
@@ -105,12 +135,16 @@ func (ss *session) dotShow(_ context.Context, _ origin, args []string) error {
 	settings := [][2]string{
 		{"mode", f.Mode},
 		{"headers", onOff[f.Headers]},
+		{"separator", separatorSetting(f.Separator, f.RowSeparator)},
 		{"nullvalue", null},
 		{"width", widths},
 		{"wrap", onOff[f.Wrap]},
 		{"pager", onOff[ss.pager]},
 		{"output", output},
 		{"timer", onOff[ss.timer]},
+		{"eqp", onOff[ss.eqp]},
+		{"echo", onOff[ss.echo]},
+		{"bail", onOff[ss.bail]},
 		{"snapshot", onOff[ss.snapshot]},
 		{"allow-write", onOff[ss.sh.allowWrite()]},
 		{"params", fmt.Sprint(len(ss.sh.Params()))},

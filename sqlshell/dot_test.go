@@ -228,10 +228,10 @@ func TestDotUnknownCommand(t *testing.T) {
 	cases := map[string]string{
 		".tabels":  "unknown command .tabels: did you mean .tables? (.help lists them)",
 		".scheme":  "unknown command .scheme: did you mean .schema? (.help lists them)",
-		".que":     "unknown command .que: did you mean .queries? (.help lists them)",
 		".qit":     "unknown command .qit: did you mean .quit? (.help lists them)",
 		".xyzzy":   "unknown command .xyzzy (.help lists them)",
-		".snapsho": "unknown command .snapsho: did you mean .snapshot? (.help lists them)",
+		".snapsht": "unknown command .snapsht: did you mean .snapshot? (.help lists them)",
+		".":        "unknown command . (.help lists them)",
 	}
 	for line, want := range cases {
 		if err := typed(t, ss, line); err == nil || err.Error() != want {
@@ -365,6 +365,8 @@ func TestSplitDotArgs(t *testing.T) {
 		`.param set q "it's"`:       {".param", "set", "q", "it's"},
 		`.nullvalue ''`:             {".nullvalue", ""},
 		".output '/tmp/a file.txt'": {".output", "/tmp/a file.txt"},
+		".separator ;":              {".separator", ";"},
+		".separator ';';":           {".separator", ";"},
 	}
 	for line, want := range cases {
 		got, err := splitDotArgs(line)

@@ -69,7 +69,7 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 	ss.loadFunctions(ctx)
 	ss.refreshTables(ctx)
 	var pending pendingText // the statement typed so far, over lines
-	rl, err := newReadline(opt, &prompt.Completer{Vocab: ss.vocab, Commands: promptCommands, Pending: pending.get})
+	rl, err := newReadline(opt, &prompt.Completer{Vocab: ss.vocab, Commands: promptCommands, Resolve: resolveDotName, Pending: pending.get})
 	if err != nil {
 		return fmt.Errorf("start the prompt: %w", err)
 	}
@@ -121,6 +121,7 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 			pending.set("") // Ctrl-C drops the statement being typed
 			continue
 		case errors.Is(err, io.EOF):
+			ss.endPending(rl, hist, text, run)
 			return nil
 		case err != nil:
 			return err
@@ -147,6 +148,26 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 		}
 	}
 	return nil
+}
+
+// endPending deals with the statement being typed when Ctrl-D leaves the
+// prompt: it runs when it lacks only its `;` (sqlite3 runs what is left at
+// the end of its input), and is dropped, said in one line, when it could
+// not end there (an open string, comment or trigger body).
+func (ss *session) endPending(rl *readline.Instance, hist *promptHistory, text string, run func(func(context.Context) error)) {
+	if strings.TrimSpace(text) == "" {
+		return
+	}
+	if !sqltext.Complete(text + "\n;") {
+		entry := []rune(prompt.HistoryEntry(text))
+		if len(entry) > 60 {
+			entry = append(entry[:59], '…')
+		}
+		fmt.Fprintf(ss.sh.errOut, "dropped the unfinished statement: %s\n", string(entry))
+		return
+	}
+	hist.add(rl, prompt.HistoryEntry(text))
+	run(func(ctx context.Context) error { return ss.runStatements(ctx, promptOrigin, text, 1) })
 }
 
 // pendingText is the statement typed so far; completion reads it from

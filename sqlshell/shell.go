@@ -33,6 +33,16 @@ type Shell struct {
 	params map[string]string // :name bindings (--param, .param set)
 	// Timeout stops each statement after this long (--timeout); 0 means none.
 	Timeout time.Duration
+	// Quiet drops the statements' warnings (--quiet); errors still print.
+	Quiet bool
+	// Version is netsql's, written into the files .save makes.
+	Version string
+	// Progress, when set (stderr is a terminal), gets a one-line note
+	// while a statement collects for longer than ProgressDelay before its
+	// first row: which table, how many processes walked. The note is
+	// erased before the result prints.
+	Progress      io.Writer
+	ProgressDelay time.Duration
 
 	// term is stdout when it is a terminal (SetTerminal), nil otherwise;
 	// termSize tells its columns and rows (tests replace it), and
@@ -44,6 +54,58 @@ type Shell struct {
 	// stream is the run's stream to where results go now (the session
 	// sets it); without one each result is a document of its own.
 	stream *output.Stream
+}
+
+// DefaultProgressDelay is how long a collection runs before its note shows.
+const DefaultProgressDelay = time.Second
+
+// startProgress starts the progress note of one statement; the returned
+// function stops it and erases what it printed. It may be called more
+// than once.
+func (s *Shell) startProgress() (stop func()) {
+	if s.Progress == nil {
+		return func() {}
+	}
+	delay := s.ProgressDelay
+	if delay <= 0 {
+		delay = DefaultProgressDelay
+	}
+	p := s.eng.Progress()
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTimer(delay)
+		defer tick.Stop()
+		shown := false
+		for {
+			select {
+			case <-done:
+				if shown {
+					fmt.Fprint(s.Progress, "\r\x1b[K")
+				}
+				return
+			case <-tick.C:
+				if dataset, n := p.Read(); dataset != "" {
+					note := "collecting " + dataset + "…"
+					if n > 0 {
+						note = fmt.Sprintf("collecting %s… %d %s walked", dataset, n, plural(n, "process", "processes"))
+					}
+					fmt.Fprint(s.Progress, "\r\x1b[K"+note)
+					shown = true
+				}
+				tick.Reset(200 * time.Millisecond)
+			}
+		}
+	}()
+	var once sync.Once
+	return func() { once.Do(func() { close(done); <-finished }) }
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // SetTerminal says stdout is the terminal f: tables fit its width, tsv and
@@ -162,6 +224,8 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 	}
 	var outErr error
 	flusher := startFlusher(s.out)
+	stopProgress := s.startProgress()
+	defer stopProgress()
 	warnings, err := s.eng.Statement(ctx, query, args, func(rows *sql.Rows) error {
 		cols, err := rows.Columns()
 		if err != nil {
@@ -188,6 +252,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 			}
 			if !begun {
 				begun = true
+				stopProgress()
 				if outErr = w.Begin(cols); outErr != nil {
 					return nil
 				}
@@ -197,6 +262,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 			}
 		}
 		rerr := rows.Err()
+		stopProgress()
 		if !begun && rerr == nil {
 			if outErr = w.Begin(cols); outErr != nil {
 				return nil
@@ -209,13 +275,16 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		return rerr
 	})
 	flusher.stop()
+	stopProgress()
 	if outErr == nil {
 		outErr = s.out.Flush()
 	} else {
 		s.out.Flush()
 	}
-	for _, w := range warnings {
-		fmt.Fprintln(s.errOut, w)
+	if !s.Quiet {
+		for _, w := range warnings {
+			fmt.Fprintln(s.errOut, w)
+		}
 	}
 	if outErr != nil {
 		if isClosedPipe(outErr) {
@@ -230,7 +299,17 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 			}
 			return cause
 		}
-		return &StatementError{Msg: engine.CleanError(err)}
+		msg := engine.CleanError(err)
+		if strings.Contains(msg, "no such table: baseline.") {
+			msg += " (the baseline is a saved moment: run with --baseline FILE, made by netsql --save FILE)"
+		}
+		if strings.HasSuffix(msg, "no such table: closed_sockets") {
+			msg += " (it lists the sockets closed between two runs of --watch DURATION)"
+		}
+		if strings.Contains(msg, "no such table: prev.") {
+			msg += " (prev is the previous run's moment: run the statement with --watch DURATION)"
+		}
+		return &StatementError{Msg: msg}
 	}
 	return nil
 }
@@ -244,15 +323,25 @@ func isClosedPipe(err error) bool {
 
 // ListTables prints every dataset's name and description.
 func (s *Shell) ListTables() error {
+	rows := make([][]any, 0, len(s.eng.Datasets()))
+	for _, d := range s.eng.Datasets() {
+		rows = append(rows, []any{d.Name, d.Doc})
+	}
+	return s.PrintRows([]string{"table_name", "description"}, rows)
+}
+
+// PrintRows prints a result made by netsql itself (a listing) in the
+// shell's output mode, so that scripts get it as JSON too.
+func (s *Shell) PrintRows(columns []string, rows [][]any) error {
 	w, err := s.resultWriter(s.out)
 	if err != nil {
 		return err
 	}
-	if err := w.Begin([]string{"table_name", "description"}); err != nil {
+	if err := w.Begin(columns); err != nil {
 		return err
 	}
-	for _, d := range s.eng.Datasets() {
-		if err := w.Row([]any{d.Name, d.Doc}); err != nil {
+	for _, r := range rows {
+		if err := w.Row(r); err != nil {
 			return err
 		}
 	}
@@ -262,22 +351,51 @@ func (s *Shell) ListTables() error {
 	return s.out.Flush()
 }
 
-// Schema prints the CREATE TABLE statement of one dataset, or of every one
-// for "all", each column's description as a comment.
-func Schema(w io.Writer, datasets []*engine.Dataset, name string) error {
-	var parts []string
+// SchemaDatasets returns the datasets whose name matches pattern: "all",
+// or an SQL LIKE pattern ignoring case ("sockets", "SOCK%", "%route_").
+func SchemaDatasets(datasets []*engine.Dataset, pattern string) ([]*engine.Dataset, error) {
+	var match []*engine.Dataset
 	for _, d := range datasets {
-		if name == "all" || d.Name == name {
-			parts = append(parts, d.CreateTableSQL())
+		if strings.EqualFold(pattern, "all") || likeMatch(pattern, d.Name) {
+			match = append(match, d)
 		}
 	}
-	if len(parts) == 0 {
+	if len(match) == 0 {
 		names := make([]string, len(datasets))
 		for i, d := range datasets {
 			names[i] = d.Name
 		}
-		return fmt.Errorf("no table %q (tables: %s, or all)", name, strings.Join(names, ", "))
+		return nil, fmt.Errorf("no table matches %q (tables: %s; a LIKE pattern such as 'sock%%', or all)", pattern, strings.Join(names, ", "))
 	}
-	_, err := io.WriteString(w, strings.Join(parts, "\n\n")+"\n")
+	return match, nil
+}
+
+// Schema prints the CREATE TABLE statement of the datasets matching
+// pattern (SchemaDatasets), each column's description as a comment.
+func Schema(w io.Writer, datasets []*engine.Dataset, pattern string) error {
+	match, err := SchemaDatasets(datasets, pattern)
+	if err != nil {
+		return err
+	}
+	parts := make([]string, len(match))
+	for i, d := range match {
+		parts[i] = d.CreateTableSQL()
+	}
+	_, err = io.WriteString(w, strings.Join(parts, "\n\n")+"\n")
 	return err
+}
+
+// SchemaRows is the schema of the datasets matching pattern as rows, one
+// per column, for the output modes (--schema with -o json).
+func SchemaRows(datasets []*engine.Dataset, pattern string) (columns []string, rows [][]any, err error) {
+	match, err := SchemaDatasets(datasets, pattern)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, d := range match {
+		for _, c := range d.Columns {
+			rows = append(rows, []any{d.Name, c.Name, c.Type.String(), c.Doc})
+		}
+	}
+	return []string{"table_name", "column_name", "type", "description"}, rows, nil
 }

@@ -16,7 +16,7 @@ var addressColumns = []engine.Column{
 	{Name: "interface", Type: engine.Text, Doc: "interface name (joins interfaces.name)"},
 	{Name: "ifindex", Type: engine.Integer, Doc: "interface index"},
 	{Name: "family", Type: engine.Text, Doc: "inet or inet6"},
-	{Name: "address", Type: engine.Text, Doc: "the address (the local end of a point-to-point link)"},
+	{Name: "address", Type: engine.Text, Doc: "the address (the local end of a point-to-point link), as ip addr prints it and ss would: IPv6 per RFC 5952 except that ::ffff:1.2.3.4 and ::1.2.3.4 keep a dotted tail"},
 	{Name: "prefix_len", Type: engine.Integer, Doc: "prefix length of the address's network"},
 	{Name: "scope", Type: engine.Text, Doc: "address scope: global, site, link, host, nowhere"},
 	{Name: "broadcast", Type: engine.Text, Doc: "IPv4 broadcast address; NULL when unset and for IPv6"},
@@ -42,6 +42,8 @@ var Addresses = &engine.Dataset{
 			addressesFromNetlink, addressesFromFiles)
 	},
 	EstimatedRows: 10,
+	Diff: engine.DiffSpec{Key: []string{"interface", "family", "address", "prefix_len"}, Identity: []string{"ifindex"},
+		Volatile: []string{"valid_lft_s", "preferred_lft_s"}},
 }
 
 // Positions of Addresses's columns, by name: a column moved in the list moves
@@ -145,7 +147,7 @@ func addressesFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 		r[addrInterface] = a.Name
 		r[addrIfindex] = int64(a.Ifindex)
 		r[addrFamily] = "inet6"
-		r[addrAddress] = a.Addr.String()
+		r[addrAddress] = addrText(a.Addr)
 		r[addrPrefixLen] = int64(a.PrefixLen)
 		if name, ok := ipv6ScopeNames[a.Scope]; ok {
 			r[addrScope] = name

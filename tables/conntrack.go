@@ -61,6 +61,11 @@ var Conntrack = &engine.Dataset{
 	},
 	Collect:       collectConntrack,
 	EstimatedRows: 100,
+	Diff: engine.DiffSpec{
+		Key:      []string{"family", "proto", "src_addr", "src_port", "dst_addr", "dst_port", "zone", "icmp_type", "icmp_code", "icmp_id"},
+		Counters: []string{"packets", "bytes", "reply_packets", "reply_bytes"},
+		Volatile: []string{"timeout"},
+	},
 }
 
 func collectConntrack(c *kernel.Collector) ([]engine.Row, error) {
@@ -96,7 +101,7 @@ func conntrackAddr(a netip.Addr) any {
 	if !a.IsValid() {
 		return nil
 	}
-	return a.String()
+	return addrText(a)
 }
 
 func conntrackRow(e kernel.ConntrackEntry) engine.Row {

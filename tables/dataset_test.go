@@ -17,6 +17,9 @@ func TestRegistryDeclarationsValidate(t *testing.T) {
 		if seen[d.Name] {
 			t.Errorf("dataset %s registered twice", d.Name)
 		}
+		if len(d.Diff.Key) == 0 {
+			t.Errorf("dataset %s declares no diff key (--diff matches rows by it)", d.Name)
+		}
 		seen[d.Name] = true
 	}
 	for _, name := range []string{"sockets", "processes", "process_sockets"} {
@@ -57,18 +60,20 @@ func TestValidateRejectsBadDeclarations(t *testing.T) {
 		t.Fatalf("a good declaration fails: %v", err)
 	}
 	cases := map[string]func(d *engine.Dataset){
-		"keyword table":       func(d *engine.Dataset) { d.Name = "table" },
-		"CamelCase":           func(d *engine.Dataset) { d.Name = "Things" },
-		"no doc":              func(d *engine.Dataset) { d.Doc = "" },
-		"no sources":          func(d *engine.Dataset) { d.Sources = nil },
-		"no collect":          func(d *engine.Dataset) { d.Collect = nil },
-		"keyword column":      func(d *engine.Dataset) { d.Columns[0].Name = "group" },
-		"column without doc":  func(d *engine.Dataset) { d.Columns[0].Doc = " " },
-		"column without type": func(d *engine.Dataset) { d.Columns[0].Type = 0 },
-		"duplicate column":    func(d *engine.Dataset) { d.Columns = append(d.Columns, d.Columns[0]) },
-		"key on no column":    func(d *engine.Dataset) { d.Keys = []engine.Key{{Column: "zz", Collect: d.Keys[0].Collect}} },
-		"group without fill":  func(d *engine.Dataset) { d.Columns[0].Group = "owners" },
-		"multi-line doc":      func(d *engine.Dataset) { d.Doc = "a\nb" },
+		"keyword table":        func(d *engine.Dataset) { d.Name = "table" },
+		"CamelCase":            func(d *engine.Dataset) { d.Name = "Things" },
+		"no doc":               func(d *engine.Dataset) { d.Doc = "" },
+		"no sources":           func(d *engine.Dataset) { d.Sources = nil },
+		"no collect":           func(d *engine.Dataset) { d.Collect = nil },
+		"keyword column":       func(d *engine.Dataset) { d.Columns[0].Name = "group" },
+		"column without doc":   func(d *engine.Dataset) { d.Columns[0].Doc = " " },
+		"column without type":  func(d *engine.Dataset) { d.Columns[0].Type = 0 },
+		"duplicate column":     func(d *engine.Dataset) { d.Columns = append(d.Columns, d.Columns[0]) },
+		"key on no column":     func(d *engine.Dataset) { d.Keys = []engine.Key{{Column: "zz", Collect: d.Keys[0].Collect}} },
+		"group without fill":   func(d *engine.Dataset) { d.Columns[0].Group = "owners" },
+		"multi-line doc":       func(d *engine.Dataset) { d.Doc = "a\nb" },
+		"diff key no column":   func(d *engine.Dataset) { d.Diff.Key = []string{"zz"} },
+		"diff key and counter": func(d *engine.Dataset) { d.Diff = engine.DiffSpec{Key: []string{"a"}, Counters: []string{"a"}} },
 	}
 	for name, mutate := range cases {
 		d := good()

@@ -48,6 +48,13 @@ var Interfaces = &engine.Dataset{
 		return fromNetlinkOrFiles(c, "interfaces", "/proc/net/dev and /sys/class/net", interfacesFromNetlink, interfacesFromFiles)
 	},
 	EstimatedRows: 10,
+	Diff: engine.DiffSpec{Key: []string{"name"}, Identity: []string{"ifindex"}, Counters: func() []string {
+		names := make([]string, len(interfaceCounters))
+		for i, k := range interfaceCounters {
+			names[i] = k.name
+		}
+		return names
+	}()},
 }
 
 // Positions of Interfaces's columns, by name: a column moved in the list moves

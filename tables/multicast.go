@@ -28,6 +28,7 @@ var Multicast = &engine.Dataset{
 	},
 	Collect:       collectMulticast,
 	EstimatedRows: 30,
+	Diff:          engine.DiffSpec{Key: []string{"interface", "family", "group_addr"}, Identity: []string{"ifindex"}, Volatile: []string{"timer_ms"}},
 }
 
 func collectMulticast(c *kernel.Collector) ([]engine.Row, error) {

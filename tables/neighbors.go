@@ -13,7 +13,7 @@ import (
 // looked up by name in it.
 var neighborColumns = []engine.Column{
 	{Name: "family", Type: engine.Text, Doc: "inet (ARP) or inet6 (NDP)"},
-	{Name: "address", Type: engine.Text, Doc: "the neighbour's IP address"},
+	{Name: "address", Type: engine.Text, Doc: "the neighbour's IP address, as ip neigh prints it"},
 	{Name: "mac", Type: engine.Text, Doc: "the neighbour's link-layer address; NULL while unresolved (INCOMPLETE, FAILED)"},
 	{Name: "interface", Type: engine.Text, Doc: "interface name (joins interfaces.name)"},
 	{Name: "ifindex", Type: engine.Integer, Doc: "interface index"},
@@ -36,6 +36,7 @@ var Neighbors = &engine.Dataset{
 		return fromNetlinkOrFiles(c, "neighbors", "/proc/net/arp (IPv4 only)", neighborsFromNetlink, neighborsFromFiles)
 	},
 	EstimatedRows: 10,
+	Diff:          engine.DiffSpec{Key: []string{"family", "address", "interface"}, Identity: []string{"ifindex"}},
 }
 
 // Positions of Neighbors's columns, by name: a column moved in the list moves
@@ -119,7 +120,7 @@ func neighborsFromFiles(c *kernel.Collector) ([]engine.Row, error) {
 	for _, e := range entries {
 		r := make(engine.Row, nbColumns)
 		r[nbFamily] = familyName(unix.AF_INET)
-		r[nbAddress] = e.Addr.String()
+		r[nbAddress] = addrText(e.Addr)
 		r[nbInterface] = e.Device
 		if i, ok := indexes[e.Device]; ok {
 			r[nbIfindex] = i

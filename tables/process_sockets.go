@@ -34,6 +34,7 @@ var ProcessSockets = &engine.Dataset{
 		return ownerRows(c, o), nil
 	}}},
 	EstimatedRows: 1000,
+	Diff:          engine.DiffSpec{Key: []string{"pid", "fd"}, Identity: []string{"inode"}},
 }
 
 // ownerRows is one row per (pid, fd) holding a socket.

@@ -50,6 +50,7 @@ var Processes = &engine.Dataset{
 		return []engine.Row{row}, nil
 	}}},
 	EstimatedRows: 300,
+	Diff:          engine.DiffSpec{Key: []string{"pid"}, Identity: []string{"start_time"}, Volatile: []string{"state", "threads"}},
 }
 
 // Positions of Processes's columns, by name: a column moved in the list moves
@@ -85,6 +86,7 @@ func collectProcesses(c *kernel.Collector) ([]engine.Row, error) {
 		if err != nil {
 			return nil, err
 		}
+		c.Progress().AddProcess()
 		if row != nil {
 			rows = append(rows, row)
 		}

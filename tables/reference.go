@@ -46,3 +46,14 @@ func quoteAll(list []string) []string {
 	}
 	return out
 }
+
+// FunctionsMarkdown renders the README's list of the SQL helper functions
+// from Functions, one table row each; a test fails when the README drifts.
+func FunctionsMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| function | returns |\n| --- | --- |\n")
+	for _, f := range Functions {
+		fmt.Fprintf(&b, "| `%s` | %s |\n", f.Signature, strings.ReplaceAll(f.Doc, "|", `\|`))
+	}
+	return b.String()
+}

@@ -22,8 +22,8 @@ var routeColumns = []engine.Column{
 	{Name: "family", Type: engine.Text, Doc: "inet or inet6"},
 	{Name: "table_id", Type: engine.Integer, Doc: "routing table number (255 local, 254 main, 253 default); NULL from /proc/net/ipv6_route, which names none"},
 	{Name: "table_name", Type: engine.Text, Doc: "routing table name: local, main, default, a name from iproute2's rt_tables files, else the number"},
-	{Name: "destination", Type: engine.Text, Doc: "destination prefix in CIDR form (0.0.0.0/0 or ::/0 for the default route)"},
-	{Name: "gateway", Type: engine.Text, Doc: "next-hop router address; NULL for a directly connected route"},
+	{Name: "destination", Type: engine.Text, Doc: "destination prefix in CIDR form, the address as ip route prints it (::1.2.3.0/120 keeps its dotted tail, as local_addr in sockets); the length also for a host route and the default route (0.0.0.0/0, ::/0), which ip writes as the bare address and default"},
+	{Name: "gateway", Type: engine.Text, Doc: "next-hop router address, as ip route prints it; NULL for a directly connected route"},
 	{Name: "interface", Type: engine.Text, Doc: "outgoing interface name (joins interfaces.name); NULL when the route has none (blackhole, unreachable)"},
 	{Name: "ifindex", Type: engine.Integer, Doc: "outgoing interface index; NULL when the route has none"},
 	{Name: "metric", Type: engine.Integer, Doc: "route priority (metric); lower is preferred"},
@@ -54,6 +54,7 @@ var Routes = &engine.Dataset{
 		return fromNetlinkOrFiles(c, "routes", "/proc/net/route and /proc/net/ipv6_route", routesFromNetlink, routesFromFiles)
 	},
 	EstimatedRows: 30,
+	Diff:          engine.DiffSpec{Key: []string{"family", "table_id", "destination", "gateway", "interface", "metric"}, Volatile: []string{"expires_s"}},
 }
 
 // Positions of Routes's columns, by name: a column moved in the list moves
@@ -146,7 +147,7 @@ func routesFromNetlink(c *kernel.Collector) ([]engine.Row, error) {
 		base[rtFamily] = familyName(int(m.Family))
 		base[rtTableID] = int64(table)
 		base[rtTableName] = tableName(tables, table)
-		base[rtDestination] = netip.PrefixFrom(dst, int(m.DstLength)).String()
+		base[rtDestination] = prefixText(netip.PrefixFrom(dst, int(m.DstLength)))
 		base[rtMetric] = int64(a.Priority)
 		base[rtType] = routeTypeName(m.Type)
 		base[rtProtocol] = routeProtocolName(m.Protocol)
@@ -320,9 +321,9 @@ func isNullRoute6(rt kernel.ProcRoute) bool {
 
 // fileRoute fills the columns both route files share.
 func fileRoute(r engine.Row, rt kernel.ProcRoute, ifindex func(string) any) {
-	r[rtDestination] = rt.Dst.String()
+	r[rtDestination] = prefixText(rt.Dst)
 	if rt.Flags&kernel.RtfGateway != 0 && rt.Gateway.IsValid() {
-		r[rtGateway] = rt.Gateway.String()
+		r[rtGateway] = addrText(rt.Gateway)
 	}
 	if rt.Iface != "" {
 		r[rtInterface] = rt.Iface

@@ -39,14 +39,15 @@ func familyName(family int) string {
 	return strconv.Itoa(family)
 }
 
-// ipText renders a 4- or 16-byte address canonically, NULL when empty or
-// of another length. IPv4-mapped IPv6 stays as the kernel holds it.
+// ipText renders a 4- or 16-byte address as ip prints it (addrText), NULL
+// when empty or of another length. IPv4-mapped IPv6 stays as the kernel
+// holds it.
 func ipText(ip net.IP) any {
 	a, ok := netip.AddrFromSlice(ip)
 	if !ok {
 		return nil
 	}
-	return a.String()
+	return addrText(a)
 }
 
 // macText renders a link-layer address as colon-separated hex, as sysfs and

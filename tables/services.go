@@ -36,4 +36,5 @@ var Services = &engine.Dataset{
 		return rows, nil
 	},
 	EstimatedRows: 350,
+	Diff:          engine.DiffSpec{Key: []string{"name", "port", "proto"}},
 }

@@ -25,6 +25,7 @@ var SNMP = &engine.Dataset{
 	},
 	Collect:       collectSNMP,
 	EstimatedRows: 450,
+	Diff:          engine.DiffSpec{Key: []string{"protocol", "name"}, Counters: []string{"value"}},
 }
 
 // snmpFile is one counter file and how its text is laid out.

@@ -3,7 +3,6 @@ package tables
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -19,9 +18,9 @@ var socketColumns = []engine.Column{
 	{Name: "proto", Type: engine.Text, Doc: "netstat's Proto: tcp tcp6 udp udp6 udplite udplite6 raw raw6 icmp icmp6 unix packet netlink"},
 	{Name: "family", Type: engine.Text, Doc: "address family: inet, inet6, unix, packet or netlink"},
 	{Name: "type", Type: engine.Text, Doc: "socket type: stream, dgram, raw or seqpacket; NULL for netlink (not in /proc)"},
-	{Name: "local_addr", Type: engine.Text, Doc: "local address (RFC 5952 for IPv6, IPv4-mapped kept); the protocol name (rtnl, tcpdiag, ...) for netlink, as ss names it; NULL for unix and packet"},
+	{Name: "local_addr", Type: engine.Text, Doc: "local address as ss prints it, without brackets; ip prints addresses alike (inet_ntop): dotted IPv4, IPv6 per RFC 5952 except that IPv4-mapped ::ffff:1.2.3.4 and IPv4-compatible ::1.2.3.4 keep a dotted tail (netstat alone prints ::ffff:1.2.3.4 as 1.2.3.4); :: where ss shows * for a socket that takes IPv4 too (v6only 0); the protocol name (rtnl, tcpdiag, ...) for netlink, as ss names it; NULL for unix and packet"},
 	{Name: "local_port", Type: engine.Integer, Doc: "local port; the IP protocol number for raw, the ethertype for packet, the port id for netlink"},
-	{Name: "remote_addr", Type: engine.Text, Doc: "remote address; 0.0.0.0 or :: when unconnected; NULL for unix, packet, netlink"},
+	{Name: "remote_addr", Type: engine.Text, Doc: "remote address, printed as local_addr is; 0.0.0.0 or :: when unconnected (ss shows the port as *); NULL for unix, packet, netlink"},
 	{Name: "remote_port", Type: engine.Integer, Doc: "remote port; 0 when unconnected"},
 	{Name: "state", Type: engine.Text, Doc: "TCP state (LISTEN, ESTABLISHED, TIME_WAIT, ...; BOUND_INACTIVE for a bound socket neither listening nor connecting, seen over netlink only); UNCONN or ESTABLISHED for udp, raw, icmp; LISTENING, CONNECTED, ... for unix; an unknown code as its hex number"},
 	{Name: "recv_q", Type: engine.Integer, Doc: "bytes received not yet read (a listener: connections waiting in the accept queue); unix from netlink only; NULL for packet, netlink"},
@@ -86,6 +85,12 @@ var Sockets = &engine.Dataset{
 	// The owner walk reads /proc while the kernel dumps the sockets.
 	Prefetch:      map[string]func(*kernel.Collector){"owners": func(c *kernel.Collector) { kernel.StartOwners(c) }},
 	EstimatedRows: 1000,
+	Diff: engine.DiffSpec{
+		Key:      []string{"proto", "local_addr", "local_port", "remote_addr", "remote_port", "path", "interface"},
+		Identity: []string{"inode", "cookie", "pid"},
+		Counters: []string{"drops"},
+		Volatile: []string{"timer", "timer_ms", "recv_q", "send_q", "retransmits", "rmem", "wmem", "process", "peer_inode"},
+	},
 }
 
 // Positions of Sockets's columns, by name: a column moved in the list moves
@@ -377,8 +382,6 @@ func inetState(p protoFile, st uint8) string {
 	}
 	return hexCode(st)
 }
-
-func addrText(a netip.Addr) string { return a.String() }
 
 func inetRows(c *kernel.Collector, p protoFile, data []byte) ([]engine.Row, error) {
 	lines, err := kernel.ParseInetSockets(data, p.ipv6, p.drops)

@@ -188,7 +188,7 @@ func (b *socketRowBuilder) addr(family uint8, raw []byte) any {
 		}
 		v, ok := b.addrs4[k]
 		if !ok {
-			v = any(netip.AddrFrom4(k).String())
+			v = any(addrText(netip.AddrFrom4(k)))
 			b.addrs4[k] = v
 		}
 		b.last4, b.last4v = k, v
@@ -198,7 +198,7 @@ func (b *socketRowBuilder) addr(family uint8, raw []byte) any {
 	if v, ok := b.addrs6[k]; ok {
 		return v
 	}
-	v := any(netip.AddrFrom16(k).String())
+	v := any(addrText(netip.AddrFrom16(k)))
 	b.addrs6[k] = v
 	return v
 }

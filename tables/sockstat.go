@@ -21,6 +21,7 @@ var Sockstat = &engine.Dataset{
 	},
 	Collect:       collectSockstat,
 	EstimatedRows: 20,
+	Diff:          engine.DiffSpec{Key: []string{"protocol", "name"}},
 }
 
 func collectSockstat(c *kernel.Collector) ([]engine.Row, error) {

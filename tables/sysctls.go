@@ -45,6 +45,7 @@ var Sysctls = &engine.Dataset{
 		return []engine.Row{{sysctlName(rel), value}}, nil
 	}}},
 	EstimatedRows: 1000,
+	Diff:          engine.DiffSpec{Key: []string{"name"}},
 }
 
 func collectSysctls(c *kernel.Collector) ([]engine.Row, error) {

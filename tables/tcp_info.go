@@ -80,6 +80,15 @@ var TCPInfo = &engine.Dataset{
 	Columns:       tcpInfoColumns,
 	Collect:       collectTCPInfo,
 	EstimatedRows: 1000,
+	Diff: engine.DiffSpec{
+		Key:      []string{"cookie", "proto"},
+		Identity: []string{"inode"},
+		Counters: []string{"total_retrans", "bytes_sent", "bytes_acked", "bytes_received", "bytes_retrans", "segs_out", "segs_in",
+			"data_segs_out", "data_segs_in", "delivered", "busy_time_us", "rwnd_limited_us", "sndbuf_limited_us"},
+		Volatile: []string{"rtt_us", "rttvar_us", "min_rtt_us", "rto_us", "ato_us", "cwnd", "ssthresh", "retrans", "lost", "unacked",
+			"sacked", "reordering", "delivery_rate", "delivery_rate_app_limited", "pacing_rate", "notsent_bytes", "snd_wnd", "rcv_wnd",
+			"rcv_space", "rcv_rtt_us", "last_send_ms", "last_recv_ms", "last_ack_ms", "pmtu", "rcv_mss"},
+	},
 }
 
 // Positions of the first tcp_info columns; the rest follow tcpInfoFields.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"io"
+	"unicode/utf8"
 )
 
 // csvWriter prints RFC 4180 comma-separated values through encoding/csv (a field
@@ -13,6 +14,8 @@ import (
 // user chose a text. Bytes that are not UTF-8 are written as they are, except on a
 // terminal, where a field is shown as the table mode shows it (displayText: control
 // characters and bytes that are not UTF-8 escaped) before it is quoted.
+// .separator may choose another field separator (one character) and CRLF
+// line ends (CheckSeparators).
 type csvWriter struct {
 	w        io.Writer
 	headers  bool
@@ -28,6 +31,10 @@ type csvWriter struct {
 func newCSVWriter(w io.Writer, f Format, s *Stream) *csvWriter {
 	c := &csvWriter{w: w, headers: f.Headers, null: f.nullText(""), terminal: f.Terminal, stream: s}
 	c.enc = csv.NewWriter(&c.buf)
+	if f.Separator != "" {
+		c.enc.Comma, _ = utf8.DecodeRuneInString(f.Separator)
+	}
+	c.enc.UseCRLF = f.RowSeparator == "\r\n"
 	return c
 }
 
@@ -71,7 +78,11 @@ func (c *csvWriter) write(record []string) error {
 	c.buf.Reset()
 	if len(record) == 1 && record[0] == "" {
 		// encoding/csv writes a lone empty field as an empty line, which readers skip.
-		c.buf.WriteString("\"\"\n")
+		c.buf.WriteString("\"\"")
+		if c.enc.UseCRLF {
+			c.buf.WriteByte('\r')
+		}
+		c.buf.WriteByte('\n')
 	} else {
 		if err := c.enc.Write(record); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Format holds the output settings shared by every mode.
@@ -21,6 +22,11 @@ type Format struct {
 	Headers bool   // print the column names (table, tsv, csv, markdown); ignored by json, jsonl, line
 	Null    string // the text printed for NULL in text modes
 	NullSet bool   // Null was chosen by the user (--null / .nullvalue); otherwise each mode's default
+
+	// Separator and RowSeparator go between the fields and after each row
+	// in tsv and csv (.separator); "" is the mode's own (tab or comma, and
+	// a newline). CheckSeparators tells which a mode accepts.
+	Separator, RowSeparator string
 
 	Wrap   bool  // table: wrap a value longer than its column onto more lines instead of shortening it with … (--wrap, .wrap)
 	Widths []int // table: the width of each column in turn (.width); 0 automatic, negative right-aligned
@@ -31,6 +37,31 @@ type Format struct {
 	// it, not the user.
 	Terminal bool
 	Width    int // the terminal's columns, which table fits in; 0 for no limit
+}
+
+// CheckSeparators reports whether mode (a mode or an alias) can separate
+// fields with col and rows with row ("" for its own): tsv takes any text,
+// csv a single character other than a quote or a line break between fields
+// and a newline or CRLF between rows, and the other modes none.
+func CheckSeparators(mode, col, row string) error {
+	i, err := lookup(mode)
+	if err != nil {
+		return err
+	}
+	switch modes[i].name {
+	case "tsv":
+		return nil
+	case "csv":
+		if r, size := utf8.DecodeRuneInString(col); col != "" && (size != len(col) || r == utf8.RuneError ||
+			r == '"' || r == '\r' || r == '\n') {
+			return fmt.Errorf("csv separates fields with one character other than a quote or a line break, not %q", col)
+		}
+		if row != "" && row != "\n" && row != "\r\n" {
+			return fmt.Errorf("csv ends rows with \\n or \\r\\n, not %q", row)
+		}
+		return nil
+	}
+	return fmt.Errorf("the %s mode uses no separator (tsv and csv do)", modes[i].name)
 }
 
 // Writer prints one statement's result as it streams.

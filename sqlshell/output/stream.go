@@ -15,13 +15,15 @@ import (
 //     rows, and a run of several statements (several) is an array holding
 //     one array of rows per result, closed by Close.
 //
-// A result in another mode than the one before ends the document so far.
+// A result in another mode than the one before, or with other separators,
+// ends the document so far (and prints its header again).
 // A stream of a single result needs no Close.
 type Stream struct {
 	several bool
-	mode    string   // the mode of the results printed so far
-	open    bool     // json: the outer array of a run of several results is open
-	header  []string // tsv, csv: the columns of the last header printed
+	mode    string    // the mode of the results printed so far
+	seps    [2]string // and their separators (Format.Separator, RowSeparator)
+	open    bool      // json: the outer array of a run of several results is open
+	header  []string  // tsv, csv: the columns of the last header printed
 }
 
 // NewStream returns the stream of a run; several says the run may print
@@ -37,11 +39,16 @@ func (s *Stream) Writer(w io.Writer, f Format) (Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	if mode := modes[i].name; mode != s.mode {
+	if f.Separator != "" || f.RowSeparator != "" {
+		if err := CheckSeparators(modes[i].name, f.Separator, f.RowSeparator); err != nil {
+			return nil, err
+		}
+	}
+	if mode, seps := modes[i].name, [2]string{f.Separator, f.RowSeparator}; mode != s.mode || seps != s.seps {
 		if err := s.Close(w); err != nil {
 			return nil, err
 		}
-		s.mode = mode
+		s.mode, s.seps = mode, seps
 	}
 	return modes[i].open(w, f, s), nil
 }

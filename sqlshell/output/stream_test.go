@@ -130,3 +130,61 @@ func TestWriterJSONLStreams(t *testing.T) {
 		t.Errorf("End wrote %q", log.writes[2:])
 	}
 }
+
+// TestStreamSeparators: .separator's separators keep tsv's and csv's
+// header-on-change (one header while they stay the same, a new one when
+// they change), accept a mode's alias, and on a terminal the fields are
+// escaped between them.
+func TestStreamSeparators(t *testing.T) {
+	var out bytes.Buffer
+	s := NewStream(true)
+	print := func(f Format, values ...any) {
+		t.Helper()
+		w, err := s.Writer(&out, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols := make([]string, len(values))
+		for i := range cols {
+			cols[i] = string(rune('a' + i))
+		}
+		if err := w.Begin(cols); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Row(values); err != nil {
+			t.Fatal(err)
+		}
+		w.End()
+	}
+	semi := Format{Mode: "tabs", Headers: true, Separator: ";"}
+	print(semi, int64(1), "x")
+	print(semi, int64(2), "y")
+	print(Format{Mode: "tsv", Headers: true, Separator: " | ", RowSeparator: "\r\n"}, int64(3), "z")
+	print(Format{Mode: "tsv", Headers: true}, int64(4), "w")
+	if want := "a;b\n1;x\n2;y\na | b\r\n3 | z\r\na\tb\n4\tw\n"; out.String() != want {
+		t.Errorf("tsv: got %q, want %q", out.String(), want)
+	}
+
+	for _, tt := range []struct {
+		f    Format
+		want string
+	}{
+		{Format{Mode: "tsv", Separator: ";", Terminal: true}, "a\\x1bb;\\tc\n"},
+		{Format{Mode: "csv", Separator: ";", RowSeparator: "\r\n", Terminal: true}, "a\\x1bb;\\tc\r\n"},
+		{Format{Mode: "csv", Separator: ";"}, "a\x1bb;\"\tc\"\n"},
+	} {
+		out.Reset()
+		s = NewStream(false)
+		print(tt.f, "a\x1bb", "\tc")
+		if out.String() != tt.want {
+			t.Errorf("%+v: got %q, want %q", tt.f, out.String(), tt.want)
+		}
+	}
+
+	if err := CheckSeparators("box", ",", ""); err == nil || err.Error() != "the table mode uses no separator (tsv and csv do)" {
+		t.Errorf("box: %v", err)
+	}
+	if _, err := NewStream(false).Writer(&out, Format{Mode: "lines", Separator: ","}); err == nil {
+		t.Error("lines with a separator: no error")
+	}
+}

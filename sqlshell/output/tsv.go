@@ -9,18 +9,29 @@ import "io"
 // UTF-8 are written as they are). NULL is an empty field unless the user chose a text.
 // On a terminal the other control characters and the bytes that are not UTF-8 are
 // escaped as well, as \xNN (appendEscaped), so none reaches the terminal.
+// .separator replaces the tab between fields and the newline after a row; the
+// escapes stay those of tsv.
 type tsvWriter struct {
-	w        io.Writer
-	headers  bool
-	null     string
-	terminal bool
-	stream   *Stream // the run's, which says whether the header is new
-	columns  int
-	line     []byte
+	w           io.Writer
+	headers     bool
+	null        string
+	sep, rowSep string
+	terminal    bool
+	stream      *Stream // the run's, which says whether the header is new
+	columns     int
+	line        []byte
 }
 
 func newTSVWriter(w io.Writer, f Format, s *Stream) *tsvWriter {
-	return &tsvWriter{w: w, headers: f.Headers, null: f.nullText(""), terminal: f.Terminal, stream: s}
+	t := &tsvWriter{w: w, headers: f.Headers, null: f.nullText(""), sep: f.Separator, rowSep: f.RowSeparator,
+		terminal: f.Terminal, stream: s}
+	if t.sep == "" {
+		t.sep = "\t"
+	}
+	if t.rowSep == "" {
+		t.rowSep = "\n"
+	}
+	return t
 }
 
 func (t *tsvWriter) Begin(columns []string) error {
@@ -31,11 +42,11 @@ func (t *tsvWriter) Begin(columns []string) error {
 	t.line = t.line[:0]
 	for i, name := range columns {
 		if i > 0 {
-			t.line = append(t.line, '\t')
+			t.line = append(t.line, t.sep...)
 		}
 		t.line = t.appendField(t.line, name)
 	}
-	t.line = append(t.line, '\n')
+	t.line = append(t.line, t.rowSep...)
 	_, err := t.w.Write(t.line)
 	return err
 }
@@ -50,7 +61,7 @@ func (t *tsvWriter) Row(values []any) error {
 	t.line = t.line[:0]
 	for i, v := range values {
 		if i > 0 {
-			t.line = append(t.line, '\t')
+			t.line = append(t.line, t.sep...)
 		}
 		if v == nil {
 			t.line = t.appendField(t.line, t.null)
@@ -58,7 +69,7 @@ func (t *tsvWriter) Row(values []any) error {
 			t.line = t.appendField(t.line, rawText(v))
 		}
 	}
-	t.line = append(t.line, '\n')
+	t.line = append(t.line, t.rowSep...)
 	_, err := t.w.Write(t.line)
 	return err
 }

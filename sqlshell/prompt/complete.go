@@ -128,6 +128,10 @@ type Completer struct {
 	Pending func() string
 	// Commands lists the dot-commands (nil: none).
 	Commands func() []Command
+	// Resolve returns the full name of the command a typed name stands
+	// for when arguments follow it (an abbreviation: .tab for .tables),
+	// "" for none; nil takes only full names.
+	Resolve func(typed string) string
 }
 
 // Do implements readline.AutoCompleter: it returns what may follow the
@@ -223,6 +227,9 @@ func (c *Completer) completeDot(line string) (string, []Candidate) {
 			cands = append(cands, Candidate{Word: cmd.Name, Tail: " "})
 		}
 		return name, cands
+	}
+	if c.Resolve != nil {
+		name = c.Resolve(name)
 	}
 	i := slices.IndexFunc(cmds, func(cmd Command) bool { return cmd.Name == name })
 	if i < 0 || cmds[i].Complete == nil {

@@ -19,7 +19,7 @@ import (
 func lookupKey(t Type, v any) (key any, ok bool) {
 	switch t {
 	case Integer, Real:
-		f, isInt, i, ok := numericValue(v)
+		f, isInt, i, ok := NumericValue(v)
 		if !ok {
 			return nil, false
 		}
@@ -54,9 +54,11 @@ func rowKey(t Type, v any) (key any, ok bool) {
 	return lookupKey(t, v)
 }
 
-// numericValue applies numeric affinity: integers stay integers, text that
-// looks like a number (spaces around allowed) becomes one.
-func numericValue(v any) (f float64, isInt bool, i int64, ok bool) {
+// NumericValue applies numeric affinity: integers stay integers, text that
+// looks like a number (spaces around allowed) becomes one; ok is false for
+// NULL, NaN, blobs and other text. SQL functions that take numbers use it
+// too, so they convert text as a comparison does.
+func NumericValue(v any) (f float64, isInt bool, i int64, ok bool) {
 	switch x := v.(type) {
 	case int64:
 		return float64(x), true, x, true

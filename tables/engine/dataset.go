@@ -115,6 +115,28 @@ type Dataset struct {
 	Prefetch map[string]func(c *kernel.Collector)
 	// EstimatedRows is a typical size, told to the query planner.
 	EstimatedRows int64
+	// Diff says how two moments of the dataset compare (--diff).
+	Diff DiffSpec
+}
+
+// DiffSpec says how rows of two moments of a dataset are matched and
+// compared (--diff; ARCHITECTURE.md "Saved moments").
+type DiffSpec struct {
+	// Key columns match a row of one moment with its row in the other:
+	// what the thing is (a socket's protocol and addresses, a route's
+	// table and destination), not a kernel id, so a restarted listener is
+	// the same key.
+	Key []string
+	// Identity columns tell the kernel object behind the key (a socket's
+	// inode, a process's start time): the same key with another identity
+	// is "replaced".
+	Identity []string
+	// Counters only grow; they are shown as deltas over the elapsed time,
+	// not as changes.
+	Counters []string
+	// Volatile columns move all the time (timers, queues, lifetimes) and
+	// are not compared.
+	Volatile []string
 }
 
 // ColumnIndex returns the position of the named column, or -1.
@@ -242,6 +264,21 @@ func (d *Dataset) Validate() error {
 	for g := range d.Prefetch {
 		if d.Fill[g] == nil {
 			return fmt.Errorf("dataset %s: Prefetch group %q has no Fill", d.Name, g)
+		}
+	}
+	role := map[string]string{}
+	for _, list := range []struct {
+		name string
+		cols []string
+	}{{"key", d.Diff.Key}, {"identity", d.Diff.Identity}, {"counter", d.Diff.Counters}, {"volatile", d.Diff.Volatile}} {
+		for _, c := range list.cols {
+			if d.ColumnIndex(c) < 0 {
+				return fmt.Errorf("dataset %s: diff %s %q is not a column", d.Name, list.name, c)
+			}
+			if r, dup := role[c]; dup {
+				return fmt.Errorf("dataset %s: column %s is both a diff %s and a diff %s", d.Name, c, r, list.name)
+			}
+			role[c] = list.name
 		}
 	}
 	return nil

@@ -73,12 +73,16 @@ type Engine struct {
 	src      *kernel.Source
 	datasets []*Dataset
 
-	mu       sync.Mutex
-	snap     *snapshot // the current statement's state; nil between statements
-	keepSnap bool      // .snapshot on: keep snap across statements
-	stats    Stats
+	mu         sync.Mutex
+	snap       *snapshot // the current statement's state; nil between statements
+	last       *snapshot // the last statement's, when retainLast (LastRows)
+	retainLast bool
+	progress   *kernel.Progress // the running statement's collection, for a progress note
+	keepSnap   bool             // .snapshot on: keep snap across statements
+	stats      Stats
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
+	attaching  atomic.Bool // netsql's own ATTACH runs (Attach), not a statement's
 	denied     string      // why the authorizer refused the current statement
 
 	// seen is what the engine learned of each dataset's size from earlier
@@ -107,7 +111,7 @@ func Open(ctx context.Context, src *kernel.Source, datasets []*Dataset) (*Engine
 		return nil, fmt.Errorf("register sqlite module: %w", err)
 	}
 	e := &Engine{id: fmt.Sprint(nextEngineID.Add(1)), src: src, datasets: datasets, stats: newStats(),
-		seen: map[string]*seenStats{}}
+		seen: map[string]*seenStats{}, progress: &kernel.Progress{}}
 	db, err := sql.Open("sqlite", ":memory:")
 	if err != nil {
 		return nil, err
@@ -168,7 +172,7 @@ func (e *Engine) authorize(action sqlite.AuthorizerActionCode, arg1, arg2, _, _ 
 	const hint = "; netsql is read-only unless run with --allow-write"
 	switch action {
 	case sqlite.AuthAttach:
-		if !e.allowWrite.Load() {
+		if !e.allowWrite.Load() && !e.attaching.Load() {
 			return deny(fmt.Sprintf("ATTACH or VACUUM INTO %q would open a file%s", arg1, hint))
 		}
 	case sqlite.AuthPragma:
@@ -226,6 +230,13 @@ func (e *Engine) SetKeepSnapshot(keep bool) {
 	}
 }
 
+// KeepSnapshot tells whether one snapshot is kept across statements.
+func (e *Engine) KeepSnapshot() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.keepSnap
+}
+
 // Refresh drops a kept snapshot, so the next statement collects afresh.
 func (e *Engine) Refresh() {
 	e.mu.Lock()
@@ -239,6 +250,7 @@ func (e *Engine) Refresh() {
 // SQLite for the statement's program and decides from every reference how
 // each dataset is read (plan.go). It returns the warnings counted and the
 // statement's error; the caller prints the warnings (Shell.Exec does).
+// each may be nil for a statement whose rows are not read.
 func (e *Engine) Statement(ctx context.Context, query string, args []any, each func(rows *sql.Rows) error) ([]kernel.Warning, error) {
 	running.Lock()
 	running.engine = e
@@ -250,7 +262,9 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 	fresh := e.snap == nil || !e.keepSnap
 	if fresh {
 		e.snap = newSnapshot(ctx, e.src)
+		e.snap.col.SetProgress(e.progress)
 	}
+	e.progress.Reset()
 	snap := e.snap
 	snap.col.SetContext(ctx)
 	e.denied = ""
@@ -269,7 +283,10 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 			return err
 		}
 		defer rows.Close()
-		if err := each(rows); err != nil {
+		if each == nil { // a statement whose rows nobody reads (INSERT ... SELECT)
+			for rows.Next() {
+			}
+		} else if err := each(rows); err != nil {
 			return err
 		}
 		return rows.Err()
@@ -285,10 +302,46 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 	warnings := snap.col.Warnings()
 	snap.col.ClearWarnings()
 	if !e.keepSnap {
+		if e.retainLast {
+			e.last = snap
+		}
 		e.snap = nil
 	}
 	e.mu.Unlock()
 	return warnings, err
+}
+
+// SetRetainLast makes the engine keep, after each statement, what that
+// statement read, for LastRows (watch mode's prev); the next statement
+// still reads afresh, narrowed as its plan says.
+func (e *Engine) SetRetainLast(on bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.retainLast, e.last = on, nil
+}
+
+// LastRows returns the rows of the dataset called name that the last
+// statement read (SetRetainLast): every row when it read the dataset
+// whole, else the rows its narrowed reads brought. Column groups the
+// statement did not use are nil. ok is false when it did not read it.
+func (e *Engine) LastRows(name string) (rows []Row, ok bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.last == nil {
+		return nil, false
+	}
+	ts := e.last.tables[name]
+	if ts == nil {
+		return nil, false
+	}
+	if ts.all != nil {
+		return ts.all.rows, true
+	}
+	for _, rs := range ts.byValue {
+		rows = append(rows, rs.rows...)
+		ok = true
+	}
+	return rows, ok
 }
 
 // running is the engine whose statement runs. SQLite functions register
@@ -300,6 +353,10 @@ var running struct {
 	sync.Mutex // held for the whole of a statement, across engines
 	engine     *Engine
 }
+
+// Progress tells how far the running statement's collection got; another
+// goroutine may read it while the statement runs (a terminal's note).
+func (e *Engine) Progress() *kernel.Progress { return e.progress }
 
 // RunningCollector is the reading session of the statement being run, for
 // SQL functions (fn names the caller in the error outside a statement).

@@ -191,6 +191,7 @@ func (ts *tableState) collectWhole(e *Engine, col *kernel.Collector) (*rowSet, e
 	if err := col.Err(); err != nil {
 		return nil, err
 	}
+	col.Progress().Reading(ts.ds.Name)
 	resume := PauseGC()
 	rows, err := ts.ds.Collect(col)
 	resume()
@@ -208,6 +209,7 @@ func (ts *tableState) narrow(e *Engine, col *kernel.Collector, union [][]KeyValu
 	if err := col.Err(); err != nil {
 		return nil, err
 	}
+	col.Progress().Reading(ts.ds.Name)
 	resume := PauseGC()
 	defer resume()
 	e.count(func(s *Stats) map[string]int { return s.Narrowed }, ts.ds.Name, 1)
@@ -237,6 +239,7 @@ func (ts *tableState) readValue(e *Engine, col *kernel.Collector, value any) (*r
 		return nil, err
 	}
 	column := ts.plan.column
+	col.Progress().Reading(ts.ds.Name)
 	resume := PauseGC()
 	rows, err := ts.ds.key(column).Collect(col, value)
 	resume()

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
+	"sync/atomic"
 )
 
 // Warning kinds counted during a statement and printed once at its end.
@@ -23,11 +25,49 @@ type Collector struct {
 	ctx      context.Context
 	memo     map[string]any
 	warnings map[string]map[int64]bool
+	progress *Progress
 }
 
 // NewCollector starts the reading session of one statement.
 func NewCollector(ctx context.Context, src *Source) *Collector {
-	return &Collector{src: src, ctx: ctx, memo: map[string]any{}, warnings: map[string]map[int64]bool{}}
+	return &Collector{src: src, ctx: ctx, memo: map[string]any{}, warnings: map[string]map[int64]bool{}, progress: &Progress{}}
+}
+
+// Progress is where the collection tells how far it got.
+func (c *Collector) Progress() *Progress { return c.progress }
+
+// SetProgress makes the collection report to p (the engine's, which a
+// terminal's progress note reads while the statement runs).
+func (c *Collector) SetProgress(p *Progress) { c.progress = p }
+
+// Progress is what a collection has done so far: the dataset being read
+// and how many processes were walked. It is written by the statement's
+// goroutines and read by another (the progress note), so every field is
+// atomic.
+type Progress struct {
+	dataset   atomic.Pointer[string]
+	processes atomic.Int64
+}
+
+// Reset starts a statement's count.
+func (p *Progress) Reset() {
+	p.dataset.Store(nil)
+	p.processes.Store(0)
+}
+
+// Reading records that the dataset name is being collected.
+func (p *Progress) Reading(name string) { p.dataset.Store(&name) }
+
+// AddProcess counts one process read.
+func (p *Progress) AddProcess() { p.processes.Add(1) }
+
+// Read returns the dataset being collected ("" before any) and the
+// processes walked so far.
+func (p *Progress) Read() (dataset string, processes int64) {
+	if d := p.dataset.Load(); d != nil {
+		dataset = *d
+	}
+	return dataset, p.processes.Load()
 }
 
 // Source is where the statement reads from.
@@ -75,7 +115,28 @@ func (w Warning) String() string {
 	if w.Count == 0 {
 		return "warning: " + w.Kind
 	}
-	return fmt.Sprintf("warning: %d %s", w.Count, w.Kind)
+	kind := w.Kind
+	if w.Count == 1 {
+		kind = singular(kind)
+	}
+	return fmt.Sprintf("warning: %d %s", w.Count, kind)
+}
+
+// plurals are the words of warning kinds that change for a count of one,
+// with their singular: kinds are written for many ("processes exited
+// while being read"), and "1 processes" is not English.
+var plurals = map[string]string{"processes": "process", "lines": "line", "protocols": "protocol",
+	"settings": "setting", "their": "its", "them": "it"}
+
+// singular rewrites a kind for a count of one, word by word.
+func singular(kind string) string {
+	words := strings.Split(kind, " ")
+	for i, w := range words {
+		if one, ok := plurals[w]; ok {
+			words[i] = one
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // Warnings returns the statement's warnings, one per kind, in the order

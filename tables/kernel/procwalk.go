@@ -226,7 +226,7 @@ func Owners(c *Collector) (*SocketOwners, error) {
 func StartOwners(c *Collector) *ownerWalk {
 	w, _ := Memoize(c, "Owners-walk", func() (*ownerWalk, error) {
 		c.Source().Note(c.Source().Proc)
-		w := &ownerWalk{src: c.Source(), proc: c.Source().Proc, done: make(chan struct{})}
+		w := &ownerWalk{src: c.Source(), proc: c.Source().Proc, done: make(chan struct{}), progress: c.Progress()}
 		ctx := c.Context()
 		go func() {
 			defer close(w.done)
@@ -247,7 +247,7 @@ func OwnersOf(c *Collector, pid int64) (*SocketOwners, error) {
 	if err != nil {
 		return nil, err
 	}
-	w := &ownerWalk{src: c.Source(), proc: c.Source().Proc}
+	w := &ownerWalk{src: c.Source(), proc: c.Source().Proc, progress: c.Progress()}
 	if ok {
 		w.pids = []int64{pid}
 	}
@@ -268,6 +268,8 @@ type ownerWalk struct {
 	results []pidWalk
 	owners  *SocketOwners
 	err     error
+	// progress counts the processes walked, for a terminal's note.
+	progress *Progress
 }
 
 // pidWalk is what reading one process gave: its socket descriptors (a
@@ -299,6 +301,7 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 				}
 				start := len(fw.fds)
 				comm, hasComm, skip, err := fw.add(w.pids[n])
+				w.progress.AddProcess()
 				w.results[n] = pidWalk{worker: i, start: start, end: len(fw.fds), comm: comm, hasComm: hasComm, skip: skip, err: err}
 			}
 		})
@@ -364,10 +367,21 @@ type fdWalker struct {
 	path []byte
 	dent []byte
 	link []byte
+	// procfs: the tree is a mounted /proc, whose processes may vanish.
+	procfs bool
 }
 
 func newFDWalker(src *Source, ctx context.Context) *fdWalker {
-	return &fdWalker{src: src, ctx: ctx, proc: src.Proc, dent: make([]byte, 32<<10), link: make([]byte, 256)}
+	return &fdWalker{src: src, ctx: ctx, proc: src.Proc, dent: make([]byte, 32<<10), link: make([]byte, 256),
+		procfs: src.Live || isProcfs(src.Proc)}
+}
+
+// isProcfs tells whether dir is a mounted proc filesystem (--root / or
+// --proc /proc): there processes come and go while they are read, as on
+// the live system, while a copied tree does not change.
+func isProcfs(dir string) bool {
+	var st unix.Statfs_t
+	return unix.Statfs(dir, &st) == nil && st.Type == unix.PROC_SUPER_MAGIC
 }
 
 // add reads the socket descriptors of one process, appending them to
@@ -383,7 +397,7 @@ func (w *fdWalker) add(pid int64) (comm string, hasComm bool, skip string, err e
 	}
 	dirfd, err := unix.Open(string(w.path), flags, 0)
 	if err != nil {
-		if !w.src.Live && !errors.Is(err, fs.ErrPermission) {
+		if !w.procfs && !errors.Is(err, fs.ErrPermission) {
 			// A tree does not change while it is read: the process was
 			// listed, so its fd directory missing (or a link) is damage.
 			return "", false, "", fmt.Errorf("%s: %w: the process's fd directory is missing or not a directory", w.path, err)

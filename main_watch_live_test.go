@@ -1,0 +1,135 @@
+//go:build live
+
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"netsql/tables/tablestest"
+)
+
+// netsql --watch 1 --count 3, piped, reports a connection opened between
+// its runs, once, as added rows.
+func TestLiveWatchSeesANewConnection(t *testing.T) {
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	q := fmt.Sprintf("SELECT local_port, remote_port, state FROM sockets WHERE proto = 'tcp' AND state = 'ESTABLISHED' AND (local_port = %d OR remote_port = %d)", port, port)
+	cmd := exec.Command(tablestest.Netsql(t), "--watch", "1", "--count", "3", "-o", "tsv", q)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() || !strings.HasPrefix(lines.Text(), "time\tchange\tlocal_port") {
+		t.Fatalf("no header: %q, stderr %q", lines.Text(), stderr.String())
+	}
+	// After the first run (its header came; it has no rows) a connection opens.
+	client, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	var got []string
+	for lines.Scan() {
+		_, rest, _ := strings.Cut(lines.Text(), "\t")
+		got = append(got, rest)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("netsql: %v, stderr %q", err, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("--count 3 did not end")
+	}
+	cport := client.LocalAddr().(*net.TCPAddr).Port
+	want := []string{fmt.Sprintf("+\t%d\t%d\tESTABLISHED", cport, port), fmt.Sprintf("+\t%d\t%d\tESTABLISHED", port, cport)}
+	if len(got) != 2 || !(got[0] == want[0] && got[1] == want[1] || got[0] == want[1] && got[1] == want[0]) {
+		t.Errorf("the later runs printed %q; want the two ends added, once", got)
+	}
+	runtime.KeepAlive(ln)
+}
+
+// closed_sockets, in watch mode, lists a connection that opened and
+// closed between two runs — one no moment would show — with its bytes.
+func TestLiveWatchClosedSockets(t *testing.T) {
+	tablestest.RequireRoot(t)
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	q := fmt.Sprintf("SELECT proto, remote_port, state, bytes_sent, bytes_received FROM closed_sockets WHERE local_port = %d AND remote_port != 0", port)
+	cmd := exec.Command(tablestest.Netsql(t), "--watch", "1", "--count", "2", "-o", "tsv", q)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := bufio.NewScanner(stdout)
+	if !lines.Scan() {
+		t.Fatalf("no header; stderr %q", stderr.String())
+	}
+	// Between the runs: connect, send 5 bytes, close both ends.
+	client, err := net.Dial("tcp4", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 5)
+	if _, err := server.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	cport := client.LocalAddr().(*net.TCPAddr).Port
+	client.Close()
+	server.Close()
+	var got []string
+	for lines.Scan() {
+		_, rest, _ := strings.Cut(lines.Text(), "\t")
+		got = append(got, rest)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("netsql: %v, stderr %q", err, stderr.String())
+	}
+	// The server end: sent nothing, received the 5 bytes and the FIN
+	// (tcp_info counts the FIN's sequence number).
+	want := fmt.Sprintf("+\ttcp\t%d\tCLOSE\t0\t6", cport)
+	if len(got) != 1 || got[0] != want {
+		t.Errorf("closed_sockets printed %q; want %q", got, want)
+	}
+}

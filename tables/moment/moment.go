@@ -1,0 +1,273 @@
+// Package moment keeps the network state of one moment in a file and reads
+// it back: --save writes every dataset (or some) of one moment into a plain
+// SQLite file with the same tables and columns plus snapshot_info;
+// --from queries such a file with the same SQL; --baseline attaches one
+// beside the live tables as schema baseline. See ARCHITECTURE.md
+// "Saved moments".
+package moment
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"netsql/tables/engine"
+	"netsql/tables/kernel"
+)
+
+// Format is the version of the file layout this netsql writes; a file of
+// a newer format is refused with one error rather than misread.
+const Format = 1
+
+// InfoTable is the table of a saved moment that describes it.
+const InfoTable = "snapshot_info"
+
+// infoColumns are snapshot_info's columns, its one row.
+var infoColumns = []engine.Column{
+	{Name: "format", Type: engine.Integer, Doc: "the file layout's version"},
+	{Name: "netsql_version", Type: engine.Text, Doc: "the netsql that wrote the file"},
+	{Name: "host", Type: engine.Text, Doc: "host name (proc/sys/kernel/hostname)"},
+	{Name: "machine_id", Type: engine.Text, Doc: "etc/machine-id; NULL when absent"},
+	{Name: "kernel", Type: engine.Text, Doc: "kernel release (proc/sys/kernel/osrelease)"},
+	{Name: "taken_at", Type: engine.Text, Doc: "when the collection began, UTC, RFC 3339 with nanoseconds"},
+	{Name: "netns", Type: engine.Integer, Doc: "the network namespace the moment shows (its inode)"},
+	{Name: "source", Type: engine.Text, Doc: "where it was read: live, or the tree's directories"},
+	{Name: "tables", Type: engine.Text, Doc: "JSON object: each saved table's name, its rows and what it was read from"},
+	{Name: "warnings", Type: engine.Text, Doc: "JSON array of the collection's warnings, as netsql printed them"},
+}
+
+// Options are what --save was asked.
+type Options struct {
+	Tables  []string // dataset names; nil for every dataset
+	Force   bool     // replace an existing file
+	Version string   // netsql's version, for snapshot_info
+}
+
+// Result is what Save wrote.
+type Result struct {
+	Rows     map[string]int
+	Warnings []kernel.Warning
+}
+
+// ErrNoTable is returned by Save for a table name it does not know.
+var ErrNoTable = errors.New("no table")
+
+// ErrExists is returned by Save when the file exists and Force is off.
+var ErrExists = errors.New("file exists (use --force to replace it)")
+
+// Save writes one moment of the engine's datasets to path: every dataset
+// is collected once, with the engine's snapshot kept across the copies,
+// so all tables show the same moment (a snapshot the prompt keeps with
+// .snapshot on is the one saved). The file is written beside path under a
+// temporary name, synced, and renamed into place, so path is never half
+// written; without Force an existing path is left alone.
+func Save(ctx context.Context, e *engine.Engine, path string, opt Options) (*Result, error) {
+	datasets, err := pick(e.Datasets(), opt.Tables)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if !opt.Force {
+		if _, err := os.Lstat(path); err == nil {
+			return nil, fmt.Errorf("%s: %w", path, ErrExists)
+		}
+	}
+	dir := filepath.Dir(path)
+	if err := kernel.CheckDir(dir); err != nil {
+		return nil, err
+	}
+	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+randomSuffix())
+	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	done := false
+	defer func() {
+		if !done {
+			os.Remove(tmp)
+		}
+	}()
+	res, err := write(ctx, e, tmp, datasets, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := syncFile(tmp); err != nil {
+		return nil, err
+	}
+	if opt.Force {
+		err = os.Rename(tmp, path)
+	} else if err = os.Link(tmp, path); err == nil { // fails if path appeared meanwhile
+		err = os.Remove(tmp)
+	} else if errors.Is(err, fs.ErrExist) {
+		err = fmt.Errorf("%s: %w", path, ErrExists)
+	}
+	if err != nil {
+		return nil, err
+	}
+	done = true
+	syncDir(dir)
+	return res, nil
+}
+
+const saveSchema = "netsql_save"
+
+// write fills the empty database file tmp.
+func write(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine.Dataset, opt Options) (*Result, error) {
+	if err := e.Attach(ctx, tmp, saveSchema, true); err != nil {
+		return nil, fmt.Errorf("%s: %w", tmp, err)
+	}
+	defer e.Detach(context.WithoutCancel(ctx), saveSchema)
+	conn := e.Conn()
+	// The file is synced once, at the end: no journal, no sync per page.
+	for _, pragma := range []string{"journal_mode = OFF", "synchronous = OFF"} {
+		if _, err := conn.ExecContext(ctx, "PRAGMA "+saveSchema+"."+pragma); err != nil {
+			return nil, err
+		}
+	}
+	kept := e.KeepSnapshot()
+	if !kept {
+		e.SetKeepSnapshot(true) // one moment for every table of the file
+		defer e.SetKeepSnapshot(false)
+	}
+	takenAt := time.Now().UTC()
+	res := &Result{Rows: map[string]int{}}
+	seen := map[string]bool{}
+	tables := map[string]any{}
+	for _, d := range datasets {
+		if _, err := conn.ExecContext(ctx, createTable(saveSchema+"."+d.Name, d.Columns)); err != nil {
+			return nil, err
+		}
+		var count int
+		warnings, err := e.Statement(ctx, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM main.%s", saveSchema, d.Name, d.Name), nil, nil)
+		if err == nil {
+			err = conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s.%s", saveSchema, d.Name)).Scan(&count)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("save %s: %s", d.Name, engine.CleanError(err))
+		}
+		for _, w := range warnings {
+			if !seen[w.String()] {
+				seen[w.String()] = true
+				res.Warnings = append(res.Warnings, w)
+			}
+		}
+		res.Rows[d.Name] = count
+		tables[d.Name] = map[string]any{"rows": count, "read_from": d.Sources}
+	}
+	info, err := describe(ctx, e, takenAt, tables, res.Warnings, opt.Version)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := conn.ExecContext(ctx, createTable(saveSchema+"."+InfoTable, infoColumns)); err != nil {
+		return nil, err
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?, ", len(info)), ", ")
+	if _, err := conn.ExecContext(ctx, fmt.Sprintf("INSERT INTO %s.%s VALUES (%s)", saveSchema, InfoTable, marks), info...); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// describe is snapshot_info's row, in infoColumns' order.
+func describe(ctx context.Context, e *engine.Engine, takenAt time.Time, tables map[string]any, warnings []kernel.Warning, version string) ([]any, error) {
+	src := e.Source()
+	c := kernel.NewCollector(ctx, src)
+	text := func(path string) any {
+		data, ok, err := c.ReadOptional(path)
+		if err != nil || !ok {
+			return nil
+		}
+		return strings.TrimSpace(string(data))
+	}
+	source := "live"
+	if !src.Live {
+		var parts []string
+		for _, p := range []string{src.Proc, src.Sys, src.Etc} {
+			if p != "" {
+				parts = append(parts, p)
+			}
+		}
+		source = strings.Join(parts, " ")
+	}
+	lines := make([]string, len(warnings))
+	for i, w := range warnings {
+		lines[i] = w.String()
+	}
+	tablesJSON, err := json.Marshal(tables)
+	if err != nil {
+		return nil, err
+	}
+	warningsJSON, err := json.Marshal(lines)
+	if err != nil {
+		return nil, err
+	}
+	return []any{int64(Format), version, text(src.ProcPath("sys", "kernel", "hostname")), text(src.EtcPath("machine-id")),
+		text(src.ProcPath("sys", "kernel", "osrelease")), takenAt.Format(time.RFC3339Nano), kernel.SelfNetns(c),
+		source, string(tablesJSON), string(warningsJSON)}, nil
+}
+
+// createTable declares a table with the columns' names and SQL types, so
+// values keep their types in the file.
+func createTable(name string, columns []engine.Column) string {
+	defs := make([]string, len(columns))
+	for i, c := range columns {
+		defs[i] = c.Name + " " + c.Type.String()
+	}
+	return "CREATE TABLE " + name + " (" + strings.Join(defs, ", ") + ")"
+}
+
+// pick returns the datasets named (all for none), in the catalogue's order.
+func pick(all []*engine.Dataset, names []string) ([]*engine.Dataset, error) {
+	if len(names) == 0 {
+		return all, nil
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[strings.ToLower(strings.TrimSpace(n))] = true
+	}
+	var out []*engine.Dataset
+	for _, d := range all {
+		if want[d.Name] {
+			out = append(out, d)
+			delete(want, d.Name)
+		}
+	}
+	for n := range want {
+		known := make([]string, len(all))
+		for i, d := range all {
+			known[i] = d.Name
+		}
+		return nil, fmt.Errorf("%w %q (tables: %s)", ErrNoTable, n, strings.Join(known, ", "))
+	}
+	return out, nil
+}
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func syncFile(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+}
