@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -67,6 +68,7 @@ flags:
 type options struct {
 	exec, file, mode, null, root, proc, sys, schema string
 	noHeader, listTables, showVersion, nullSet      bool
+	wrap                                            bool
 	query                                           string
 	savedQuery                                      string
 	listQueries, allowWrite                         bool
@@ -97,8 +99,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.SetOutput(io.Discard) // errors are reported in one line by run
 	fs.StringVar(&o.exec, "e", "", "run `SQL` and exit")
 	fs.StringVar(&o.file, "f", "", "run the statements in `FILE` and exit")
-	fs.StringVar(&o.mode, "o", "", "output `MODE`: "+strings.Join(output.Modes, ", ")+" (default table on a terminal, tsv otherwise)")
+	fs.StringVar(&o.mode, "o", "", "output `MODE`: "+output.ModeHelp+" (default table on a terminal, tsv otherwise)")
 	fs.BoolVar(&o.noHeader, "no-header", false, "do not print column names")
+	fs.BoolVar(&o.wrap, "wrap", false, "in table mode on a terminal, wrap long values onto more lines instead of shortening them with …")
 	fs.StringVar(&o.null, "null", "", "print NULL as `TEXT`")
 	fs.StringVar(&o.root, "root", "", "read another machine's tree: `DIR`/proc, DIR/sys, DIR/etc")
 	fs.StringVar(&o.proc, "proc", "", "read the proc filesystem from `DIR`")
@@ -219,7 +222,7 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 		return nil, errors.New("--export writes files and runs no statement: give no SQL, -e, -f, -q, --save, --diff, --watch, --serve or --baseline with it")
 	case o.format != "" && o.export == "":
 		return nil, errors.New("--format goes with --export")
-	case o.format != "" && !contains(export.Formats, o.format):
+	case o.format != "" && !slices.Contains(export.Formats, o.format):
 		return nil, fmt.Errorf("--format %q: want %s", o.format, strings.Join(export.Formats, " or "))
 	case o.saveTables != "" && o.save == "" && o.export == "":
 		return nil, errors.New("--tables goes with --save or --export")
@@ -241,8 +244,12 @@ func parseFlags(args []string, helpOut io.Writer) (*options, error) {
 	default:
 		o.query = o.exec
 	}
-	if o.mode != "" && !contains(output.Modes, o.mode) {
-		return nil, fmt.Errorf("-o %q: unknown output mode (valid modes: %s)", o.mode, strings.Join(output.Modes, ", "))
+	if o.mode != "" {
+		mode, err := output.Lookup(o.mode)
+		if err != nil {
+			return nil, fmt.Errorf("-o: %w", err)
+		}
+		o.mode = mode
 	}
 	return o, nil
 }
@@ -301,15 +308,6 @@ func parseTimeout(v string) (time.Duration, error) {
 		return 0, errors.New("must not be negative")
 	}
 	return d, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // source builds where to read from out of --root, --proc and --sys. Once
@@ -690,7 +688,7 @@ func printRows(o *options, stdout io.Writer, columns []string, rows [][]any) err
 // openShell opens the engine and the shell every way in shares, set up
 // from the flags: output format, --allow-write, --timeout, --param.
 func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stderr io.Writer) (*engine.Engine, *sqlshell.Shell, error) {
-	format := output.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet}
+	format := output.Format{Mode: o.mode, Headers: !o.noHeader, Null: o.null, NullSet: o.nullSet, Wrap: o.wrap}
 	if format.Mode == "" {
 		format.Mode = "tsv"
 		if isTerminal(stdout) {
@@ -718,6 +716,9 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 	}
 	eng.SetAllowWrite(o.allowWrite)
 	sh := sqlshell.New(eng, format, stdout, stderr)
+	if f, ok := stdout.(*os.File); ok && isTerminal(f) {
+		sh.SetTerminal(f)
+	}
 	sh.Timeout = o.timeout
 	sh.Quiet = o.quiet
 	sh.Version = version

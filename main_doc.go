@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	"unicode"
 
 	"netsql/queries"
 	"netsql/sqlshell"
@@ -66,10 +67,23 @@ func docFlags() []docFlag {
 }
 
 // roff escapes text for a roff line: backslashes, and a leading dot or
-// quote that roff would take for a request.
+// quote that roff would take for a request; a character beyond ASCII
+// (the … of --wrap) is written as its \[uXXXX] escape, which needs no
+// preconv.
 func roff(s string) string {
 	s = strings.ReplaceAll(s, `\`, `\e`)
 	s = strings.ReplaceAll(s, "-", `\-`)
+	if strings.ContainsFunc(s, func(r rune) bool { return r > unicode.MaxASCII }) {
+		var b strings.Builder
+		for _, r := range s {
+			if r > unicode.MaxASCII {
+				fmt.Fprintf(&b, `\[u%04X]`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+		s = b.String()
+	}
 	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
 		s = `\&` + s
 	}
@@ -101,7 +115,7 @@ func manPage(w io.Writer) error {
 		p(`%s`, roff(f.usage))
 	}
 	p(`.SH OUTPUT MODES`)
-	p(`%s.`, roff(strings.Join(output.Modes, ", ")))
+	p(`%s.`, roff(output.ModeHelp))
 	p(`table is the default on a terminal, tsv when the output is piped.`)
 	p(`.SH DOT-COMMANDS`)
 	p(`At the prompt, in \fB\-f\fR files and on standard input:`)

@@ -24,12 +24,7 @@ func runREPL(o *options, src *kernel.Source, in *os.File, stdout, stderr io.Writ
 	}
 	defer eng.Close()
 
-	opt := sqlshell.REPLOptions{
-		In:                in,
-		Out:               stdout,
-		ResultsOnTerminal: isTerminal(stdout),
-		Version:           version,
-	}
+	opt := sqlshell.REPLOptions{In: in, Out: stdout, Version: version}
 	if !isTerminal(stdout) {
 		opt.Out = stderr // results go to a file or a pipe; prompts stay on the terminal
 	}

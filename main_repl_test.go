@@ -211,11 +211,30 @@ func TestREPLInPseudoTerminal(t *testing.T) {
 	term.expect("alive")
 	term.expect("netsql> ")
 
-	// A table wider than the terminal is cut at its width, not wrapped.
-	term.send("SELECT printf('%.300c', 'w') AS wide;\r")
-	term.expect("┌" + strings.Repeat("─", 198) + "…\r\n")
-	term.expect("│ " + strings.Repeat("w", 197) + "…\r\n")
-	term.expect("(rows wider than the terminal's 200 columns were cut: .mode line shows every column)")
+	// A table wider than the terminal fits its width: the long value is
+	// shortened with …, or wrapped after .wrap on; .width sets a column's
+	// width.
+	const wide = 200 - 7 - 6 // the terminal's columns less the borders ("│ ", " │ ", " │") and the narrow column
+	term.send("SELECT printf('%.300c', 'w') AS wide, 'x' AS narrow;\r")
+	term.expect("┌" + strings.Repeat("─", wide+2) + "┬────────┐\r\n")
+	term.expect("│ " + strings.Repeat("w", wide-1) + "… │ x      │\r\n")
+	term.expect("└" + strings.Repeat("─", wide+2) + "┴────────┘\r\n")
+	term.expect("netsql> ")
+	term.send(".wrap on\r")
+	term.expect("netsql> ")
+	term.send("SELECT printf('%.300c', 'w') AS wide, 'x' AS narrow;\r")
+	term.expect("│ " + strings.Repeat("w", wide) + " │ x      │\r\n")
+	term.expect("│ " + strings.Repeat("w", 300-wide) + strings.Repeat(" ", 2*wide-300) + " │        │\r\n")
+	term.expect("netsql> ")
+	term.send(".wrap off\r")
+	term.expect("netsql> ")
+	term.send(".width 5 -3\r")
+	term.expect("netsql> ")
+	term.send("SELECT printf('%.300c', 'w') AS wide, 'x' AS narrow;\r")
+	term.expect("│ wide  │ na… │\r\n")
+	term.expect("│ wwww… │   x │\r\n")
+	term.expect("netsql> ")
+	term.send(".width\r")
 	term.expect("netsql> ")
 
 	// .timer on prints the time of each statement.
@@ -388,5 +407,79 @@ func TestCLIPromptFlags(t *testing.T) {
 		if !strings.Contains(out, flag) {
 			t.Errorf("--help lacks %s", flag)
 		}
+	}
+}
+
+// TestOneShotOnTerminal: a one-shot statement whose output is a terminal
+// fits the table to it (or wraps, with --wrap) and escapes control bytes
+// in tsv too; piped, nothing is shortened.
+func TestOneShotOnTerminal(t *testing.T) {
+	bin := tablestest.Netsql(t)
+	root := tablestest.Root(t, nil)
+	env := []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "TERM=xterm"}
+	const query = "SELECT printf('%.100c', 'w') AS wide"
+	size := &pty.Winsize{Rows: 24, Cols: 60}
+
+	term := startTerminalSized(t, size, bin, env, "--root", root, query)
+	term.expect("│ " + strings.Repeat("w", 55) + "… │\r\n")
+	if code := term.wait(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+	term = startTerminalSized(t, size, bin, env, "--root", root, "--wrap", query)
+	term.expect("│ " + strings.Repeat("w", 56) + " │\r\n│ " + strings.Repeat("w", 44) + strings.Repeat(" ", 12) + " │\r\n")
+	if code := term.wait(); code != 0 {
+		t.Errorf("--wrap: exit %d", code)
+	}
+	term = startTerminalSized(t, size, bin, env, "--root", root, "-o", "tsv", "SELECT char(27) || '[2J' || char(155) AS v")
+	term.expect("v\r\n\\x1b[2J\\xc2\\x9b\r\n")
+	if code := term.wait(); code != 0 {
+		t.Errorf("tsv: exit %d", code)
+	}
+
+	code, out, _ := runCLI(t, "", "--root", root, "-o", "table", query)
+	if code != 0 || !strings.Contains(out, "│ "+strings.Repeat("w", 100)+" │\n") {
+		t.Errorf("piped table: exit %d, a value was shortened:\n%s", code, out)
+	}
+}
+
+// TestPagerAtPrompt: at the prompt, a result longer than the screen goes
+// through $PAGER (here a sed that marks each line), a short one does not,
+// .pager off stops it, and one-shot runs do not page.
+func TestPagerAtPrompt(t *testing.T) {
+	bin := tablestest.Netsql(t)
+	root := tablestest.Root(t, nil)
+	env := []string{"HOME=" + t.TempDir(), "PATH=" + os.Getenv("PATH"), "TERM=xterm", "PAGER=sed s/^/paged:/"}
+	size := &pty.Winsize{Rows: 12, Cols: 80}
+	const long = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 30) SELECT 'row-' || x AS v FROM c;"
+
+	term := startTerminalSized(t, size, bin, env, "--root", root, "--no-history")
+	term.expect("netsql> ")
+	term.send(long + "\r")
+	term.expect("paged:│ row-1 ")
+	term.expect("paged:│ row-30 ")
+	term.expect("netsql> ")
+	term.send("SELECT 'short' AS v;\r")
+	term.expect("│ short │")
+	term.expect("netsql> ")
+	term.send(".pager off\r")
+	term.expect("netsql> ")
+	term.send(long + "\r")
+	term.expect("\n│ row-30 ")
+	term.expect("netsql> ")
+	term.mu.Lock()
+	shown := term.out.String()
+	term.mu.Unlock()
+	if n := strings.Count(shown, "paged:"); n != 34 {
+		t.Errorf("%d lines went through the pager, want the 34 of the first result:\n%s", n, shown)
+	}
+	term.send(".quit\r")
+	if code := term.wait(); code != 0 {
+		t.Errorf("exit %d", code)
+	}
+
+	term = startTerminalSized(t, size, bin, env, "--root", root, long)
+	term.expect("\n│ row-30 ")
+	if code := term.wait(); code != 0 {
+		t.Errorf("one-shot: exit %d", code)
 	}
 }

@@ -46,7 +46,7 @@ func TestCLIUsageErrors(t *testing.T) {
 		{[]string{"--root", file, "SELECT 1"}, "--root " + file + ": not a directory"},
 		{[]string{"--proc", "/nonexistent/p", "SELECT 1"}, "--proc /nonexistent/p: no such directory"},
 		{[]string{"--sys", file, "SELECT 1"}, "--sys " + file + ": not a directory"},
-		{[]string{"-o", "bogus", "SELECT 1"}, `-o "bogus": unknown output mode`},
+		{[]string{"-o", "bogus", "SELECT 1"}, `-o: unknown output mode "bogus" (valid modes: table (or box, column), tsv`},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"SELECT 1", "SELECT 2"}, "expected one SQL argument, got 2"},
 		{[]string{"-e", "SELECT 1", "-f", "x.sql"}, "-e and -f cannot be used together"},
@@ -111,6 +111,43 @@ func TestCLIOneShotOnFixture(t *testing.T) {
 	code, out, _ = runCLI(t, "", "--root", root, "--no-header", "--null", "-", "SELECT inode, pid FROM sockets WHERE inode = 1013")
 	if code != 0 || out != "1013\t-\n" {
 		t.Errorf("--no-header --null -: exit %d, %q", code, out)
+	}
+}
+
+// TestCLIModeNames: -o takes every name .mode takes, from the one registry,
+// and --help lists them.
+func TestCLIModeNames(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	for alias, mode := range map[string]string{"box": "table", "BOX": "table", "column": "table", "tabs": "tsv", "lines": "line", "Json": "json"} {
+		_, want, _ := runCLI(t, "", "--root", root, "-o", mode, "SELECT 1 AS one")
+		code, got, errOut := runCLI(t, "", "--root", root, "-o", alias, "SELECT 1 AS one")
+		if code != 0 || got != want || errOut != "" {
+			t.Errorf("-o %s: exit %d, %q, stderr %q; want the output of -o %s: %q", alias, code, got, errOut, mode, want)
+		}
+	}
+	_, out, _ := runCLI(t, "", "--help")
+	if !strings.Contains(out, "table (or box, column), tsv (or tabs), csv, json, jsonl, markdown, line (or lines)") {
+		t.Errorf("--help does not list the modes:\n%s", out)
+	}
+}
+
+// TestCLISeveralStatements: a one-shot run of several statements prints one
+// JSON document, and a tsv header only when the columns change.
+func TestCLISeveralStatements(t *testing.T) {
+	root := tablestest.Root(t, nil)
+	const q = "SELECT local_port FROM sockets WHERE state = 'LISTEN' ORDER BY 1; SELECT 7 AS local_port; SELECT 'x' AS other"
+	code, out, errOut := runCLI(t, "", "--root", root, "-o", "json", q)
+	var got [][]map[string]any
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || errOut != "" || err != nil {
+		t.Fatalf("exit %d, stderr %q, %v:\n%s", code, errOut, err, out)
+	}
+	want := [][]map[string]any{{{"local_port": 22.0}, {"local_port": 80.0}, {"local_port": 8080.0}}, {{"local_port": 7.0}}, {{"other": "x"}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("json (-want +got):\n%s", diff)
+	}
+	code, out, _ = runCLI(t, "", "--root", root, q)
+	if want := "local_port\n22\n80\n8080\n7\nother\nx\n"; code != 0 || out != want {
+		t.Errorf("tsv: exit %d, %q, want %q", code, out, want)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"sort"
 	"strings"
@@ -30,12 +31,10 @@ type session struct {
 	outName  string
 	onceFile *os.File // .once FILE, for the next statement only
 	onceName string
-	// termWidth is the terminal's width when results go to it (table rows
-	// wider than it are cut); nil otherwise.
-	termWidth func() int
 
 	timer    bool
 	snapshot bool
+	pager    bool // long output on the terminal goes through $PAGER (.pager; on at the prompt)
 	eqp      bool // .eqp: print each statement's query plan first
 	echo     bool // .echo: print each statement and command first
 	// bail ends a script at its first error (.bail, on by default);
@@ -49,6 +48,15 @@ type session struct {
 	// completing says Tab completion is in use: the user's tables are
 	// read again after each statement.
 	completing bool
+
+	// The run in progress (inRun): the stream of its results to where they
+	// go (streamTo: stdout or the .output file), whether it may print
+	// several results (its JSON is then an array of results), and whether
+	// that is for a .run or .read to decide, being the run's only command.
+	stream        *output.Stream
+	streamTo      io.Writer
+	several       bool
+	shapeDeferred bool
 
 	// loadQueries reads the saved queries (queries.Load of the user's
 	// directory); tests replace it.
@@ -96,7 +104,7 @@ var promptOrigin = origin{interactive: true}
 func (s *Shell) RunInput(ctx context.Context, name, text string) error {
 	ss := newSession(s)
 	defer ss.closeOutput()
-	if err := ss.runText(ctx, origin{name: name}, text); err != nil {
+	if err := ss.inRun(text, func() error { return ss.runText(ctx, origin{name: name}, text) }); err != nil {
 		return err
 	}
 	if ss.failures > 0 {
@@ -105,42 +113,70 @@ func (s *Shell) RunInput(ctx context.Context, name, text string) error {
 	return nil
 }
 
-// runText runs the statements and dot-commands of text. A line is a
-// dot-command when no statement is pending.
+// runText runs the statements and dot-commands of text.
 func (ss *session) runText(ctx context.Context, from origin, text string) error {
-	var pending strings.Builder
-	pendingLine := 0
-	busy := false // pending holds SQL or an open comment: no dot-command now
-	for i, line := range strings.SplitAfter(text, "\n") {
+	for part := range scriptParts(text) {
 		if ss.quit {
 			return nil
 		}
-		if !busy && isDotLine(line) {
-			pending.Reset()
-			if err := ss.goOn(ctx, from, locate(ss.dot(ctx, from, line), from.name, i+1)); err != nil {
+		if part.dot {
+			if err := ss.goOn(ctx, from, locate(ss.dot(ctx, from, part.text), from.name, part.line)); err != nil {
 				return err
 			}
 			continue
 		}
-		if !busy {
-			pending.Reset() // blank lines and finished comments
-			pendingLine = i + 1
-		}
-		pending.WriteString(line)
-		if !busy {
-			busy = !noStatement(pending.String())
-		}
-		// Only a line with a `;` can finish a statement; checking no
-		// other keeps a long statement from being rescanned per line.
-		if strings.Contains(line, ";") && sqltext.Complete(pending.String()) {
-			if err := ss.runStatements(ctx, from, pending.String(), pendingLine); err != nil {
-				return err
-			}
-			pending.Reset()
-			busy = false
+		if err := ss.runStatements(ctx, from, part.text, part.line); err != nil {
+			return err
 		}
 	}
-	return ss.runStatements(ctx, from, pending.String(), pendingLine)
+	return nil
+}
+
+// scriptPart is one part of a script: a dot-command line, or SQL text of
+// one or more statements; line is where it starts.
+type scriptPart struct {
+	dot  bool
+	text string
+	line int
+}
+
+// scriptParts splits text into its dot-commands and its SQL, in order. A
+// line is a dot-command when no statement is pending.
+func scriptParts(text string) iter.Seq[scriptPart] {
+	return func(yield func(scriptPart) bool) {
+		var pending strings.Builder
+		pendingLine := 0
+		busy := false // pending holds SQL or an open comment: no dot-command now
+		for i, line := range strings.SplitAfter(text, "\n") {
+			if !busy && isDotLine(line) {
+				pending.Reset()
+				if !yield(scriptPart{dot: true, text: line, line: i + 1}) {
+					return
+				}
+				continue
+			}
+			if !busy {
+				pending.Reset() // blank lines and finished comments
+				pendingLine = i + 1
+			}
+			pending.WriteString(line)
+			if !busy {
+				busy = !noStatement(pending.String())
+			}
+			// Only a line with a `;` can finish a statement; checking no
+			// other keeps a long statement from being rescanned per line.
+			if strings.Contains(line, ";") && sqltext.Complete(pending.String()) {
+				if !yield(scriptPart{text: pending.String(), line: pendingLine}) {
+					return
+				}
+				pending.Reset()
+				busy = false
+			}
+		}
+		if pending.Len() > 0 {
+			yield(scriptPart{text: pending.String(), line: pendingLine})
+		}
+	}
 }
 
 // runStatements runs the statements of text, which starts on line first
@@ -299,7 +335,7 @@ func dotCommands() []dotCommand {
 		{name: ".tables", usage: "[PATTERN]", help: "list the tables (LIKE PATTERN)", run: (*session).dotTables, complete: tableArg},
 		{name: ".schema", usage: "[TABLE]", help: "show CREATE TABLE with each column's description", run: (*session).dotSchema, complete: tableArg},
 		{name: ".indexes", usage: "[TABLE]", help: "the lookups each table serves: key columns, hash lookups, your indexes", run: (*session).dotIndexes, complete: tableArg},
-		{name: ".mode", usage: "MODE", help: "output mode: " + strings.Join(output.Modes, ", "), run: (*session).dotMode,
+		{name: ".mode", usage: "MODE", help: "output mode: " + output.ModeHelp, run: (*session).dotMode,
 			complete: func(v *prompt.Vocabulary, args []string, _ string) []prompt.Candidate {
 				if len(args) == 0 {
 					return prompt.NameCandidates(output.Modes, " ")
@@ -309,6 +345,9 @@ func dotCommands() []dotCommand {
 		{name: ".headers", usage: "on|off", help: "print column names", run: (*session).dotHeaders, complete: onOff},
 		{name: ".separator", usage: "COL [ROW]", help: "separators of tsv and csv (\\t \\n \\r read as escapes); .mode resets them", run: (*session).dotSeparator},
 		{name: ".nullvalue", usage: "[TEXT]", help: "print NULL as TEXT (no TEXT: the mode's default)", run: (*session).dotNullValue},
+		{name: ".width", usage: "[N ...]", help: "table column widths in order: 0 automatic, -N right-aligned (none: all automatic)", run: (*session).dotWidth},
+		{name: ".wrap", usage: "on|off", help: "wrap long table values onto more lines instead of shortening them with …", run: (*session).dotWrap, complete: onOff},
+		{name: ".pager", usage: "on|off", help: "show results longer than the screen through $PAGER (default less -FRX; on at the prompt)", run: (*session).dotPager, complete: onOff},
 		{name: ".timer", usage: "on|off", help: "print the real and CPU time of each statement (on stderr)", run: (*session).dotTimer, complete: onOff},
 		{name: ".eqp", usage: "on|off", help: "print each statement's EXPLAIN QUERY PLAN before its result", run: (*session).dotEQP, complete: onOff},
 		{name: ".explain", usage: "STATEMENT | on|off", help: "print a statement's plan without running it; on|off is .eqp", rawArgs: true, run: (*session).dotExplain, complete: onOff},
@@ -596,7 +635,7 @@ func parseOnOff(cmd string, args []string) (bool, error) {
 // printResult prints a dot-command's table in the current mode to the current output.
 func (ss *session) printResult(columns []string, rows [][]any) error {
 	return ss.withOutput(false, func() error {
-		w, err := output.NewWriter(ss.sh.out, ss.sh.Format)
+		w, err := ss.sh.resultWriter(ss.sh.out)
 		if err != nil {
 			return err
 		}
@@ -612,13 +651,14 @@ func (ss *session) printResult(columns []string, rows [][]any) error {
 	})
 }
 
-// printText prints text as it is to the current output.
+// printText prints text as it is to the current output; on the terminal,
+// escaped and wrapped to its width (output.ForTerminal).
 func (ss *session) printText(text string) error {
 	return ss.withOutput(false, func() error {
+		if ss.sh.onTerminal {
+			text = output.ForTerminal(text, ss.termCols())
+		}
 		_, err := io.WriteString(ss.sh.out, text)
 		return err
 	})
 }
-
-// modeAliases maps sqlite3's mode names to netsql's.
-var modeAliases = map[string]string{"box": "table", "column": "table", "tabs": "tsv", "lines": "line"}

@@ -18,6 +18,7 @@ func TestDotAbbreviations(t *testing.T) {
 		{".hel", ".help"},
 		{".h", ".help"},
 		{".help sch", ".help .schema"},
+		{".par list", ".param list"},
 	} {
 		out.Reset()
 		if err := typed(t, ss, pair[1]); err != nil {
@@ -45,6 +46,16 @@ func TestDotAbbreviations(t *testing.T) {
 	if err := typed(t, ss, ".hea off"); err != nil || sh.Format.Headers {
 		t.Errorf(".hea off: %v, headers %v", err, sh.Format.Headers)
 	}
+	// The output branch's names: .wi, .wr and .pag are enough.
+	if err := typed(t, ss, ".wi 3 -4"); err != nil || !cmp.Equal(sh.Format.Widths, []int{3, -4}) {
+		t.Errorf(".wi 3 -4: %v, widths %v", err, sh.Format.Widths)
+	}
+	if err := typed(t, ss, ".wr on"); err != nil || !sh.Format.Wrap {
+		t.Errorf(".wr on: %v, wrap %v", err, sh.Format.Wrap)
+	}
+	if err := typed(t, ss, ".pag on"); err != nil || !ss.pager {
+		t.Errorf(".pag on: %v, pager %v", err, ss.pager)
+	}
 	if err := typed(t, ss, ".q"); err != nil || !ss.quit {
 		t.Errorf(".q: %v, quit %v", err, ss.quit)
 	}
@@ -58,6 +69,8 @@ func TestDotAbbreviations(t *testing.T) {
 		".re":  "ambiguous command .re: .refresh, .read (type more of the name)",
 		".he":  "ambiguous command .he: .help, .headers (type more of the name)",
 		".o x": "ambiguous command .o: .output, .once (type more of the name)",
+		".w":   "ambiguous command .w: .width, .wrap (type more of the name)",
+		".pa":  "ambiguous command .pa: .pager, .param (type more of the name)",
 	} {
 		if err := typed(t, ss, line); err == nil || err.Error() != want {
 			t.Errorf("%s: %v, want %q", line, err, want)

@@ -31,6 +31,7 @@ func (ss *session) dotRun(ctx context.Context, from origin, args []string) error
 	}
 	ss.depth++
 	defer func() { ss.depth-- }()
+	ss.nestedRun(q.SQL)
 	return ss.runText(ctx, origin{name: "query " + q.Name}, q.SQL)
 }
 
@@ -96,5 +97,6 @@ func (ss *session) dotRead(ctx context.Context, _ origin, args []string) error {
 	}
 	ss.depth++
 	defer func() { ss.depth-- }()
+	ss.nestedRun(string(data))
 	return ss.runText(ctx, origin{name: args[0]}, string(data))
 }

@@ -3,39 +3,61 @@ package sqlshell
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"netsql/sqlshell/output"
 	"netsql/sqlshell/prompt"
+	"netsql/sqlshell/sqltext"
 )
 
 // The dot-commands about output: .mode, .headers, .separator,
-// .nullvalue, .output, .once.
+// .nullvalue, .width, .wrap, .pager, .output, .once.
 
 // withOutput runs fn with the Shell's output pointed where results go
-// now: the .once file (then closed), the .output file, or stdout, cut at
-// the terminal's width for tables. statement says fn runs SQL, which
-// uses up a .once.
+// now: the .once file (then closed), the .output file, or stdout: on the
+// terminal, through the pager when .pager is on, and for tables through
+// the line cutter. statement says fn runs SQL, which uses up a .once.
 func (ss *session) withOutput(statement bool, fn func() error) error {
-	saved := ss.sh.out
-	defer func() { ss.sh.out = saved }()
+	saved, savedOnTerminal := ss.sh.out, ss.sh.onTerminal
+	defer func() { ss.sh.out, ss.sh.onTerminal, ss.sh.stream = saved, savedOnTerminal, nil }()
+	if ss.onceFile != nil && statement || ss.outFile != nil {
+		ss.sh.onTerminal = false
+	}
 	var clip *clipWriter
+	var pager *output.Pager
 	switch {
 	case ss.onceFile != nil && statement:
 		ss.sh.out = bufio.NewWriterSize(ss.onceFile, 64<<10)
+		ss.sh.stream = output.NewStream(false) // one statement, a document of its own
 		defer func() {
 			ss.onceFile.Close()
 			ss.onceFile, ss.onceName = nil, ""
 		}()
 	case ss.outFile != nil:
 		ss.sh.out = bufio.NewWriterSize(ss.outFile, 64<<10)
-	case ss.termWidth != nil && ss.sh.Format.Mode == "table" && ss.termWidth() > 0:
-		clip = &clipWriter{w: ss.stdout, width: ss.termWidth()}
-		ss.sh.out = bufio.NewWriterSize(clip, 64<<10)
+		ss.sh.stream = ss.runStream(ss.outFile)
 	default:
+		ss.sh.stream = ss.runStream(ss.stdout)
+		var w io.Writer = ss.stdout
+		if pager = ss.newPager(); pager != nil {
+			ss.stdout.Flush() // the pager writes to the terminal itself
+			w = pager
+		}
+		if cols := ss.termCols(); cols > 0 && ss.sh.Format.Mode == "table" {
+			// The table fits itself to the width; this only cuts the
+			// lines of a table whose columns cannot all be narrowed enough.
+			clip = &clipWriter{w: w, width: cols}
+			w = clip
+		}
 		ss.sh.out = ss.stdout
+		if w != io.Writer(ss.stdout) {
+			ss.sh.out = bufio.NewWriterSize(w, 64<<10)
+		}
 	}
 	err := fn()
 	if ferr := ss.sh.out.Flush(); err == nil && ferr != nil {
@@ -43,16 +65,126 @@ func (ss *session) withOutput(statement bool, fn func() error) error {
 	}
 	if clip != nil {
 		clip.finish()
-		ss.stdout.Flush()
 		if clip.cut {
-			fmt.Fprintf(ss.sh.errOut, "(rows wider than the terminal's %d columns were cut: .mode line shows every column)\n", clip.width)
+			defer fmt.Fprintf(ss.sh.errOut, "(rows wider than the terminal's %d columns were cut: .mode line shows every column)\n", clip.width)
 		}
 	}
+	if pager != nil {
+		if perr := pager.Close(); err == nil && perr != nil {
+			err = fmt.Errorf("write output: %w", perr)
+		}
+		if pager.Started() && (errors.Is(err, ErrOutputClosed) || isClosedPipe(err)) {
+			err = nil // the user left the pager before the end
+		}
+	}
+	ss.stdout.Flush()
 	return err
+}
+
+// inRun runs fn as one run (ARCHITECTURE.md, "Output"): the statements
+// and dot-commands of text, a command line, a file or one input at the
+// prompt. Its results share one stream per destination: tsv and csv repeat
+// a header only when the columns change, and its JSON is one document, an
+// array of rows when text holds one statement, else an array of results.
+func (ss *session) inRun(text string, fn func() error) error {
+	ss.endStream()
+	ss.several, ss.shapeDeferred = runShape(text)
+	err := fn()
+	if cerr := ss.endStream(); err == nil && cerr != nil && !isClosedPipe(cerr) {
+		err = fmt.Errorf("write output: %w", cerr)
+	}
+	ss.several, ss.shapeDeferred = false, false
+	return err
+}
+
+// runShape tells whether text may print several results, and whether
+// that is for the .run or .read that is its only command to decide (from
+// the text it runs: nestedRun). The dot-commands that print a table
+// through the output mode count as a result each.
+func runShape(text string) (several, deferred bool) {
+	results, nested := 0, 0
+	for part := range scriptParts(text) {
+		if !part.dot {
+			results += len(sqltext.Split(part.text))
+			continue
+		}
+		name, _, _ := strings.Cut(strings.TrimSpace(part.text), " ")
+		name, _, _ = strings.Cut(name, "\t")
+		cmd, _ := lookupDotCommand(dotCommands(), strings.TrimRight(name, ";"), true)
+		if cmd == nil {
+			continue
+		}
+		switch cmd.name {
+		case ".run", ".read":
+			nested++
+		case ".tables", ".queries", ".param", ".indexes":
+			results++
+		}
+	}
+	if results == 0 && nested == 1 {
+		return false, true
+	}
+	return results+2*nested > 1, false
+}
+
+// nestedRun lets the text of a .run or .read decide the run's shape when
+// that command is all the run holds.
+func (ss *session) nestedRun(text string) {
+	if ss.shapeDeferred {
+		ss.several, ss.shapeDeferred = runShape(text)
+	}
+}
+
+// runStream returns the run's stream to dest, ending the one to another
+// destination first.
+func (ss *session) runStream(dest io.Writer) *output.Stream {
+	if ss.stream == nil || ss.streamTo != dest {
+		ss.endStream()
+		ss.stream, ss.streamTo = output.NewStream(ss.several), dest
+	}
+	return ss.stream
+}
+
+// endStream ends the run's stream: it closes the JSON document of a run
+// of several results.
+func (ss *session) endStream() error {
+	if ss.stream == nil {
+		return nil
+	}
+	err := ss.stream.Close(ss.streamTo)
+	if ferr := ss.stdout.Flush(); err == nil {
+		err = ferr
+	}
+	ss.stream, ss.streamTo = nil, nil
+	return err
+}
+
+// newPager returns the pager results go through now: at the prompt on the
+// terminal with .pager on and a pager to run; else nil.
+func (ss *session) newPager() *output.Pager {
+	if !ss.pager || !ss.sh.onTerminal || ss.sh.term == nil {
+		return nil
+	}
+	cols, rows := ss.sh.termSize()
+	command := output.PagerCommand()
+	if rows < 2 || command == "" {
+		return nil
+	}
+	return output.NewPager(command, ss.sh.term, ss.stdout, cols, rows, ss.sh.errOut)
+}
+
+// termCols is the terminal's width when results go to it, else 0.
+func (ss *session) termCols() int {
+	if !ss.sh.onTerminal {
+		return 0
+	}
+	cols, _ := ss.sh.termSize()
+	return cols
 }
 
 // closeOutput ends .output and .once redirection.
 func (ss *session) closeOutput() {
+	ss.endStream()
 	for _, f := range []*os.File{ss.outFile, ss.onceFile} {
 		if f != nil {
 			f.Close()
@@ -68,19 +200,14 @@ func (ss *session) dotMode(_ context.Context, _ origin, args []string) error {
 	if err := argCount(".mode", args, 1, 1, "MODE"); err != nil {
 		return err
 	}
-	mode := strings.ToLower(args[0])
-	if m, ok := modeAliases[mode]; ok {
-		mode = m
+	mode, err := output.Lookup(args[0])
+	if err != nil {
+		return fmt.Errorf(".mode: %w", err)
 	}
-	for _, m := range output.Modes {
-		if m == mode {
-			ss.sh.Format.Mode = mode
-			// As in sqlite3, a mode starts with its own separators.
-			ss.sh.Format.Separator, ss.sh.Format.RowSeparator = "", ""
-			return nil
-		}
-	}
-	return fmt.Errorf(".mode %s: %w %q (valid modes: %s)", args[0], output.ErrUnknownMode, args[0], strings.Join(output.Modes, ", "))
+	ss.sh.Format.Mode = mode
+	// As in sqlite3, a mode starts with its own separators.
+	ss.sh.Format.Separator, ss.sh.Format.RowSeparator = "", ""
+	return nil
 }
 
 func (ss *session) dotHeaders(_ context.Context, _ origin, args []string) error {
@@ -101,6 +228,35 @@ func (ss *session) dotNullValue(_ context.Context, _ origin, args []string) erro
 	}
 	ss.sh.Format.Null, ss.sh.Format.NullSet = args[0], true
 	return nil
+}
+
+func (ss *session) dotWidth(_ context.Context, _ origin, args []string) error {
+	widths := make([]int, len(args))
+	for i, arg := range args {
+		n, err := strconv.Atoi(arg)
+		if err != nil {
+			return fmt.Errorf(".width %s: not a whole number (usage: .width [N ...])", arg)
+		}
+		widths[i] = n
+	}
+	ss.sh.Format.Widths = widths
+	return nil
+}
+
+func (ss *session) dotWrap(_ context.Context, _ origin, args []string) error {
+	on, err := parseOnOff(".wrap", args)
+	if err == nil {
+		ss.sh.Format.Wrap = on
+	}
+	return err
+}
+
+func (ss *session) dotPager(_ context.Context, _ origin, args []string) error {
+	on, err := parseOnOff(".pager", args)
+	if err == nil {
+		ss.pager = on
+	}
+	return err
 }
 
 // dotSeparator sets the separators of tsv and csv, read with sqlite3's
@@ -149,6 +305,7 @@ func (ss *session) dotOutput(_ context.Context, _ origin, args []string) error {
 	if err := argCount(".output", args, 0, 1, "[FILE]"); err != nil {
 		return err
 	}
+	ss.endStream() // the results so far make a whole document where they went
 	if len(args) == 0 || args[0] == "stdout" {
 		if ss.outFile != nil {
 			err := ss.outFile.Close()

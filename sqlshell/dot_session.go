@@ -117,6 +117,10 @@ func (ss *session) dotShow(_ context.Context, _ origin, args []string) error {
 	if !f.NullSet {
 		null = "the mode's default"
 	}
+	widths := "automatic"
+	if len(f.Widths) > 0 {
+		widths = strings.Trim(fmt.Sprint(f.Widths), "[]")
+	}
 	output := "stdout"
 	if ss.outFile != nil {
 		output = ss.outName
@@ -133,6 +137,9 @@ func (ss *session) dotShow(_ context.Context, _ origin, args []string) error {
 		{"headers", onOff[f.Headers]},
 		{"separator", separatorSetting(f.Separator, f.RowSeparator)},
 		{"nullvalue", null},
+		{"width", widths},
+		{"wrap", onOff[f.Wrap]},
+		{"pager", onOff[ss.pager]},
 		{"output", output},
 		{"timer", onOff[ss.timer]},
 		{"eqp", onOff[ss.eqp]},

@@ -118,12 +118,23 @@ func TestDotSeparator(t *testing.T) {
 			t.Errorf("%q: got %q, want %q", step.lines, out, step.want)
 		}
 	}
+	// In one run the header is printed once while the columns and the
+	// separators stay, again when the separators change; .mode by an
+	// alias resets them too.
+	out.Reset()
+	if err := sh.RunInput(t.Context(), "script", ".mode tabs\nSELECT 1 AS x;\n.separator ;\nSELECT 2 AS x;\nSELECT 3 AS x;\n.mode tabs\nSELECT 4 AS x;\n"); err != nil {
+		t.Fatal(err)
+	}
+	if want := "x\n1\nx\n2\n3\nx\n4\n"; out.String() != want {
+		t.Errorf("a run with .separator: got %q, want %q", out, want)
+	}
 	for line, want := range map[string]string{
 		".separator":                   "usage: .separator COL [ROW]",
 		".separator ''":                ".separator: the column separator is empty",
 		".separator ab":                `.separator: csv separates fields with one character other than a quote or a line break, not "ab"`,
 		".separator , ;":               `.separator: csv ends rows with \n or \r\n, not ";"`,
 		".mode table\n.separator ,":    ".separator: the table mode uses no separator (tsv and csv do)",
+		".mode box\n.separator ,":      ".separator: the table mode uses no separator (tsv and csv do)",
 		".mode json\n.separator , x y": "usage: .separator COL [ROW]",
 	} {
 		if err := typed(t, ss, ".mode csv\n"+line); err == nil || err.Error() != want {

@@ -18,7 +18,7 @@ import (
 
 // newTestShell opens an engine on the fixture tree and a shell printing
 // tsv with headers into buffers.
-func newTestShell(t *testing.T) (*Shell, *bytes.Buffer, *bytes.Buffer) {
+func newTestShell(t testing.TB) (*Shell, *bytes.Buffer, *bytes.Buffer) {
 	t.Helper()
 	eng, err := tables.Open(t.Context(), kernel.RootSource(tablestest.Root(t, nil)), nil)
 	if err != nil {
@@ -34,7 +34,15 @@ func newTestShell(t *testing.T) (*Shell, *bytes.Buffer, *bytes.Buffer) {
 // with writing allowed; it returns the error of the first that failed.
 func typed(t *testing.T, ss *session, text string) error {
 	t.Helper()
-	return ss.runText(t.Context(), promptOrigin, text)
+	for part := range scriptParts(text) {
+		// Each dot-command, and each statement or line of them, is one
+		// input at the prompt, a run of its own.
+		err := ss.inRun(part.text, func() error { return ss.runText(t.Context(), promptOrigin, part.text) })
+		if err != nil || ss.quit {
+			return err
+		}
+	}
+	return nil
 }
 
 func TestDotOutputSettings(t *testing.T) {
@@ -52,6 +60,16 @@ func TestDotOutputSettings(t *testing.T) {
 	}
 	if want := "┌──────┐\n│ n    │\n├──────┤\n│ NULL │\n└──────┘\ntable\n"; out.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+	out.Reset()
+	if err := typed(t, ss, ".mode TABS\n.mode\n.mode lines\n.mode\n.help\n"); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), "tsv\nline\n") || !strings.Contains(out.String(), "output mode: "+output.ModeHelp) {
+		t.Errorf(".mode aliases and .help:\n%s", out)
+	}
+	if err := typed(t, ss, ".mode bogus"); err == nil || err.Error() != `.mode: unknown output mode "bogus" (valid modes: `+output.ModeHelp+")" {
+		t.Errorf(".mode bogus: %v", err)
 	}
 	for _, bad := range []string{".mode bogus", ".headers maybe", ".timer", ".snapshot 2"} {
 		if err := typed(t, ss, bad); err == nil {

@@ -26,15 +26,12 @@ const (
 
 // REPLOptions configure the interactive prompt.
 type REPLOptions struct {
-	In  *os.File  // the terminal the user types on
-	Out io.Writer // where prompts and the banner go: the terminal
-	// ResultsOnTerminal says results reach the terminal too, so table rows
-	// wider than it are cut rather than wrapped.
-	ResultsOnTerminal bool
-	Version           string
-	HistoryFile       string // "" keeps no history
-	InitFile          string // run before the first prompt; "" for none
-	InitRequired      bool   // a missing InitFile is an error (--init), not silence (~/.netsqlrc)
+	In           *os.File  // the terminal the user types on
+	Out          io.Writer // where prompts and the banner go: the terminal
+	Version      string
+	HistoryFile  string // "" keeps no history
+	InitFile     string // run before the first prompt; "" for none
+	InitRequired bool   // a missing InitFile is an error (--init), not silence (~/.netsqlrc)
 }
 
 // REPL reads statements and dot-commands from the terminal and runs them
@@ -45,17 +42,7 @@ type REPLOptions struct {
 func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 	ss := newSession(s)
 	defer ss.closeOutput()
-	fd := int(opt.In.Fd())
-	if opt.ResultsOnTerminal {
-		ss.termWidth = func() int {
-			w, _, err := readline.GetSize(fd)
-			if err != nil {
-				return 0
-			}
-			return w
-		}
-	}
-
+	ss.pager = true // long results page at the prompt, not in one-shot runs
 	// SIGINT reaches us only while a command runs: at the prompt the
 	// terminal is raw and readline reads Ctrl-C as a key.
 	interrupts := make(chan os.Signal, 1)
@@ -103,7 +90,9 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 		data, err := os.ReadFile(opt.InitFile)
 		switch {
 		case err == nil:
-			run(func(ctx context.Context) error { return ss.runText(ctx, origin{name: opt.InitFile}, string(data)) })
+			run(func(ctx context.Context) error {
+				return ss.inRun(string(data), func() error { return ss.runText(ctx, origin{name: opt.InitFile}, string(data)) })
+			})
 		case opt.InitRequired || !errors.Is(err, os.ErrNotExist):
 			ss.report(fmt.Errorf("--init: %w", err))
 		}
@@ -139,7 +128,9 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 		}
 		if text == "" && isDotLine(line) {
 			hist.add(rl, strings.TrimSpace(line))
-			run(func(ctx context.Context) error { return ss.dot(ctx, promptOrigin, line) })
+			run(func(ctx context.Context) error {
+				return ss.inRun(line, func() error { return ss.dot(ctx, promptOrigin, line) })
+			})
 			continue
 		}
 		text += line + "\n"
@@ -151,7 +142,9 @@ func (s *Shell) REPL(ctx context.Context, opt REPLOptions) error {
 		default:
 			pending.set("")
 			hist.add(rl, prompt.HistoryEntry(text))
-			run(func(ctx context.Context) error { return ss.runStatements(ctx, promptOrigin, text, 1) })
+			run(func(ctx context.Context) error {
+				return ss.inRun(text, func() error { return ss.runStatements(ctx, promptOrigin, text, 1) })
+			})
 		}
 	}
 	return nil

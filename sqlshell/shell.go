@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -42,6 +43,17 @@ type Shell struct {
 	// erased before the result prints.
 	Progress      io.Writer
 	ProgressDelay time.Duration
+
+	// term is stdout when it is a terminal (SetTerminal), nil otherwise;
+	// termSize tells its columns and rows (tests replace it), and
+	// onTerminal says results go there now, not to a .output file.
+	term       *os.File
+	termSize   func() (cols, rows int)
+	onTerminal bool
+
+	// stream is the run's stream to where results go now (the session
+	// sets it); without one each result is a document of its own.
+	stream *output.Stream
 }
 
 // DefaultProgressDelay is how long a collection runs before its note shows.
@@ -96,6 +108,83 @@ func plural(n int64, one, many string) string {
 	return many
 }
 
+// SetTerminal says stdout is the terminal f: tables fit its width, tsv and
+// csv escape control characters, and the prompt may page long output.
+func (s *Shell) SetTerminal(f *os.File) {
+	s.term = f
+	s.termSize = func() (int, int) { return output.TerminalSize(f) }
+	s.onTerminal = true
+}
+
+// resultWriter returns the writer of the next result, printing to out
+// (where results go now).
+func (s *Shell) resultWriter(out io.Writer) (output.Writer, error) {
+	if s.stream == nil {
+		return output.NewWriter(out, s.format())
+	}
+	return s.stream.Writer(out, s.format())
+}
+
+// flushEvery is the longest a row waits in the output buffer: rows are
+// written in blocks of 64 KiB, and at least this often, so that the rows
+// of a slow statement (a jsonl stream, a resolve() per row) reach the
+// reader as they come.
+const flushEvery = 100 * time.Millisecond
+
+// flusher writes to a buffer that it flushes every flushEvery while a
+// statement runs; Write takes a lock, which costs next to nothing on the
+// row path (BenchmarkExecTSV).
+type flusher struct {
+	mu   sync.Mutex
+	w    *bufio.Writer
+	done chan struct{}
+	quit sync.WaitGroup
+}
+
+func startFlusher(w *bufio.Writer) *flusher {
+	f := &flusher{w: w, done: make(chan struct{})}
+	f.quit.Go(func() {
+		tick := time.NewTicker(flushEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-f.done:
+				return
+			case <-tick.C:
+				f.mu.Lock()
+				if f.w.Buffered() > 0 {
+					f.w.Flush() // an error stays in the buffer and fails the next Write
+				}
+				f.mu.Unlock()
+			}
+		}
+	})
+	return f
+}
+
+func (f *flusher) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.w.Write(p)
+}
+
+// stop ends the flushing, leaving the buffer to its owner.
+func (f *flusher) stop() {
+	close(f.done)
+	f.quit.Wait()
+}
+
+// format is the Format for where results go now: the user's settings and,
+// on the terminal, its width.
+func (s *Shell) format() output.Format {
+	f := s.Format
+	if s.onTerminal {
+		f.Terminal = true
+		f.Width, _ = s.termSize()
+	}
+	return f
+}
+
 // allowWrite tells whether dot-commands that write files (.output, .once)
 // may run from files, scripts and saved queries too (--allow-write, which
 // the engine holds for statements as well); typed at the prompt they
@@ -134,6 +223,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		defer cancel()
 	}
 	var outErr error
+	flusher := startFlusher(s.out)
 	stopProgress := s.startProgress()
 	defer stopProgress()
 	warnings, err := s.eng.Statement(ctx, query, args, func(rows *sql.Rows) error {
@@ -141,7 +231,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		if err != nil {
 			return err
 		}
-		w, err := output.NewWriter(s.out, s.Format)
+		w, err := s.resultWriter(flusher)
 		if err != nil {
 			return err
 		}
@@ -184,6 +274,7 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		}
 		return rerr
 	})
+	flusher.stop()
 	stopProgress()
 	if outErr == nil {
 		outErr = s.out.Flush()
@@ -242,7 +333,7 @@ func (s *Shell) ListTables() error {
 // PrintRows prints a result made by netsql itself (a listing) in the
 // shell's output mode, so that scripts get it as JSON too.
 func (s *Shell) PrintRows(columns []string, rows [][]any) error {
-	w, err := output.NewWriter(s.out, s.Format)
+	w, err := s.resultWriter(s.out)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,9 @@ func (s *Shell) Watch(ctx context.Context, text string, opt WatchOptions) error 
 	}
 	var last map[string]int // the previous result's rows, counted
 	var lastRows [][]any
-	headerDone := false
+	// Piped, the runs' changes are one run's results (output.Stream): tsv
+	// and csv print their header once, as the columns stay the same.
+	stream := output.NewStream(false)
 	for run := 1; opt.Count == 0 || run <= opt.Count; run++ {
 		start := time.Now()
 		runCtx, cancel := ctx, context.CancelFunc(func() {})
@@ -82,7 +84,7 @@ func (s *Shell) Watch(ctx context.Context, text string, opt WatchOptions) error 
 		if opt.Terminal {
 			err = s.drawWatch(query, opt.Interval, start, first, cols, rows, last)
 		} else {
-			err = s.printChanges(start, cols, rows, lastRows, last, now, &headerDone)
+			err = s.printChanges(stream, start, run == 1, cols, rows, lastRows, last, now)
 		}
 		if err != nil {
 			if isClosedPipe(err) {
@@ -116,11 +118,13 @@ func rowKey(r []any) string {
 // column marking (*) the rows the previous result did not have.
 func (s *Shell) drawWatch(query string, interval time.Duration, at time.Time, first bool, cols []string, rows [][]any, last map[string]int) error {
 	line, _, _ := strings.Cut(strings.TrimSpace(query), "\n")
-	fmt.Fprintf(s.out, "\x1b[H\x1b[2J%s  every %v  %s\n", at.Format("15:04:05"), interval, line)
+	f := s.format() // on the terminal: fitted to its width, values escaped
+	title := fmt.Sprintf("%s  every %v  %s\n", at.Format("15:04:05"), interval, line)
 	if first {
-		fmt.Fprintln(s.out, "first run: values are totals, and changes are marked from the next run")
+		title += "first run: values are totals, and changes are marked from the next run\n"
 	}
-	w, err := output.NewWriter(s.out, s.Format)
+	fmt.Fprint(s.out, "\x1b[H\x1b[2J"+output.ForTerminal(title, f.Width))
+	w, err := output.NewWriter(s.out, f)
 	if err != nil {
 		return err
 	}
@@ -145,8 +149,9 @@ func (s *Shell) drawWatch(query string, interval time.Duration, at time.Time, fi
 	return s.out.Flush()
 }
 
-// printChanges prints the rows that came and went since the previous run.
-func (s *Shell) printChanges(at time.Time, cols []string, rows, lastRows [][]any, last, now map[string]int, headerDone *bool) error {
+// printChanges prints the rows that came and went since the previous run,
+// as the next result of stream; a later run without changes prints nothing.
+func (s *Shell) printChanges(stream *output.Stream, at time.Time, first bool, cols []string, rows, lastRows [][]any, last, now map[string]int) error {
 	type change struct {
 		sign string
 		row  []any
@@ -184,18 +189,16 @@ func (s *Shell) printChanges(at time.Time, cols []string, rows, lastRows [][]any
 		}
 		return s.out.Flush()
 	}
-	f := s.Format
-	if *headerDone {
-		f.Headers = false
+	if len(changes) == 0 && !first {
+		return nil
 	}
-	w, err := output.NewWriter(s.out, f)
+	w, err := stream.Writer(s.out, s.format())
 	if err != nil {
 		return err
 	}
 	if err := w.Begin(append([]string{"time", "change"}, cols...)); err != nil {
 		return err
 	}
-	*headerDone = true
 	for _, c := range changes {
 		if err := w.Row(append([]any{when, c.sign}, c.row...)); err != nil {
 			return err

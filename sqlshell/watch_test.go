@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"netsql/sqlshell/output"
 	"netsql/tables"
@@ -65,6 +66,9 @@ func TestWatchPrintsChanges(t *testing.T) {
 	// Run 2 sees the change (and a prev of run 1's sockets); run 3 sees
 	// only prev's count move from nothing.
 	joined := strings.Join(rest, "|")
+	if strings.Contains(joined, "change\t") {
+		t.Errorf("the header is printed again:\n%s", strings.Join(rest, "\n"))
+	}
 	for _, w := range []string{"-\t8080\t0", "+\t4444\t", "-\t22\t0", "+\t22\t"} {
 		if !strings.Contains(joined, w) {
 			t.Errorf("later runs lack %q:\n%s", w, strings.Join(rest, "\n"))
@@ -119,5 +123,27 @@ func TestWatchRefusals(t *testing.T) {
 	sh.Format.Mode = "json"
 	if err := sh.Watch(t.Context(), "SELECT 1", WatchOptions{Interval: time.Millisecond, Count: 1}); err == nil || !strings.Contains(err.Error(), "use -o jsonl") {
 		t.Errorf("json piped: %v", err)
+	}
+}
+
+// On a terminal the redrawn table fits its width (long values shortened
+// with …) and control characters in values are escaped.
+func TestWatchFitsTerminal(t *testing.T) {
+	sh, out, _ := newTestShell(t)
+	sh.Format.Mode = "table"
+	onFakeTerminal(sh, 40, 24)
+	err := sh.Watch(t.Context(), "SELECT 'evil\x1b[2J' AS name, printf('%.60c', 'x') AS long",
+		WatchOptions{Interval: time.Millisecond, Count: 1, Terminal: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	draw := strings.TrimPrefix(out.String(), "\x1b[H\x1b[2J")
+	if strings.Contains(draw, "\x1b") || !strings.Contains(draw, `evil\x1b[2J`) || !strings.Contains(draw, "…") {
+		t.Errorf("draw:\n%s", draw)
+	}
+	for _, l := range strings.Split(strings.TrimSuffix(draw, "\n"), "\n") {
+		if n := utf8.RuneCountInString(l); n > 40 {
+			t.Errorf("a line of %d columns on a terminal of 40: %q", n, l)
+		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"io"
 	"math"
 	"strconv"
-	"strings"
-	"unicode/utf8"
 )
 
 // jsonWriter prints the result as one JSON array of objects, one object per line:
@@ -16,18 +14,31 @@ import (
 //	{"proto":"udp","local_port":53}
 //	]
 //
-// The array is opened at Begin and closed at End, so it stays valid when a
-// statement fails after some rows.
+// In a run of several statements (Stream) each result is such an array, and the
+// run's document is the array of them, one per statement that has columns:
+//
+//	[
+//	[
+//	{"a":1}
+//	],
+//	[
+//	{"b":2}
+//	]
+//	]
+//
+// An array is opened at Begin and closed at End (the run's at Stream.Close), so
+// the document stays valid when a statement fails after some rows.
 type jsonWriter struct {
 	w       io.Writer
+	stream  *Stream
 	keys    [][]byte // each column's key, quoted, with its colon
 	started bool
 	rows    int
 	line    []byte
 }
 
-func newJSONWriter(w io.Writer) *jsonWriter {
-	return &jsonWriter{w: w}
+func newJSONWriter(w io.Writer, s *Stream) *jsonWriter {
+	return &jsonWriter{w: w, stream: s}
 }
 
 func (j *jsonWriter) Begin(columns []string) error {
@@ -36,7 +47,16 @@ func (j *jsonWriter) Begin(columns []string) error {
 	}
 	j.keys = jsonKeys(columns)
 	j.started = true
-	_, err := io.WriteString(j.w, "[")
+	j.rows = 0
+	opening := "["
+	if j.stream.several {
+		opening = ",\n["
+		if !j.stream.open {
+			opening = "[\n["
+			j.stream.open = true
+		}
+	}
+	_, err := io.WriteString(j.w, opening)
 	return err
 }
 
@@ -63,9 +83,12 @@ func (j *jsonWriter) End() error {
 		return nil
 	}
 	j.started = false
-	closing := "]\n"
+	closing := "]"
 	if j.rows > 0 {
-		closing = "\n]\n"
+		closing = "\n]"
+	}
+	if !j.stream.several {
+		closing += "\n"
 	}
 	_, err := io.WriteString(j.w, closing)
 	return err
@@ -132,38 +155,4 @@ func appendJSONValue(dst []byte, v any) []byte {
 	default:
 		return appendJSONString(dst, fmt.Sprint(v))
 	}
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString writes s as a JSON string. Invalid UTF-8 becomes U+FFFD; HTML
-// characters are left alone (encoding/json would write < as \u003c).
-func appendJSONString(dst []byte, s string) []byte {
-	if !utf8.ValidString(s) {
-		s = strings.ToValidUTF8(s, "\uFFFD")
-	}
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }

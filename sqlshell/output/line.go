@@ -10,7 +10,8 @@ import (
 // lineWriter prints each row as one "column = value" line per column, the names
 // right-aligned to the widest, with a blank line between rows, like sqlite3's
 // .mode line. It suits wide rows. Control characters in values are escaped as in
-// the table mode so a value never spills onto the next line.
+// the table mode so a value never spills onto the next line, and a backslash is
+// written as \\, so that every line reads back to the value's exact bytes.
 type lineWriter struct {
 	w      io.Writer
 	null   string
@@ -20,7 +21,7 @@ type lineWriter struct {
 }
 
 func newLineWriter(w io.Writer, f Format) *lineWriter {
-	return &lineWriter{w: w, null: f.nullText("NULL")}
+	return &lineWriter{w: w, null: exactText(f.nullText("NULL"))}
 }
 
 func (l *lineWriter) Begin(columns []string) error {
@@ -28,7 +29,7 @@ func (l *lineWriter) Begin(columns []string) error {
 	widest := 0
 	names := make([]string, len(columns))
 	for i, name := range columns {
-		names[i] = displayText(name)
+		names[i] = exactText(name)
 		widest = max(widest, twwidth.Width(names[i]))
 	}
 	for i, name := range names {
@@ -52,7 +53,11 @@ func (l *lineWriter) Row(values []any) error {
 	l.rows++
 	for i, v := range values {
 		l.buffer.WriteString(l.names[i])
-		l.buffer.WriteString(displayCell(v, l.null))
+		if v == nil {
+			l.buffer.WriteString(l.null)
+		} else {
+			l.buffer.WriteString(exactText(rawText(v)))
+		}
 		l.buffer.WriteByte('\n')
 	}
 	_, err := io.WriteString(l.w, l.buffer.String())

@@ -14,11 +14,13 @@ import (
 //	|-------|-----------:|
 //	| tcp   |         22 |
 //
-// A column whose non-NULL values are all numbers gets the right-alignment marker,
-// which is known only once every row is in, so rows are kept until End. Pipes in
-// values are escaped as \|, line breaks become <br>, other control characters are
-// escaped as in the table mode. tablewriter's Markdown renderer is not used: it
-// marks every column with a colon (|:----|) and pads differently.
+// A column whose non-NULL values are all numbers gets the right-alignment marker;
+// both that and the widths are taken from the first measureRows rows, which are
+// held until then; later rows are printed as they come, a longer value simply
+// widening its own line. Pipes in values are escaped as \|, line breaks become
+// <br>, other control characters are escaped as in the table mode. tablewriter's
+// Markdown renderer is not used: it marks every column with a colon (|:----|) and
+// pads differently.
 //
 // Without headers the header row is left blank, since a Markdown table needs one;
 // a result without headers and without rows prints nothing, as in the table mode.
@@ -27,8 +29,11 @@ type markdownWriter struct {
 	headers bool
 	null    string
 	columns []string
-	rows    [][]string
+	pending [][]string // rows held until the widths are fixed
 	numeric numericColumns
+	widths  []int // nil until fixed
+	right   []bool
+	b       strings.Builder
 }
 
 func newMarkdownWriter(w io.Writer, f Format) *markdownWriter {
@@ -42,7 +47,7 @@ func (m *markdownWriter) Begin(columns []string) error {
 			m.columns[i] = markdownText(name)
 		}
 	}
-	m.rows = nil
+	m.pending, m.widths, m.right = nil, nil, nil
 	m.numeric = newNumericColumns(len(columns))
 	return nil
 }
@@ -54,7 +59,6 @@ func (m *markdownWriter) Row(values []any) error {
 	if err := checkRowWidth(values, len(m.columns)); err != nil {
 		return err
 	}
-	m.numeric.add(values)
 	cells := make([]string, len(values))
 	for i, v := range values {
 		if v == nil {
@@ -63,61 +67,79 @@ func (m *markdownWriter) Row(values []any) error {
 			cells[i] = markdownText(rawText(v))
 		}
 	}
-	m.rows = append(m.rows, cells)
-	return nil
+	if m.widths != nil {
+		m.b.Reset()
+		m.writeLine(cells)
+		_, err := io.WriteString(m.w, m.b.String())
+		return err
+	}
+	m.numeric.add(values)
+	m.pending = append(m.pending, cells)
+	if len(m.pending) < measureRows {
+		return nil
+	}
+	return m.start()
 }
 
 func (m *markdownWriter) End() error {
-	columns, rows := m.columns, m.rows
-	m.columns, m.rows = nil, nil
-	if len(columns) == 0 || len(rows) == 0 && !m.headers {
+	defer func() { m.columns, m.widths, m.pending = nil, nil, nil }()
+	if len(m.columns) == 0 || m.widths != nil || len(m.pending) == 0 && !m.headers {
 		return nil
 	}
-	widths := make([]int, len(columns))
-	right := make([]bool, len(columns))
-	for i, name := range columns {
-		widths[i] = max(1, twwidth.Width(name))
-		right[i] = m.numeric.rightAligned(i)
+	return m.start()
+}
+
+// start fixes the widths and alignments from the rows held, and prints the
+// header, the alignment line and those rows.
+func (m *markdownWriter) start() error {
+	m.widths = make([]int, len(m.columns))
+	m.right = make([]bool, len(m.columns))
+	for i, name := range m.columns {
+		m.widths[i] = max(1, twwidth.Width(name))
+		m.right[i] = m.numeric.rightAligned(i)
 	}
-	for _, cells := range rows {
+	for _, cells := range m.pending {
 		for i, cell := range cells {
-			widths[i] = max(widths[i], twwidth.Width(cell))
+			m.widths[i] = max(m.widths[i], twwidth.Width(cell))
 		}
 	}
-	var b strings.Builder
-	writeLine := func(cells []string) {
-		b.WriteByte('|')
-		for i, cell := range cells {
-			b.WriteByte(' ')
-			pad := strings.Repeat(" ", widths[i]-twwidth.Width(cell))
-			if right[i] {
-				b.WriteString(pad)
-				b.WriteString(cell)
-			} else {
-				b.WriteString(cell)
-				b.WriteString(pad)
-			}
-			b.WriteString(" |")
-		}
-		b.WriteByte('\n')
-	}
-	writeLine(columns)
-	b.WriteByte('|')
-	for i, width := range widths {
-		if right[i] {
-			b.WriteString(strings.Repeat("-", width+1))
-			b.WriteByte(':')
+	m.b.Reset()
+	m.writeLine(m.columns)
+	m.b.WriteByte('|')
+	for i, width := range m.widths {
+		if m.right[i] {
+			m.b.WriteString(strings.Repeat("-", width+1))
+			m.b.WriteByte(':')
 		} else {
-			b.WriteString(strings.Repeat("-", width+2))
+			m.b.WriteString(strings.Repeat("-", width+2))
 		}
-		b.WriteByte('|')
+		m.b.WriteByte('|')
 	}
-	b.WriteByte('\n')
-	for _, cells := range rows {
-		writeLine(cells)
+	m.b.WriteByte('\n')
+	for _, cells := range m.pending {
+		m.writeLine(cells)
 	}
-	_, err := io.WriteString(m.w, b.String())
+	m.pending = nil
+	_, err := io.WriteString(m.w, m.b.String())
 	return err
+}
+
+// writeLine adds one line of cells, padded to the widths, to m.b.
+func (m *markdownWriter) writeLine(cells []string) {
+	m.b.WriteByte('|')
+	for i, cell := range cells {
+		m.b.WriteByte(' ')
+		pad := strings.Repeat(" ", max(0, m.widths[i]-twwidth.Width(cell)))
+		if m.right[i] {
+			m.b.WriteString(pad)
+			m.b.WriteString(cell)
+		} else {
+			m.b.WriteString(cell)
+			m.b.WriteString(pad)
+		}
+		m.b.WriteString(" |")
+	}
+	m.b.WriteByte('\n')
 }
 
 // markdownText escapes s for a Markdown table cell: pipes as \|, line breaks

@@ -1,6 +1,8 @@
 // Package output prints results in every mode netsql has (table, tsv, csv,
 // json, jsonl, markdown, line): one writer per file behind one interface,
-// and one registry of modes.
+// one registry of modes, the escaping of hostile values, the Stream that
+// the results of one run share, and what a terminal needs (its size, text
+// wrapped to it, the pager).
 package output
 
 import (
@@ -8,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -15,22 +18,37 @@ import (
 
 // Format holds the output settings shared by every mode.
 type Format struct {
-	Mode    string // table, tsv, csv, json, jsonl, markdown, line
+	Mode    string // one of Modes (or an alias, see Lookup)
 	Headers bool   // print the column names (table, tsv, csv, markdown); ignored by json, jsonl, line
 	Null    string // the text printed for NULL in text modes
 	NullSet bool   // Null was chosen by the user (--null / .nullvalue); otherwise each mode's default
+
 	// Separator and RowSeparator go between the fields and after each row
 	// in tsv and csv (.separator); "" is the mode's own (tab or comma, and
 	// a newline). CheckSeparators tells which a mode accepts.
 	Separator, RowSeparator string
+
+	Wrap   bool  // table: wrap a value longer than its column onto more lines instead of shortening it with … (--wrap, .wrap)
+	Widths []int // table: the width of each column in turn (.width); 0 automatic, negative right-aligned
+
+	// Terminal says the output reaches a terminal, where a person reads it:
+	// tsv and csv then escape control characters too (the other modes always
+	// do), and table shortens what does not fit in Width. The runner sets
+	// it, not the user.
+	Terminal bool
+	Width    int // the terminal's columns, which table fits in; 0 for no limit
 }
 
-// CheckSeparators reports whether mode can separate fields with col and
-// rows with row ("" for its own): tsv takes any text, csv a single
-// character other than a quote or a line break between fields and a
-// newline or CRLF between rows, and the other modes none.
+// CheckSeparators reports whether mode (a mode or an alias) can separate
+// fields with col and rows with row ("" for its own): tsv takes any text,
+// csv a single character other than a quote or a line break between fields
+// and a newline or CRLF between rows, and the other modes none.
 func CheckSeparators(mode, col, row string) error {
-	switch mode {
+	i, err := lookup(mode)
+	if err != nil {
+		return err
+	}
+	switch modes[i].name {
 	case "tsv":
 		return nil
 	case "csv":
@@ -43,7 +61,7 @@ func CheckSeparators(mode, col, row string) error {
 		}
 		return nil
 	}
-	return fmt.Errorf("the %s mode uses no separator (tsv and csv do)", mode)
+	return fmt.Errorf("the %s mode uses no separator (tsv and csv do)", modes[i].name)
 }
 
 // Writer prints one statement's result as it streams.
@@ -58,18 +76,21 @@ type Writer interface {
 }
 
 // modes is the one registry of output modes, in the order help text shows
-// them: the CLI's -o, .mode and completion all read it (through Modes).
+// them: the CLI's -o and its help, .mode, its help and completion all read
+// it (through Modes, Lookup and ModeHelp). Aliases are sqlite3's names for
+// the same output.
 var modes = []struct {
-	name string
-	open func(io.Writer, Format) Writer
+	name    string
+	aliases []string
+	open    func(io.Writer, Format, *Stream) Writer
 }{
-	{"table", func(w io.Writer, f Format) Writer { return newTableWriter(w, f) }},
-	{"tsv", func(w io.Writer, f Format) Writer { return newTSVWriter(w, f) }},
-	{"csv", func(w io.Writer, f Format) Writer { return newCSVWriter(w, f) }},
-	{"json", func(w io.Writer, _ Format) Writer { return newJSONWriter(w) }},
-	{"jsonl", func(w io.Writer, _ Format) Writer { return newJSONLWriter(w) }},
-	{"markdown", func(w io.Writer, f Format) Writer { return newMarkdownWriter(w, f) }},
-	{"line", func(w io.Writer, f Format) Writer { return newLineWriter(w, f) }},
+	{"table", []string{"box", "column"}, func(w io.Writer, f Format, _ *Stream) Writer { return newTableWriter(w, f) }},
+	{"tsv", []string{"tabs"}, func(w io.Writer, f Format, s *Stream) Writer { return newTSVWriter(w, f, s) }},
+	{"csv", nil, func(w io.Writer, f Format, s *Stream) Writer { return newCSVWriter(w, f, s) }},
+	{"json", nil, func(w io.Writer, _ Format, s *Stream) Writer { return newJSONWriter(w, s) }},
+	{"jsonl", nil, func(w io.Writer, _ Format, _ *Stream) Writer { return newJSONLWriter(w) }},
+	{"markdown", nil, func(w io.Writer, f Format, _ *Stream) Writer { return newMarkdownWriter(w, f) }},
+	{"line", []string{"lines"}, func(w io.Writer, f Format, _ *Stream) Writer { return newLineWriter(w, f) }},
 }
 
 // Modes lists the output modes' names in the order help text shows them.
@@ -81,24 +102,49 @@ var Modes = func() []string {
 	return names
 }()
 
-// ErrUnknownMode is returned by NewWriter for a mode not in Modes.
+// ModeHelp lists the modes for help text, each with its aliases:
+// "table (or box, column), tsv (or tabs), csv, ...".
+var ModeHelp = func() string {
+	parts := make([]string, len(modes))
+	for i, m := range modes {
+		parts[i] = m.name
+		if len(m.aliases) > 0 {
+			parts[i] += " (or " + strings.Join(m.aliases, ", ") + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
+}()
+
+// ErrUnknownMode is returned by Lookup and NewWriter for a name that is
+// neither a mode nor an alias.
 var ErrUnknownMode = errors.New("unknown output mode")
 
-// NewWriter returns the writer for f.Mode writing to w, or an error naming
-// the unknown mode and listing the valid ones.
-func NewWriter(w io.Writer, f Format) (Writer, error) {
-	for _, m := range modes {
-		if m.name != f.Mode {
-			continue
-		}
-		if f.Separator != "" || f.RowSeparator != "" {
-			if err := CheckSeparators(f.Mode, f.Separator, f.RowSeparator); err != nil {
-				return nil, err
-			}
-		}
-		return m.open(w, f), nil
+// Lookup returns the mode called name (a mode or an alias, in any case):
+// "box" is "table". An unknown name is an error naming it and listing the
+// valid ones.
+func Lookup(name string) (string, error) {
+	i, err := lookup(name)
+	if err != nil {
+		return "", err
 	}
-	return nil, fmt.Errorf("%w %q (valid modes: %s)", ErrUnknownMode, f.Mode, strings.Join(Modes, ", "))
+	return modes[i].name, nil
+}
+
+// lookup returns the index in modes of the mode called name.
+func lookup(name string) (int, error) {
+	lower := strings.ToLower(name)
+	for i, m := range modes {
+		if m.name == lower || slices.Contains(m.aliases, lower) {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("%w %q (valid modes: %s)", ErrUnknownMode, name, ModeHelp)
+}
+
+// NewWriter returns the writer for f.Mode (a mode or an alias) writing
+// one result to w, as the only result of its run, or Lookup's error.
+func NewWriter(w io.Writer, f Format) (Writer, error) {
+	return NewStream(false).Writer(w, f)
 }
 
 // nullText is the text a mode prints for NULL: the user's choice when set, else the mode's default.
@@ -165,64 +211,6 @@ func floatText(f float64) string {
 		s += ".0"
 	}
 	return s
-}
-
-// displayText makes s safe to show in an aligned layout: invalid UTF-8 becomes
-// U+FFFD, and tab, newline, carriage return and other control characters are
-// written as escapes (\t, \n, \r, \x1b, \u0085) so they neither break the
-// alignment nor reach the terminal as commands.
-func displayText(s string) string {
-	if !needsDisplayEscape(s) {
-		return s
-	}
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	var b strings.Builder
-	b.Grow(len(s) + 8)
-	for _, r := range s {
-		switch {
-		case r == '\t':
-			b.WriteString(`\t`)
-		case r == '\n':
-			b.WriteString(`\n`)
-		case r == '\r':
-			b.WriteString(`\r`)
-		case r < 0x20 || r == 0x7f:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		case r >= 0x80 && r <= 0x9f:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-// needsDisplayEscape reports whether displayText would change s.
-func needsDisplayEscape(s string) bool {
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c < 0x20 || c == 0x7f {
-				return true
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 || r >= 0x80 && r <= 0x9f {
-			return true
-		}
-		i += size
-	}
-	return false
-}
-
-// displayCell is the text of v in the aligned modes (table, markdown, line).
-func displayCell(v any, null string) string {
-	if v == nil {
-		return displayText(null)
-	}
-	return displayText(rawText(v))
 }
 
 // numericColumns tracks, per column, whether every non-NULL value seen is a number

@@ -8,8 +8,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/olekukonko/tablewriter/pkg/twwidth"
@@ -210,7 +213,7 @@ func TestWriterJSONValues(t *testing.T) {
 				{"proto": "unix", "local_addr": nil, "local_port": nil, "inode": json.Number("31337"),
 					"process": "tab\there", "path": `/run/a,b "q"|pipe`, "rtt_ms": nil, "inode_2": nil},
 				{"proto": "unix", "local_addr": nil, "local_port": nil, "inode": json.Number("31338"),
-					"process": "bad\uFFFDbytes", "path": "/tmp/line1\nline2", "rtt_ms": json.Number("1234567.5"), "inode_2": nil},
+					"process": "bad\uFFFD\uFFFDbytes", "path": "/tmp/line1\nline2", "rtt_ms": json.Number("1234567.5"), "inode_2": nil},
 				{"proto": "raw", "local_addr": "10.0.0.1", "local_port": json.Number("0"), "inode": json.Number("-7"),
 					"process": `back\slash`, "path": `C:\dir\`, "rtt_ms": json.Number("1e-07"), "inode_2": json.Number("-7")},
 			}
@@ -277,7 +280,8 @@ func TestWriterCSVLoneEmptyField(t *testing.T) {
 	}
 }
 
-// unescapeTSV undoes the tsv mode's escapes.
+// unescapeTSV undoes the escapes of tsv, and of line and tsv on a
+// terminal (\xNN).
 func unescapeTSV(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
@@ -293,6 +297,10 @@ func unescapeTSV(s string) string {
 			b.WriteByte('\n')
 		case 'r':
 			b.WriteByte('\r')
+		case 'x':
+			n, _ := strconv.ParseUint(s[i+1:i+3], 16, 8)
+			b.WriteByte(byte(n))
+			i += 2
 		default:
 			b.WriteByte(s[i])
 		}
@@ -399,20 +407,32 @@ func TestFormatFloat(t *testing.T) {
 	}
 }
 
+// TestFormatDisplayText: displayText (table, markdown) and exactText (line,
+// tsv on a terminal) escape every control and unsafe character and every
+// byte that is not UTF-8, each escaped byte as one \xNN; exactText also
+// doubles the backslash, so its text reads back to the same bytes.
 func TestFormatDisplayText(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"plain", "plain"},
-		{"café", "café"},
-		{`back\slash`, `back\slash`},
-		{"a\tb\nc\rd", `a\tb\nc\rd`},
-		{"\x1b[31mred", `\x1b[31mred`},
-		{"del\x7f", `del\x7f`},
-		{"nel\u0085", `nel\u0085`},
-		{"bad\xff\xfe", "bad\uFFFD"},
+	tests := []struct{ in, display, exact string }{
+		{"plain", "plain", "plain"},
+		{"café 日本\u00a0", "café 日本\u00a0", "café 日本\u00a0"},
+		{`back\slash`, `back\slash`, `back\\slash`},
+		{"a\tb\nc\rd", `a\tb\nc\rd`, `a\tb\nc\rd`},
+		{"\x1b[31mred", `\x1b[31mred`, `\x1b[31mred`},
+		{`\x1b` + "\x1b", `\x1b\x1b`, `\\x1b\x1b`},
+		{"nul\x00del\x7f", `nul\x00del\x7f`, `nul\x00del\x7f`},
+		{"nel\u0085", `nel\xc2\x85`, `nel\xc2\x85`},
+		{"csi\u009b31m", `csi\xc2\x9b31m`, `csi\xc2\x9b31m`},
+		{"bad\xff\xfe", `bad\xff\xfe`, `bad\xff\xfe`},
+		{"cut\xe2\x82", `cut\xe2\x82`, `cut\xe2\x82`},
+		{"\u202egnp.exe", `\xe2\x80\xaegnp.exe`, `\xe2\x80\xaegnp.exe`},
+		{"line\u2028sep", `line\xe2\x80\xa8sep`, `line\xe2\x80\xa8sep`},
 	}
 	for _, tt := range tests {
-		if got := displayText(tt.in); got != tt.want {
-			t.Errorf("displayText(%q) = %q, want %q", tt.in, got, tt.want)
+		if got := displayText(tt.in); got != tt.display {
+			t.Errorf("displayText(%q) = %q, want %q", tt.in, got, tt.display)
+		}
+		if got := exactText(tt.in); got != tt.exact {
+			t.Errorf("exactText(%q) = %q, want %q", tt.in, got, tt.exact)
 		}
 	}
 }
@@ -449,4 +469,130 @@ func TestWriterTableExact(t *testing.T) {
 			t.Errorf("table output lacks %q:\n%s", want, got)
 		}
 	}
+}
+
+// hostile holds what a process name or a unix path may: an escape sequence,
+// a newline, a tab, a backslash and two different bytes that are not UTF-8.
+const hostile = "a\x1b[31mb\nc\td\\e\xff\xfe"
+
+// TestWriterHostileValue checks each mode's output for a hostile value,
+// as text and as a blob, written to a file and to a terminal.
+func TestWriterHostileValue(t *testing.T) {
+	shown := `a\x1b[31mb\nc\td\e\xff\xfe`  // the table's and markdown's form
+	exact := `a\x1b[31mb\nc\td\\e\xff\xfe` // line's and tsv's on a terminal: reads back
+	tests := []struct {
+		mode     string
+		terminal bool
+		want     string
+	}{
+		{"table", true, "┌────────────────────────────┐\n│ v                          │\n├────────────────────────────┤\n│ " + shown + " │\n└────────────────────────────┘\n"},
+		{"markdown", true, "| v" + strings.Repeat(" ", 27) + " |\n|" + strings.Repeat("-", 30) + "|\n| " + strings.Replace(shown, `\n`, "<br>", 1) + " |\n"},
+		{"line", true, "v = " + exact + "\n"},
+		{"tsv", false, "v\na\x1b[31mb\\nc\\td\\\\e\xff\xfe\n"},
+		{"tsv", true, "v\n" + exact + "\n"},
+		{"csv", false, "v\n\"" + hostile + "\"\n"},
+		{"csv", true, "v\n" + shown + "\n"},
+		{"json", true, "[\n{\"v\":\"a\\u001b[31mb\\nc\\td\\\\e\\udcff\\udcfe\"}\n]\n"},
+		{"jsonl", true, "{\"v\":\"a\\u001b[31mb\\nc\\td\\\\e\\udcff\\udcfe\"}\n"},
+	}
+	for _, tt := range tests {
+		for _, value := range []any{hostile, []byte(hostile)} {
+			got := render(t, Format{Mode: tt.mode, Headers: true, Terminal: tt.terminal}, []string{"v"}, [][]any{{value}})
+			if got != tt.want {
+				t.Errorf("%s (terminal %v, %T):\ngot  %q\nwant %q", tt.mode, tt.terminal, value, got, tt.want)
+			}
+			if !tt.terminal {
+				continue
+			}
+			for i := 0; i < len(got); i++ {
+				if c := got[i]; c < 0x20 && c != '\n' || c == 0x7f {
+					t.Errorf("%s on a terminal: raw byte %#x at %d", tt.mode, c, i)
+				}
+			}
+			if !utf8.ValidString(got) {
+				t.Errorf("%s on a terminal: output is not UTF-8: %q", tt.mode, got)
+			}
+		}
+	}
+}
+
+// TestWriterHostileReadBack reads each reversible mode's output back to the
+// value's exact bytes.
+func TestWriterHostileReadBack(t *testing.T) {
+	for _, mode := range []string{"tsv", "csv", "line", "json", "jsonl"} {
+		for _, terminal := range []bool{false, true} {
+			got := render(t, Format{Mode: mode, Headers: true, Terminal: terminal}, []string{"v", "w"}, [][]any{{hostile, "\xfe\xff"}})
+			var fields []string
+			switch mode {
+			case "tsv":
+				line := strings.Split(got, "\n")[1]
+				for _, f := range strings.Split(line, "\t") {
+					fields = append(fields, unescapeTSV(f))
+				}
+			case "csv":
+				if terminal {
+					continue // shown, not for reading back
+				}
+				records, err := csv.NewReader(strings.NewReader(got)).ReadAll()
+				if err != nil {
+					t.Fatal(err)
+				}
+				fields = records[1]
+			case "line":
+				for _, l := range strings.Split(strings.TrimSuffix(got, "\n"), "\n") {
+					_, value, _ := strings.Cut(l, " = ")
+					fields = append(fields, unescapeTSV(value))
+				}
+			case "json", "jsonl":
+				var doc any
+				if err := json.Unmarshal([]byte(strings.Trim(got, "[]\n")), &doc); err != nil {
+					t.Fatalf("%s: not JSON: %v\n%s", mode, err, got)
+				}
+				literals := regexp.MustCompile(`"(?:[^"\\]|\\.)*"`).FindAllString(got, -1)
+				for i := 1; i < len(literals); i += 2 { // the values, after their keys
+					fields = append(fields, surrogateUnescape(t, literals[i]))
+				}
+			}
+			if diff := cmp.Diff([]string{hostile, "\xfe\xff"}, fields); diff != "" {
+				t.Errorf("%s (terminal %v) read back (-want +got):\n%s\n%q", mode, terminal, diff, got)
+			}
+		}
+	}
+}
+
+// surrogateUnescape reads a JSON string literal back to bytes, \udcXX being
+// the byte XX (the json mode's scheme for bytes that are not UTF-8).
+func surrogateUnescape(t *testing.T, literal string) string {
+	t.Helper()
+	var b []byte
+	s := literal[1 : len(literal)-1]
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' {
+			b = append(b, s[i])
+			continue
+		}
+		i++
+		switch s[i] {
+		case 'n':
+			b = append(b, '\n')
+		case 't':
+			b = append(b, '\t')
+		case 'r':
+			b = append(b, '\r')
+		case 'u':
+			n, err := strconv.ParseUint(s[i+1:i+5], 16, 16)
+			if err != nil {
+				t.Fatalf("bad escape in %s", literal)
+			}
+			if n >= 0xdc80 && n <= 0xdcff {
+				b = append(b, byte(n))
+			} else {
+				b = utf8.AppendRune(b, rune(n))
+			}
+			i += 4
+		default:
+			b = append(b, s[i])
+		}
+	}
+	return string(b)
 }
