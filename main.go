@@ -671,15 +671,7 @@ func printRows(o *options, stdout io.Writer, columns []string, rows [][]any) err
 	if err != nil {
 		return err
 	}
-	if err := w.Begin(columns); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if err := w.Row(r); err != nil {
-			return err
-		}
-	}
-	if err := w.End(); err != nil {
+	if err := output.WriteAll(w, columns, rows); err != nil {
 		return err
 	}
 	return out.Flush()

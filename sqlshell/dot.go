@@ -639,15 +639,7 @@ func (ss *session) printResult(columns []string, rows [][]any) error {
 		if err != nil {
 			return err
 		}
-		if err := w.Begin(columns); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			if err := w.Row(r); err != nil {
-				return err
-			}
-		}
-		return w.End()
+		return output.WriteAll(w, columns, rows)
 	})
 }
 

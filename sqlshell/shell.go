@@ -337,15 +337,7 @@ func (s *Shell) PrintRows(columns []string, rows [][]any) error {
 	if err != nil {
 		return err
 	}
-	if err := w.Begin(columns); err != nil {
-		return err
-	}
-	for _, r := range rows {
-		if err := w.Row(r); err != nil {
-			return err
-		}
-	}
-	if err := w.End(); err != nil {
+	if err := output.WriteAll(w, columns, rows); err != nil {
 		return err
 	}
 	return s.out.Flush()

@@ -239,3 +239,17 @@ func (c numericColumns) add(values []any) {
 func (c numericColumns) rightAligned(i int) bool {
 	return c.numbers[i] && !c.others[i]
 }
+
+// WriteAll prints a whole result made in memory (a listing netsql makes
+// itself) through w: Begin, every row, End.
+func WriteAll(w Writer, columns []string, rows [][]any) error {
+	if err := w.Begin(columns); err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := w.Row(r); err != nil {
+			return err
+		}
+	}
+	return w.End()
+}
