@@ -491,6 +491,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 
 	if o.watch > 0 && o.from == "" {
+		src.Owners = kernel.NewOwnerCache() // owners checked between runs, not walked for each
 		// closed_sockets: the sockets that end between two runs.
 		var watcher *kernel.DestroyWatch
 		err := errors.New("not the live system")

@@ -87,7 +87,11 @@ var Sockets = &engine.Dataset{
 		"meminfo": fillSocketMeminfo,
 	},
 	// The owner walk reads /proc while the kernel dumps the sockets.
-	Prefetch:      map[string]func(*kernel.Collector){"owners": func(c *kernel.Collector) { kernel.StartOwners(c) }},
+	Prefetch: map[string]func(*kernel.Collector){"owners": func(c *kernel.Collector) {
+		if c.Source().Owners == nil { // with the cache of a watch, the walk may not be needed
+			kernel.StartOwners(c)
+		}
+	}},
 	EstimatedRows: 1000,
 	Diff: engine.DiffSpec{
 		Key:      []string{"netns", "proto", "local_addr", "local_port", "remote_addr", "remote_port", "path", "interface"},
@@ -558,15 +562,38 @@ func netlinkRows(data []byte) ([]engine.Row, error) {
 // those in the socket's own namespace is chosen (a socket passed to, or
 // made before a setns by, a process elsewhere names its own side first).
 func fillSocketOwners(c *kernel.Collector, _ []int, rows []engine.Row) error {
-	o, err := kernel.Owners(c)
-	if err != nil {
-		return err
-	}
 	scope, err := kernel.ScopeNetns(c)
 	if err != nil {
 		return err
 	}
 	several := len(scope) > 1
+	if !several && c.Source().Owners != nil {
+		// A watch: the holders the last walk found, checked.
+		inodes := make([]int64, 0, len(rows))
+		for _, r := range rows {
+			if inode, _ := r[sockInode].(int64); inode != 0 {
+				inodes = append(inodes, inode)
+			}
+		}
+		owners, err := kernel.OwnersOfInodes(c, inodes)
+		if err != nil {
+			return err
+		}
+		for _, r := range rows {
+			inode, _ := r[sockInode].(int64)
+			if o, ok := owners[inode]; ok && inode != 0 {
+				r[sockPID] = o.PID
+				if o.Comm != "" {
+					r[sockProcess] = o.Comm
+				}
+			}
+		}
+		return nil
+	}
+	o, err := kernel.Owners(c)
+	if err != nil {
+		return err
+	}
 	for _, r := range rows {
 		inode, _ := r[sockInode].(int64)
 		if inode == 0 {

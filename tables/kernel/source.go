@@ -47,6 +47,9 @@ type Source struct {
 	// DialRtnl opens the rtnetlink connection of a dump; nil dials one in
 	// netsql's own network namespace (tests play a refusing kernel).
 	DialRtnl func() (*rtnetlink.Conn, error)
+	// Owners, when set (watch mode), keeps socket holders between
+	// statements so that their owners are checked, not walked for again.
+	Owners *OwnerCache
 }
 
 // LiveSource reads the running system.
