@@ -3,6 +3,7 @@ package moment
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,7 +83,8 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 		if err != nil {
 			return nil, err
 		}
-		cols := intersect(oldCols, newCols)
+		// Volatile columns are neither compared nor shown: not read.
+		cols := without(intersect(oldCols, newCols), d.Diff.Volatile)
 		if len(oldCols) == 0 || len(newCols) == 0 || !containsAll(cols, d.Diff.Key) {
 			res.Skipped = append(res.Skipped, d.Name)
 			continue
@@ -361,6 +363,17 @@ func intersect(a, b []string) []string {
 	var out []string
 	for _, s := range a {
 		if in[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// without returns list less the names in drop.
+func without(list, drop []string) []string {
+	out := list[:0:0]
+	for _, s := range list {
+		if !slices.Contains(drop, s) {
 			out = append(out, s)
 		}
 	}
