@@ -616,7 +616,12 @@ func diffMoments(o *options, src *kernel.Source, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	res, err := moment.Diff(ctx, eng, tables.All, "baseline", newSchema)
+	oldAbs, err := filepath.Abs(o.diff)
+	if err != nil {
+		fmt.Fprintf(stderr, "netsql: --diff %v\n", err)
+		return exitUsage
+	}
+	res, err := moment.Diff(ctx, eng, tables.All, "baseline", newSchema, oldAbs)
 	if s := caught(); s != nil {
 		if s == syscall.SIGTERM {
 			return exitTerminated

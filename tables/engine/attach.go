@@ -18,14 +18,7 @@ func (e *Engine) Attach(ctx context.Context, path, name string, writable bool) e
 	if err != nil {
 		return err
 	}
-	// A file: URI, so that SQLite takes mode and immutable; the path is
-	// escaped (a ? or # in a file name is not a parameter).
-	uri := (&url.URL{Scheme: "file", Path: abs}).String()
-	if writable {
-		uri += "?mode=rw"
-	} else {
-		uri += "?mode=ro&immutable=1"
-	}
+	uri := FileURI(abs, writable)
 	e.attaching.Store(true)
 	defer e.attaching.Store(false)
 	if _, err := e.conn.ExecContext(ctx, "ATTACH ? AS "+quoteIdent(name), uri); err != nil {
@@ -43,6 +36,17 @@ func (e *Engine) AttachMemory(ctx context.Context, name string) error {
 		return errors.New(CleanError(err))
 	}
 	return nil
+}
+
+// FileURI is the SQLite file: URI of an absolute path, so that SQLite
+// takes mode and immutable (read-only and immutable unless writable); the
+// path is escaped (a ? or # in a file name is not a parameter).
+func FileURI(abs string, writable bool) string {
+	uri := (&url.URL{Scheme: "file", Path: abs}).String()
+	if writable {
+		return uri + "?mode=rw"
+	}
+	return uri + "?mode=ro&immutable=1"
 }
 
 // Detach closes a schema Attach opened.

@@ -2,6 +2,7 @@ package moment
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"slices"
 	"strconv"
@@ -49,7 +50,10 @@ type TableCount struct {
 // newSchema ("main": the live tables, read at one moment; or an attached
 // file), table by table, matching rows by each dataset's diff key
 // (engine.DiffSpec).
-func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, oldSchema, newSchema string) (*DiffResult, error) {
+//
+// oldFile, when not "", is the file attached as oldSchema: its rows are
+// then read on a connection of their own, beside the new moment's.
+func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, oldSchema, newSchema, oldFile string) (*DiffResult, error) {
 	res := &DiffResult{}
 	var err error
 	if res.OldAt, err = takenAt(ctx, e, oldSchema); err != nil {
@@ -74,6 +78,12 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 			}
 		}
 	}
+	type plan struct {
+		d    *engine.Dataset
+		cols []string
+		old  chan oldRows
+	}
+	var plans []plan
 	for _, d := range datasets {
 		oldCols, err := tableColumns(ctx, e, oldSchema, d)
 		if err != nil {
@@ -89,32 +99,87 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 			res.Skipped = append(res.Skipped, d.Name)
 			continue
 		}
-		before, after, err := differingRows(ctx, e, d, cols, oldSchema, newSchema, note)
+		plans = append(plans, plan{d: d, cols: cols, old: make(chan oldRows, 1)})
+	}
+	// The old moment is a file: a connection of its own reads it while
+	// the engine reads the new one (two cores do twice the reading).
+	if oldFile != "" {
+		db, err := sql.Open("sqlite", engine.FileURI(oldFile, false))
 		if err != nil {
-			return nil, fmt.Errorf("diff %s: %s", d.Name, engine.CleanError(err))
+			return nil, err
 		}
-		count := compareTable(d, cols, before, after, res.Elapsed, &res.Changes)
+		defer db.Close()
+		readCtx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go func() {
+			for _, p := range plans {
+				rows, err := readAll(readCtx, db, "SELECT "+strings.Join(p.cols, ", ")+" FROM "+p.d.Name)
+				p.old <- oldRows{rows, err}
+				if err != nil {
+					return
+				}
+			}
+		}()
+	}
+	read := func(schema string, p plan) ([][]any, error) {
+		_, rows, warnings, err := e.Query(ctx, "SELECT "+strings.Join(p.cols, ", ")+" FROM "+quote(schema)+"."+p.d.Name)
+		note(warnings)
+		return rows, err
+	}
+	for _, p := range plans {
+		var before, after [][]any
+		var err error
+		if after, err = read(newSchema, p); err == nil {
+			if oldFile != "" {
+				select {
+				case o := <-p.old:
+					before, err = o.rows, o.err
+				case <-ctx.Done():
+					err = ctx.Err()
+				}
+			} else {
+				before, err = read(oldSchema, p)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("diff %s: %s", p.d.Name, engine.CleanError(err))
+		}
+		count := compareTable(p.d, p.cols, before, after, res.Elapsed, &res.Changes)
 		res.Tables = append(res.Tables, count)
 	}
 	return res, nil
 }
 
-// differingRows reads both moments of a table, every row, in the given
-// columns. (Letting SQLite drop the equal rows first — indexed temporary
-// copies and NOT EXISTS — cost more than reading them: see
-// BENCHMARKS.md.)
-func differingRows(ctx context.Context, e *engine.Engine, d *engine.Dataset, cols []string, oldSchema, newSchema string,
-	note func([]kernel.Warning)) (before, after [][]any, err error) {
-	read := func(schema string) ([][]any, error) {
-		_, rows, warnings, err := e.Query(ctx, "SELECT "+strings.Join(cols, ", ")+" FROM "+quote(schema)+"."+d.Name)
-		note(warnings)
-		return rows, err
+// oldRows is one table of the old moment, read on its own connection.
+type oldRows struct {
+	rows [][]any
+	err  error
+}
+
+// readAll runs query on db and returns every row.
+func readAll(ctx context.Context, db *sql.DB, query string) ([][]any, error) {
+	rows, err := db.QueryContext(ctx, query)
+	if err != nil {
+		return nil, err
 	}
-	if before, err = read(oldSchema); err != nil {
-		return nil, nil, err
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
 	}
-	after, err = read(newSchema)
-	return before, after, err
+	var out [][]any
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		out = append(out, vals)
+	}
+	return out, rows.Err()
 }
 
 // compareTable appends the changes between two row sets of d.
