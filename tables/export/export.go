@@ -15,9 +15,7 @@ package export
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -69,7 +67,7 @@ type Result struct {
 var ErrExists = errors.New("file exists")
 
 // ErrNoTable is returned for a table name the moment does not hold.
-var ErrNoTable = errors.New("no table")
+var ErrNoTable = moment.ErrNoTable
 
 // extra are the columns every row gets, after the table's own.
 var extra = []engine.Column{
@@ -90,7 +88,7 @@ func Export(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, d
 	if err := kernel.CheckDir(dir); err != nil {
 		return nil, err
 	}
-	chosen, err := pick(datasets, opt.Tables)
+	chosen, err := moment.Pick(datasets, opt.Tables)
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +180,7 @@ func writeTable(ctx context.Context, e *engine.Engine, d *engine.Dataset, opt Op
 	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 		return 0, nil, err
 	}
-	tmp := filepath.Join(filepath.Dir(target), "."+filepath.Base(target)+".tmp-"+randomSuffix())
+	tmp := moment.TempName(target)
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return 0, nil, err
@@ -404,35 +402,3 @@ func (j *jsonWriter) Write(vals []any) error {
 }
 
 func (j *jsonWriter) Close() error { return j.out.Flush() }
-
-// pick returns the datasets named (all for none), in the catalogue's order.
-func pick(all []*engine.Dataset, names []string) ([]*engine.Dataset, error) {
-	if len(names) == 0 {
-		return all, nil
-	}
-	want := map[string]bool{}
-	for _, n := range names {
-		want[strings.ToLower(strings.TrimSpace(n))] = true
-	}
-	var out []*engine.Dataset
-	for _, d := range all {
-		if want[d.Name] {
-			out = append(out, d)
-			delete(want, d.Name)
-		}
-	}
-	for n := range want {
-		known := make([]string, len(all))
-		for i, d := range all {
-			known[i] = d.Name
-		}
-		return nil, fmt.Errorf("%w %q (tables: %s)", ErrNoTable, n, strings.Join(known, ", "))
-	}
-	return out, nil
-}
-
-func randomSuffix() string {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}

@@ -70,7 +70,7 @@ var ErrExists = errors.New("file exists (use --force to replace it)")
 // temporary name, synced, and renamed into place, so path is never half
 // written; without Force an existing path is left alone.
 func Save(ctx context.Context, e *engine.Engine, path string, opt Options) (*Result, error) {
-	datasets, err := pick(e.Datasets(), opt.Tables)
+	datasets, err := Pick(e.Datasets(), opt.Tables)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -83,7 +83,7 @@ func Save(ctx context.Context, e *engine.Engine, path string, opt Options) (*Res
 	if err := kernel.CheckDir(dir); err != nil {
 		return nil, err
 	}
-	tmp := filepath.Join(dir, "."+filepath.Base(path)+".tmp-"+randomSuffix())
+	tmp := TempName(path)
 	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
 	if err != nil {
 		return nil, err
@@ -276,8 +276,9 @@ func createTable(name string, columns []engine.Column) string {
 	return "CREATE TABLE " + name + " (" + strings.Join(defs, ", ") + ")"
 }
 
-// pick returns the datasets named (all for none), in the catalogue's order.
-func pick(all []*engine.Dataset, names []string) ([]*engine.Dataset, error) {
+// Pick returns the datasets named (all for none), in the catalogue's
+// order; an unknown name is ErrNoTable (--tables of --save and --export).
+func Pick(all []*engine.Dataset, names []string) ([]*engine.Dataset, error) {
 	if len(names) == 0 {
 		return all, nil
 	}
@@ -300,6 +301,12 @@ func pick(all []*engine.Dataset, names []string) ([]*engine.Dataset, error) {
 		return nil, fmt.Errorf("%w %q (tables: %s)", ErrNoTable, n, strings.Join(known, ", "))
 	}
 	return out, nil
+}
+
+// TempName is a hidden temporary name beside path, for a file written
+// and then renamed or linked into place.
+func TempName(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".tmp-"+randomSuffix())
 }
 
 func randomSuffix() string {
