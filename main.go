@@ -135,27 +135,13 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.from, "from", "", "query the moment saved in `FILE` instead of this machine (read-only)")
 	fs.StringVar(&o.baseline, "baseline", "", "attach the moment saved in `FILE` as schema baseline (SELECT ... FROM baseline.sockets)")
 	fs.StringVar(&o.diff, "diff", "", "compare the moment saved in `OLD` with now, or with the saved moment given after it (netsql --diff OLD NEW): rows added, removed, changed, counters moved")
-	fs.Func("watch", "rerun the statement (SQL or -q NAME) every `DURATION` (2, 500ms): redrawn on a terminal, only the changes when piped; the previous run is schema prev", func(v string) error {
-		d, err := parseTimeout(v)
-		if err == nil && d <= 0 {
-			err = errors.New("must be more than 0")
-		}
-		o.watch = d
-		return err
-	})
+	fs.Func("watch", "rerun the statement (SQL or -q NAME) every `DURATION` (2, 500ms): redrawn on a terminal, only the changes when piped; the previous run is schema prev", positiveDuration(&o.watch))
 	fs.IntVar(&o.count, "count", 0, "with --watch: stop after `N` runs")
 	fs.StringVar(&o.export, "export", "", "write one moment of every table (or --tables) under `DIR` as DIR/table=NAME/host=HOST/date=YYYY-MM-DD/HHMMSSZ.parquet and exit; with --from, the saved moment")
 	fs.StringVar(&o.format, "format", "", "with --export: the files' `FORMAT`, parquet (the default) or jsonl")
 	fs.StringVar(&o.serve, "serve", "", "serve Prometheus metrics on `ADDR` (127.0.0.1:9917; 0.0.0.0:9917 for every interface): the saved queries with a -- metric: line, at /metrics")
 	o.scrapeTimeout = 10 * time.Second
-	fs.Func("scrape-timeout", "with --serve: stop a scrape's queries after `DURATION` (default 10s)", func(v string) error {
-		d, err := parseTimeout(v)
-		if err == nil && d <= 0 {
-			err = errors.New("must be more than 0")
-		}
-		o.scrapeTimeout = d
-		return err
-	})
+	fs.Func("scrape-timeout", "with --serve: stop a scrape's queries after `DURATION` (default 10s)", positiveDuration(&o.scrapeTimeout))
 	fs.IntVar(&o.maxSeries, "max-series", 10000, "with --serve: keep at most `N` samples of each metric query, counting the rest in netsql_series_dropped_total")
 	fs.StringVar(&o.webConfig, "web-config", "", "with --serve: TLS and basic auth from the Prometheus web configuration `FILE`")
 	fs.BoolVar(&o.man, "man", false, "print the manual page (roff) and exit: netsql --man > netsql.1")
@@ -290,6 +276,19 @@ func splitArgs(fs *flag.FlagSet, args []string) (flags, rest []string) {
 		}
 	}
 	return flags, rest
+}
+
+// positiveDuration parses a flag's duration as parseTimeout does into
+// dst, refusing 0.
+func positiveDuration(dst *time.Duration) func(string) error {
+	return func(v string) error {
+		d, err := parseTimeout(v)
+		if err == nil && d <= 0 {
+			err = errors.New("must be more than 0")
+		}
+		*dst = d
+		return err
+	}
 }
 
 // parseTimeout reads --timeout: a bare number is seconds, as in timeout(1)
@@ -521,11 +520,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	default:
 		err = sh.RunInput(ctx, scriptName, script)
 	}
-	if s := caught(); s != nil {
-		if s == syscall.SIGTERM {
-			return exitTerminated
-		}
-		return exitInterrupted
+	if code, ok := signalExit(caught()); ok {
+		return code
 	}
 	switch {
 	case err == nil, errors.Is(err, sqlshell.ErrOutputClosed):
@@ -538,13 +534,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 // saveMoment is --save: one moment of the tables into a file, then exit.
 func saveMoment(o *options, src *kernel.Source, stderr io.Writer) int {
-	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
+	ctx, interrupted, stop := runContext(o)
 	defer stop()
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
 	eng, err := tables.Open(ctx, src, nil)
 	if err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
@@ -556,11 +547,8 @@ func saveMoment(o *options, src *kernel.Source, stderr io.Writer) int {
 		names = strings.Split(o.saveTables, ",")
 	}
 	res, err := moment.Save(ctx, eng, o.save, moment.Options{Tables: names, Force: o.force, Version: version})
-	if s := caught(); s != nil {
-		if s == syscall.SIGTERM {
-			return exitTerminated
-		}
-		return exitInterrupted
+	if code, ok := interrupted(); ok {
+		return code
 	}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -588,13 +576,8 @@ func saveMoment(o *options, src *kernel.Source, stderr io.Writer) int {
 // diffMoments is --diff OLD [NEW]: the changes from the moment saved in
 // OLD to NEW's, or to now.
 func diffMoments(o *options, src *kernel.Source, stdout, stderr io.Writer) int {
-	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
+	ctx, interrupted, stop := runContext(o)
 	defer stop()
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
 	newFile := o.query // the argument after --diff OLD
 	var datasets []*engine.Dataset
 	newSchema, newName := "main", "now"
@@ -622,11 +605,8 @@ func diffMoments(o *options, src *kernel.Source, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	res, err := moment.Diff(ctx, eng, tables.All, "baseline", newSchema, oldAbs)
-	if s := caught(); s != nil {
-		if s == syscall.SIGTERM {
-			return exitTerminated
-		}
-		return exitInterrupted
+	if code, ok := interrupted(); ok {
+		return code
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "netsql: --diff: %v\n", err)
@@ -728,6 +708,30 @@ func openShell(ctx context.Context, o *options, src *kernel.Source, stdout, stde
 		sh.SetParam(name, value)
 	}
 	return eng, sh, nil
+}
+
+// runContext is the context of a command that reads and writes once
+// (--save, --diff, --export): cancelled by SIGINT or SIGTERM and by
+// --timeout. interrupted gives the exit code when a signal ended it.
+func runContext(o *options) (ctx context.Context, interrupted func() (int, bool), stop func()) {
+	ctx, caught, stopSignals := signalContext(os.Interrupt, syscall.SIGTERM)
+	cancel := context.CancelFunc(func() {})
+	if o.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+	}
+	return ctx, func() (int, bool) { return signalExit(caught()) }, func() { cancel(); stopSignals() }
+}
+
+// signalExit is the exit code of a run a signal ended (130, 143); ok is
+// false when none did.
+func signalExit(s os.Signal) (code int, ok bool) {
+	switch s {
+	case nil:
+		return 0, false
+	case syscall.SIGTERM:
+		return exitTerminated, true
+	}
+	return exitInterrupted, true
 }
 
 // signalContext returns a context cancelled when one of sigs arrives, a

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
-	"syscall"
 
 	"netsql/tables"
 	"netsql/tables/engine"
@@ -19,13 +16,8 @@ import (
 // exportMoment is --export DIR: one moment of the tables, of this machine
 // or of the moment --from names, as Parquet or JSON lines files.
 func exportMoment(o *options, src *kernel.Source, stderr io.Writer) int {
-	ctx, caught, stop := signalContext(os.Interrupt, syscall.SIGTERM)
+	ctx, interrupted, stop := runContext(o)
 	defer stop()
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
 	var live []*engine.Dataset // nil: every dataset, live
 	if o.from != "" {
 		live = []*engine.Dataset{}
@@ -60,11 +52,8 @@ func exportMoment(o *options, src *kernel.Source, stderr io.Writer) int {
 		names = strings.Split(o.saveTables, ",")
 	}
 	res, err := export.Export(ctx, eng, datasets, o.export, export.Options{Tables: names, Format: format, Schema: schema})
-	if s := caught(); s != nil {
-		if s == syscall.SIGTERM {
-			return exitTerminated
-		}
-		return exitInterrupted
+	if code, ok := interrupted(); ok {
+		return code
 	}
 	if err != nil {
 		if ctx.Err() != nil {
