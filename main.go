@@ -6,7 +6,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -621,21 +620,7 @@ func diffMoments(o *options, src *kernel.Source, stdout, stderr io.Writer) int {
 	out := bufio.NewWriter(stdout)
 	switch o.mode {
 	case "json", "jsonl":
-		changes := res.Changes
-		if changes == nil {
-			changes = []moment.Change{}
-		}
-		enc := json.NewEncoder(out)
-		enc.SetEscapeHTML(false)
-		if o.mode == "json" {
-			err = enc.Encode(changes)
-		} else {
-			for _, c := range changes {
-				if err = enc.Encode(c); err != nil {
-					break
-				}
-			}
-		}
+		err = moment.WriteDiffJSON(out, res, o.mode == "jsonl")
 	default:
 		err = moment.WriteDiffText(out, res, tables.All)
 	}
