@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -79,9 +78,9 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 		}
 	}
 	type plan struct {
-		d    *engine.Dataset
-		cols []string
-		old  chan oldRows
+		d      *engine.Dataset
+		layout *layout
+		old    chan oldRows
 	}
 	var plans []plan
 	for _, d := range datasets {
@@ -99,7 +98,10 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 			res.Skipped = append(res.Skipped, d.Name)
 			continue
 		}
-		plans = append(plans, plan{d: d, cols: cols, old: make(chan oldRows, 1)})
+		plans = append(plans, plan{d: d, layout: newLayout(cols, d.Diff.Key, d.Diff.Identity), old: make(chan oldRows, 1)})
+	}
+	query := func(schema string, p plan) string {
+		return "SELECT " + strings.Join(p.layout.selectList(), ", ") + " FROM " + schema + p.d.Name
 	}
 	// The old moment is a file: a connection of its own reads it while
 	// the engine reads the new one (two cores do twice the reading).
@@ -113,7 +115,7 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 		defer cancel()
 		go func() {
 			for _, p := range plans {
-				rows, err := readAll(readCtx, db, "SELECT "+strings.Join(p.cols, ", ")+" FROM "+p.d.Name)
+				rows, err := readAll(readCtx, db, p.layout, query("", p))
 				p.old <- oldRows{rows, err}
 				if err != nil {
 					return
@@ -121,13 +123,18 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 			}
 		}()
 	}
-	read := func(schema string, p plan) ([][]any, error) {
-		_, rows, warnings, err := e.Query(ctx, "SELECT "+strings.Join(p.cols, ", ")+" FROM "+quote(schema)+"."+p.d.Name)
+	read := func(schema string, p plan) (*rowSet, error) {
+		var set *rowSet
+		warnings, err := e.Statement(ctx, query(quote(schema)+".", p), nil, func(rows *sql.Rows) error {
+			var err error
+			set, err = p.layout.read(rows)
+			return err
+		})
 		note(warnings)
-		return rows, err
+		return set, err
 	}
 	for _, p := range plans {
-		var before, after [][]any
+		var before, after *rowSet
 		var err error
 		if after, err = read(newSchema, p); err == nil {
 			if oldFile != "" {
@@ -144,7 +151,7 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 		if err != nil {
 			return nil, fmt.Errorf("diff %s: %s", p.d.Name, engine.CleanError(err))
 		}
-		count := compareTable(p.d, p.cols, before, after, res.Elapsed, &res.Changes)
+		count := compareTable(p.d, p.layout, before, after, res.Elapsed, &res.Changes)
 		res.Tables = append(res.Tables, count)
 	}
 	return res, nil
@@ -152,38 +159,27 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 
 // oldRows is one table of the old moment, read on its own connection.
 type oldRows struct {
-	rows [][]any
+	rows *rowSet
 	err  error
 }
 
-// readAll runs query on db and returns every row.
-func readAll(ctx context.Context, db *sql.DB, query string) ([][]any, error) {
+// readAll runs query on db and encodes every row as l lays it out.
+func readAll(ctx context.Context, db *sql.DB, l *layout, query string) (*rowSet, error) {
 	rows, err := db.QueryContext(ctx, query)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
-	if err != nil {
-		return nil, err
-	}
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		out = append(out, vals)
-	}
-	return out, rows.Err()
+	return l.read(rows)
 }
 
-// compareTable appends the changes between two row sets of d.
-func compareTable(d *engine.Dataset, cols []string, before, after [][]any, elapsed time.Duration, out *[]Change) TableCount {
+// compareTable appends the changes between two row sets of d. Rows are
+// grouped by key in the order they came (the old moment's first); under
+// one key, rows are paired by identity (or in order, without one), and a
+// lone pair left is the same thing replaced. A pair whose encodings are
+// equal has no change, so only the rows of a change are decoded.
+func compareTable(d *engine.Dataset, l *layout, before, after *rowSet, elapsed time.Duration, out *[]Change) TableCount {
+	cols := l.cols
 	count := TableCount{Table: d.Name}
 	pos := map[string]int{}
 	for i, c := range cols {
@@ -231,30 +227,13 @@ func compareTable(d *engine.Dataset, cols []string, before, after [][]any, elaps
 	for i := range all {
 		all[i] = i
 	}
-	// Rows by key, in the order they came.
-	type group struct{ old, new []int }
-	groups := map[string]*group{}
-	var order []string
-	add := func(rows [][]any, isNew bool) {
-		for r, row := range rows {
-			k := valuesKey(row, key)
-			g := groups[k]
-			if g == nil {
-				g = &group{}
-				groups[k] = g
-				order = append(order, k)
-			}
-			if isNew {
-				g.new = append(g.new, r)
-			} else {
-				g.old = append(g.old, r)
-			}
-		}
-	}
-	add(before, false)
-	add(after, true)
+	groups := groupByKey(before, after)
 	emit := func(c Change) { *out = append(*out, c) }
-	pair := func(o, n []any) {
+	pair := func(or, nr int32) {
+		if sameRow(before, or, after, nr) {
+			return
+		}
+		o, n := l.decode(before, or), l.decode(after, nr)
 		var changed []string
 		replaced := false
 		for _, i := range compared {
@@ -290,35 +269,40 @@ func compareTable(d *engine.Dataset, cols []string, before, after [][]any, elaps
 			emit(Change{Table: d.Name, Change: "counters", Key: asMap(n, key), Delta: delta, ElapsedS: seconds})
 		}
 	}
-	for _, k := range order {
-		g := groups[k]
-		olds, news := g.old, g.new
-		if len(identity) == 0 {
+	var olds, news []int32
+	for g := range groups.groups {
+		olds, news = groups.rows(g, olds[:0], news[:0])
+		switch {
+		case len(olds) == 1 && len(news) == 1:
+			// Paired by identity or, failing that, as a lone pair: paired.
+			pair(olds[0], news[0])
+			olds, news = olds[:0], news[:0]
+		case len(identity) == 0:
 			// Without an identity the key is the row: pair in order.
 			n := min(len(olds), len(news))
-			for i := 0; i < n; i++ {
-				pair(before[olds[i]], after[news[i]])
+			for i := range n {
+				pair(olds[i], news[i])
 			}
 			olds, news = olds[n:], news[n:]
-		} else {
-			byIdentity := map[string][]int{}
+		default:
+			byIdentity := map[string][]int32{}
 			for _, r := range news {
-				id := valuesKey(after[r], identity)
+				id := string(after.ids(r))
 				byIdentity[id] = append(byIdentity[id], r)
 			}
-			taken := map[int]bool{}
-			var left []int
+			taken := map[int32]bool{}
+			var left []int32
 			for _, r := range olds {
-				id := valuesKey(before[r], identity)
+				id := string(before.ids(r))
 				if list := byIdentity[id]; len(list) > 0 {
-					pair(before[r], after[list[0]])
+					pair(r, list[0])
 					taken[list[0]] = true
 					byIdentity[id] = list[1:]
 				} else {
 					left = append(left, r)
 				}
 			}
-			var newLeft []int
+			var newLeft []int32
 			for _, r := range news {
 				if !taken[r] {
 					newLeft = append(newLeft, r)
@@ -328,43 +312,76 @@ func compareTable(d *engine.Dataset, cols []string, before, after [][]any, elaps
 			// One row gone and one come under the same key: the same
 			// thing with a new kernel object (a restarted listener).
 			if len(olds) == 1 && len(news) == 1 {
-				pair(before[olds[0]], after[news[0]])
+				pair(olds[0], news[0])
 				olds, news = nil, nil
 			}
 		}
 		for _, r := range olds {
 			count.Removed++
-			emit(Change{Table: d.Name, Change: "removed", Key: asMap(before[r], key), Before: asMap(before[r], all)})
+			row := l.decode(before, r)
+			emit(Change{Table: d.Name, Change: "removed", Key: asMap(row, key), Before: asMap(row, all)})
 		}
 		for _, r := range news {
 			count.Added++
-			emit(Change{Table: d.Name, Change: "added", Key: asMap(after[r], key), After: asMap(after[r], all)})
+			row := l.decode(after, r)
+			emit(Change{Table: d.Name, Change: "added", Key: asMap(row, key), After: asMap(row, all)})
 		}
 	}
 	return count
 }
 
-// valuesKey is a map key for the values at idx, types told apart.
-func valuesKey(row []any, idx []int) string {
-	b := make([]byte, 0, 64)
-	for _, i := range idx {
-		switch v := row[i].(type) {
-		case nil:
-			b = append(b, 'N')
-		case int64:
-			b = strconv.AppendInt(append(b, 'I'), v, 10)
-		case float64:
-			b = strconv.AppendFloat(append(b, 'F'), v, 'g', -1, 64)
-		case string:
-			b = append(append(b, 'S'), v...)
-		case []byte:
-			b = append(append(b, 'B'), v...)
-		default:
-			b = fmt.Appendf(append(b, '?'), "%v", v)
+// keyGroups are the rows of two moments grouped by key, in the order the
+// keys came (the old moment's rows first). Each group's rows on each side
+// are a chain through next, in the order they came.
+type keyGroups struct {
+	groups  []keyGroup
+	oldNext []int32 // the next old row of the same group, or -1
+	newNext []int32
+}
+
+// keyGroup is one key's first and last row in each moment, -1 for none.
+type keyGroup struct{ oldFirst, oldLast, newFirst, newLast int32 }
+
+// groupByKey groups the rows of before and after by key.
+func groupByKey(before, after *rowSet) *keyGroups {
+	k := &keyGroups{groups: make([]keyGroup, 0, len(before.rows)), oldNext: make([]int32, len(before.rows)), newNext: make([]int32, len(after.rows))}
+	byKey := make(map[string]int32, len(before.rows))
+	add := func(set *rowSet, next []int32, isNew bool) {
+		for r := range set.rows {
+			r := int32(r)
+			next[r] = -1
+			g, ok := byKey[string(set.key(r))]
+			if !ok {
+				g = int32(len(k.groups))
+				byKey[string(set.key(r))] = g
+				k.groups = append(k.groups, keyGroup{-1, -1, -1, -1})
+			}
+			first, last := &k.groups[g].oldFirst, &k.groups[g].oldLast
+			if isNew {
+				first, last = &k.groups[g].newFirst, &k.groups[g].newLast
+			}
+			if *last >= 0 {
+				next[*last] = r
+			} else {
+				*first = r
+			}
+			*last = r
 		}
-		b = append(b, 0)
 	}
-	return string(b)
+	add(before, k.oldNext, false)
+	add(after, k.newNext, true)
+	return k
+}
+
+// rows appends group g's old and new rows to olds and news.
+func (k *keyGroups) rows(g int, olds, news []int32) ([]int32, []int32) {
+	for r := k.groups[g].oldFirst; r >= 0; r = k.oldNext[r] {
+		olds = append(olds, r)
+	}
+	for r := k.groups[g].newFirst; r >= 0; r = k.newNext[r] {
+		news = append(news, r)
+	}
+	return olds, news
 }
 
 func sameValue(a, b any) bool {
