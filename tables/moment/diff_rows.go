@@ -47,24 +47,27 @@ func (l *layout) selectList() []string {
 }
 
 // rowSet is one moment's rows of a table, each encoded into one byte
-// string (appendValue) laid out by a layout. It holds no pointer, so the
-// garbage collector does not scan it, and a row costs its values' bytes
-// and one span, not an interface value per column.
+// string (appendValue) laid out by a layout. It holds no pointer but its
+// chunks, so the garbage collector hardly scans it, and a row costs its
+// values' bytes and one span, not an interface value per column. Rows go
+// into chunks of a fixed size, never moved once written (a growing slice
+// would copy them again at every doubling).
 type rowSet struct {
-	data []byte
-	rows []rowSpan
+	chunks [][]byte
+	rows   []rowSpan
 }
 
-// rowSpan is where a row lies in rowSet.data: data[start:end], its key
-// data[start:key], its key and identity data[start:ids].
-type rowSpan struct{ start, key, ids, end uint32 }
+// rowSpan is where a row lies: chunks[chunk][start:end], its key
+// [start:key], its key and identity [start:ids].
+type rowSpan struct{ chunk, start, key, ids, end uint32 }
 
-// errTooLarge is a table whose encoded rows pass what a rowSpan addresses.
-var errTooLarge = errors.New("more than 4 GiB of rows")
+// chunkSize is the size of a rowSet's chunks; a longer row has a chunk of
+// its own.
+const chunkSize = 1 << 20
 
-func (s *rowSet) row(i int32) []byte { r := s.rows[i]; return s.data[r.start:r.end] }
-func (s *rowSet) key(i int32) []byte { r := s.rows[i]; return s.data[r.start:r.key] }
-func (s *rowSet) ids(i int32) []byte { r := s.rows[i]; return s.data[r.start:r.ids] }
+func (s *rowSet) row(i int32) []byte { r := s.rows[i]; return s.chunks[r.chunk][r.start:r.end] }
+func (s *rowSet) key(i int32) []byte { r := s.rows[i]; return s.chunks[r.chunk][r.start:r.key] }
+func (s *rowSet) ids(i int32) []byte { r := s.rows[i]; return s.chunks[r.chunk][r.start:r.ids] }
 
 // sameRow tells whether row o of s and row n of t hold the same values.
 func sameRow(s *rowSet, o int32, t *rowSet, n int32) bool { return bytes.Equal(s.row(o), t.row(n)) }
@@ -77,34 +80,37 @@ func (l *layout) read(rows *sql.Rows) (*rowSet, error) {
 		ptrs[i] = &vals[i]
 	}
 	set := &rowSet{}
+	var buf []byte // one row's encoding
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		span := rowSpan{start: uint32(len(set.data))}
+		buf = buf[:0]
+		var key, ids int
 		for j, v := range vals {
 			var err error
-			if set.data, err = appendValue(set.data, v); err != nil {
+			if buf, err = appendValue(buf, v); err != nil {
 				return nil, fmt.Errorf("column %s: %w", l.cols[l.order[j]], err)
 			}
-			switch j + 1 {
-			case l.keyLen:
-				span.key = uint32(len(set.data))
-			case l.withIDs:
-				span.ids = uint32(len(set.data))
+			if j+1 == l.keyLen {
+				key = len(buf)
+			}
+			if j+1 == l.withIDs {
+				ids = len(buf)
 			}
 		}
-		if len(set.data) > math.MaxUint32 {
-			return nil, errTooLarge
+		if len(buf) > math.MaxUint32 {
+			return nil, errors.New("a row of more than 4 GiB")
 		}
-		if l.keyLen == 0 {
-			span.key = span.start
+		last := len(set.chunks) - 1
+		if last < 0 || len(set.chunks[last])+len(buf) > cap(set.chunks[last]) {
+			set.chunks = append(set.chunks, make([]byte, 0, max(chunkSize, len(buf))))
+			last++
 		}
-		if l.withIDs == l.keyLen {
-			span.ids = span.key
-		}
-		span.end = uint32(len(set.data))
-		set.rows = append(set.rows, span)
+		start := len(set.chunks[last])
+		set.chunks[last] = append(set.chunks[last], buf...)
+		set.rows = append(set.rows, rowSpan{chunk: uint32(last), start: uint32(start),
+			key: uint32(start + key), ids: uint32(start + ids), end: uint32(start + len(buf))})
 	}
 	return set, rows.Err()
 }
