@@ -1,9 +1,11 @@
 package moment
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
@@ -227,7 +229,8 @@ func compareTable(d *engine.Dataset, l *layout, before, after *rowSet, elapsed t
 	for i := range all {
 		all[i] = i
 	}
-	groups := groupByKey(before, after)
+	seed := maphash.MakeSeed()
+	groups := groupByKey(before, after, func(key []byte) uint64 { return maphash.Bytes(seed, key) })
 	emit := func(c Change) { *out = append(*out, c) }
 	pair := func(or, nr int32) {
 		if sameRow(before, or, after, nr) {
@@ -339,22 +342,42 @@ type keyGroups struct {
 	newNext []int32
 }
 
-// keyGroup is one key's first and last row in each moment, -1 for none.
-type keyGroup struct{ oldFirst, oldLast, newFirst, newLast int32 }
+// keyGroup is one key's first and last row in each moment, -1 for none,
+// and the next group whose key has the same hash, -1 for none.
+type keyGroup struct{ oldFirst, oldLast, newFirst, newLast, sameHash int32 }
 
-// groupByKey groups the rows of before and after by key.
-func groupByKey(before, after *rowSet) *keyGroups {
+// groupByKey groups the rows of before and after by key. Groups are found
+// by the hash of the key's encoding (a map of numbers: no string made per
+// key, nothing for the garbage collector to scan), the keys of one hash
+// told apart by their bytes.
+func groupByKey(before, after *rowSet, hash func(key []byte) uint64) *keyGroups {
 	k := &keyGroups{groups: make([]keyGroup, 0, len(before.rows)), oldNext: make([]int32, len(before.rows)), newNext: make([]int32, len(after.rows))}
-	byKey := make(map[string]int32, len(before.rows))
+	byHash := make(map[uint64]int32, len(before.rows))
+	keyOf := func(g int32) []byte {
+		if first := k.groups[g].oldFirst; first >= 0 {
+			return before.key(first)
+		}
+		return after.key(k.groups[g].newFirst)
+	}
 	add := func(set *rowSet, next []int32, isNew bool) {
 		for r := range set.rows {
 			r := int32(r)
 			next[r] = -1
-			g, ok := byKey[string(set.key(r))]
+			key := set.key(r)
+			h := hash(key)
+			g, ok := byHash[h]
+			for ok && !bytes.Equal(keyOf(g), key) {
+				g = k.groups[g].sameHash
+				ok = g >= 0
+			}
 			if !ok {
 				g = int32(len(k.groups))
-				byKey[string(set.key(r))] = g
-				k.groups = append(k.groups, keyGroup{-1, -1, -1, -1})
+				sameHash, seen := byHash[h]
+				if !seen {
+					sameHash = -1
+				}
+				byHash[h] = g
+				k.groups = append(k.groups, keyGroup{-1, -1, -1, -1, sameHash})
 			}
 			first, last := &k.groups[g].oldFirst, &k.groups[g].oldLast
 			if isNew {

@@ -55,6 +55,7 @@ func (l *layout) selectList() []string {
 type rowSet struct {
 	chunks [][]byte
 	rows   []rowSpan
+	buf    []byte // the row being encoded
 }
 
 // rowSpan is where a row lies: chunks[chunk][start:end], its key
@@ -80,39 +81,46 @@ func (l *layout) read(rows *sql.Rows) (*rowSet, error) {
 		ptrs[i] = &vals[i]
 	}
 	set := &rowSet{}
-	var buf []byte // one row's encoding
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
 			return nil, err
 		}
-		buf = buf[:0]
-		var key, ids int
-		for j, v := range vals {
-			var err error
-			if buf, err = appendValue(buf, v); err != nil {
-				return nil, fmt.Errorf("column %s: %w", l.cols[l.order[j]], err)
-			}
-			if j+1 == l.keyLen {
-				key = len(buf)
-			}
-			if j+1 == l.withIDs {
-				ids = len(buf)
-			}
+		if err := set.add(l, vals); err != nil {
+			return nil, err
 		}
-		if len(buf) > math.MaxUint32 {
-			return nil, errors.New("a row of more than 4 GiB")
-		}
-		last := len(set.chunks) - 1
-		if last < 0 || len(set.chunks[last])+len(buf) > cap(set.chunks[last]) {
-			set.chunks = append(set.chunks, make([]byte, 0, max(chunkSize, len(buf))))
-			last++
-		}
-		start := len(set.chunks[last])
-		set.chunks[last] = append(set.chunks[last], buf...)
-		set.rows = append(set.rows, rowSpan{chunk: uint32(last), start: uint32(start),
-			key: uint32(start + key), ids: uint32(start + ids), end: uint32(start + len(buf))})
 	}
 	return set, rows.Err()
+}
+
+// add appends a row of values in the layout's encoding order.
+func (s *rowSet) add(l *layout, vals []any) error {
+	s.buf = s.buf[:0]
+	var key, ids int
+	for j, v := range vals {
+		var err error
+		if s.buf, err = appendValue(s.buf, v); err != nil {
+			return fmt.Errorf("column %s: %w", l.cols[l.order[j]], err)
+		}
+		if j+1 == l.keyLen {
+			key = len(s.buf)
+		}
+		if j+1 == l.withIDs {
+			ids = len(s.buf)
+		}
+	}
+	if len(s.buf) > math.MaxUint32 {
+		return errors.New("a row of more than 4 GiB")
+	}
+	last := len(s.chunks) - 1
+	if last < 0 || len(s.chunks[last])+len(s.buf) > cap(s.chunks[last]) {
+		s.chunks = append(s.chunks, make([]byte, 0, max(chunkSize, len(s.buf))))
+		last++
+	}
+	start := len(s.chunks[last])
+	s.chunks[last] = append(s.chunks[last], s.buf...)
+	s.rows = append(s.rows, rowSpan{chunk: uint32(last), start: uint32(start),
+		key: uint32(start + key), ids: uint32(start + ids), end: uint32(start + len(s.buf))})
+	return nil
 }
 
 // decode returns row i's values in l.cols' order.

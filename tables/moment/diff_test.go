@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -327,5 +329,47 @@ func BenchmarkDiff(b *testing.B) {
 		if err := WriteDiffJSON(&out, res, false); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// Keys whose hashes collide are told apart by their bytes: with every key
+// hashed alike, groupByKey finds the groups a real hash finds.
+func TestGroupByKeyCollisions(t *testing.T) {
+	old, new := generateMoments(40, 10)
+	d := tables.Sockets
+	var cols []string
+	for _, c := range d.Columns {
+		cols = append(cols, c.Name)
+	}
+	l := newLayout(cols, d.Diff.Key, d.Diff.Identity)
+	encode := func(rows [][]any) *rowSet {
+		set := &rowSet{}
+		for _, r := range rows {
+			ordered := make([]any, len(l.order))
+			for j, c := range l.order {
+				ordered[j] = r[c]
+			}
+			if err := set.add(l, ordered); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return set
+	}
+	before, after := encode(old[d]), encode(new[d])
+	seed := maphash.MakeSeed()
+	want := groupByKey(before, after, func(key []byte) uint64 { return maphash.Bytes(seed, key) })
+	got := groupByKey(before, after, func([]byte) uint64 { return 7 })
+	if len(want.groups) < 10 {
+		t.Fatalf("only %d groups", len(want.groups))
+	}
+	for g := range want.groups {
+		wantOld, wantNew := want.rows(g, nil, nil)
+		gotOld, gotNew := got.rows(g, nil, nil)
+		if !slices.Equal(wantOld, gotOld) || !slices.Equal(wantNew, gotNew) {
+			t.Errorf("group %d: rows %v and %v with one hash for all, want %v and %v", g, gotOld, gotNew, wantOld, wantNew)
+		}
+	}
+	if len(got.groups) != len(want.groups) {
+		t.Errorf("%d groups with one hash for all, want %d", len(got.groups), len(want.groups))
 	}
 }
