@@ -102,6 +102,8 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 		}
 		plans = append(plans, plan{d: d, layout: newLayout(cols, d.Diff.Key, d.Diff.Identity), old: make(chan oldRows, 1)})
 	}
+	seed := maphash.MakeSeed()
+	hash := func(key []byte) uint64 { return maphash.Bytes(seed, key) }
 	query := func(schema string, p plan) string {
 		return "SELECT " + strings.Join(p.layout.selectList(), ", ") + " FROM " + schema + p.d.Name
 	}
@@ -117,8 +119,14 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 		defer cancel()
 		go func() {
 			for _, p := range plans {
+				// The old rows' groups are made here too, beside the
+				// engine's reading.
 				rows, err := readAll(readCtx, db, p.layout, query("", p))
-				p.old <- oldRows{rows, err}
+				var groups *keyGroups
+				if err == nil {
+					groups = groupOld(rows, hash)
+				}
+				p.old <- oldRows{groups, err}
 				if err != nil {
 					return
 				}
@@ -136,33 +144,38 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 		return set, err
 	}
 	for _, p := range plans {
-		var before, after *rowSet
-		var err error
-		if after, err = read(newSchema, p); err == nil {
+		var groups *keyGroups
+		after, err := read(newSchema, p)
+		if err == nil {
 			if oldFile != "" {
 				select {
 				case o := <-p.old:
-					before, err = o.rows, o.err
+					groups, err = o.groups, o.err
 				case <-ctx.Done():
 					err = ctx.Err()
 				}
 			} else {
-				before, err = read(oldSchema, p)
+				var before *rowSet
+				if before, err = read(oldSchema, p); err == nil {
+					groups = groupOld(before, hash)
+				}
 			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("diff %s: %s", p.d.Name, engine.CleanError(err))
 		}
-		count := compareTable(p.d, p.layout, before, after, res.Elapsed, &res.Changes)
+		groups.addNew(after)
+		count := compareTable(p.d, p.layout, groups, res.Elapsed, &res.Changes)
 		res.Tables = append(res.Tables, count)
 	}
 	return res, nil
 }
 
-// oldRows is one table of the old moment, read on its own connection.
+// oldRows is one table of the old moment, read on its own connection and
+// grouped by key.
 type oldRows struct {
-	rows *rowSet
-	err  error
+	groups *keyGroups
+	err    error
 }
 
 // readAll runs query on db and encodes every row as l lays it out.
@@ -180,7 +193,8 @@ func readAll(ctx context.Context, db *sql.DB, l *layout, query string) (*rowSet,
 // one key, rows are paired by identity (or in order, without one), and a
 // lone pair left is the same thing replaced. A pair whose encodings are
 // equal has no change, so only the rows of a change are decoded.
-func compareTable(d *engine.Dataset, l *layout, before, after *rowSet, elapsed time.Duration, out *[]Change) TableCount {
+func compareTable(d *engine.Dataset, l *layout, groups *keyGroups, elapsed time.Duration, out *[]Change) TableCount {
+	before, after := groups.before, groups.after
 	cols := l.cols
 	count := TableCount{Table: d.Name}
 	pos := map[string]int{}
@@ -229,8 +243,6 @@ func compareTable(d *engine.Dataset, l *layout, before, after *rowSet, elapsed t
 	for i := range all {
 		all[i] = i
 	}
-	seed := maphash.MakeSeed()
-	groups := groupByKey(before, after, func(key []byte) uint64 { return maphash.Bytes(seed, key) })
 	emit := func(c Change) { *out = append(*out, c) }
 	pair := func(or, nr int32) {
 		if sameRow(before, or, after, nr) {
@@ -335,65 +347,79 @@ func compareTable(d *engine.Dataset, l *layout, before, after *rowSet, elapsed t
 
 // keyGroups are the rows of two moments grouped by key, in the order the
 // keys came (the old moment's rows first). Each group's rows on each side
-// are a chain through next, in the order they came.
+// are a chain through next, in the order they came. Groups are found by
+// the hash of the key's encoding (a map of numbers: no string made per
+// key, nothing for the garbage collector to scan), the keys of one hash
+// told apart by their bytes.
 type keyGroups struct {
-	groups  []keyGroup
-	oldNext []int32 // the next old row of the same group, or -1
-	newNext []int32
+	before, after *rowSet
+	groups        []keyGroup
+	oldNext       []int32 // the next old row of the same group, or -1
+	newNext       []int32
+	hash          func(key []byte) uint64
+	byHash        map[uint64]int32 // the last group made of each hash
 }
 
 // keyGroup is one key's first and last row in each moment, -1 for none,
-// and the next group whose key has the same hash, -1 for none.
+// and the group made before it with the same hash, -1 for none.
 type keyGroup struct{ oldFirst, oldLast, newFirst, newLast, sameHash int32 }
 
-// groupByKey groups the rows of before and after by key. Groups are found
-// by the hash of the key's encoding (a map of numbers: no string made per
-// key, nothing for the garbage collector to scan), the keys of one hash
-// told apart by their bytes.
-func groupByKey(before, after *rowSet, hash func(key []byte) uint64) *keyGroups {
-	k := &keyGroups{groups: make([]keyGroup, 0, len(before.rows)), oldNext: make([]int32, len(before.rows)), newNext: make([]int32, len(after.rows))}
-	byHash := make(map[uint64]int32, len(before.rows))
-	keyOf := func(g int32) []byte {
-		if first := k.groups[g].oldFirst; first >= 0 {
-			return before.key(first)
-		}
-		return after.key(k.groups[g].newFirst)
-	}
-	add := func(set *rowSet, next []int32, isNew bool) {
-		for r := range set.rows {
-			r := int32(r)
-			next[r] = -1
-			key := set.key(r)
-			h := hash(key)
-			g, ok := byHash[h]
-			for ok && !bytes.Equal(keyOf(g), key) {
-				g = k.groups[g].sameHash
-				ok = g >= 0
-			}
-			if !ok {
-				g = int32(len(k.groups))
-				sameHash, seen := byHash[h]
-				if !seen {
-					sameHash = -1
-				}
-				byHash[h] = g
-				k.groups = append(k.groups, keyGroup{-1, -1, -1, -1, sameHash})
-			}
-			first, last := &k.groups[g].oldFirst, &k.groups[g].oldLast
-			if isNew {
-				first, last = &k.groups[g].newFirst, &k.groups[g].newLast
-			}
-			if *last >= 0 {
-				next[*last] = r
-			} else {
-				*first = r
-			}
-			*last = r
-		}
-	}
-	add(before, k.oldNext, false)
-	add(after, k.newNext, true)
+// groupOld groups the old moment's rows by key.
+func groupOld(before *rowSet, hash func(key []byte) uint64) *keyGroups {
+	k := &keyGroups{before: before, after: &rowSet{}, groups: make([]keyGroup, 0, len(before.rows)),
+		hash: hash, byHash: make(map[uint64]int32, len(before.rows))}
+	k.oldNext = k.add(before, false)
 	return k
+}
+
+// addNew adds the new moment's rows to the groups.
+func (k *keyGroups) addNew(after *rowSet) {
+	k.after = after
+	k.newNext = k.add(after, true)
+}
+
+// add puts each row of set in its key's group and returns the chains.
+func (k *keyGroups) add(set *rowSet, isNew bool) (next []int32) {
+	next = make([]int32, len(set.rows))
+	for r := range set.rows {
+		r := int32(r)
+		next[r] = -1
+		key := set.key(r)
+		h := k.hash(key)
+		g, ok := k.byHash[h]
+		for ok && !bytes.Equal(k.keyOf(g), key) {
+			g = k.groups[g].sameHash
+			ok = g >= 0
+		}
+		if !ok {
+			g = int32(len(k.groups))
+			sameHash, seen := k.byHash[h]
+			if !seen {
+				sameHash = -1
+			}
+			k.byHash[h] = g
+			k.groups = append(k.groups, keyGroup{-1, -1, -1, -1, sameHash})
+		}
+		first, last := &k.groups[g].oldFirst, &k.groups[g].oldLast
+		if isNew {
+			first, last = &k.groups[g].newFirst, &k.groups[g].newLast
+		}
+		if *last >= 0 {
+			next[*last] = r
+		} else {
+			*first = r
+		}
+		*last = r
+	}
+	return next
+}
+
+// keyOf is group g's key: its first row's.
+func (k *keyGroups) keyOf(g int32) []byte {
+	if first := k.groups[g].oldFirst; first >= 0 {
+		return k.before.key(first)
+	}
+	return k.after.key(k.groups[g].newFirst)
 }
 
 // rows appends group g's old and new rows to olds and news.

@@ -333,7 +333,7 @@ func BenchmarkDiff(b *testing.B) {
 }
 
 // Keys whose hashes collide are told apart by their bytes: with every key
-// hashed alike, groupByKey finds the groups a real hash finds.
+// hashed alike, groupOld and addNew find the groups a real hash finds.
 func TestGroupByKeyCollisions(t *testing.T) {
 	old, new := generateMoments(40, 10)
 	d := tables.Sockets
@@ -357,8 +357,10 @@ func TestGroupByKeyCollisions(t *testing.T) {
 	}
 	before, after := encode(old[d]), encode(new[d])
 	seed := maphash.MakeSeed()
-	want := groupByKey(before, after, func(key []byte) uint64 { return maphash.Bytes(seed, key) })
-	got := groupByKey(before, after, func([]byte) uint64 { return 7 })
+	want := groupOld(before, func(key []byte) uint64 { return maphash.Bytes(seed, key) })
+	want.addNew(after)
+	got := groupOld(before, func([]byte) uint64 { return 7 })
+	got.addNew(after)
 	if len(want.groups) < 10 {
 		t.Fatalf("only %d groups", len(want.groups))
 	}
