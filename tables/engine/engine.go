@@ -25,12 +25,16 @@ var (
 	nextEngineID atomic.Int64
 )
 
-// register installs the virtual-table module once per process; modules
-// reach only connections opened afterwards (ARCHITECTURE.md, "The
-// engine"), so every engine calls it before opening its database.
+// register installs the virtual-table module and EachRow's aggregate once
+// per process; modules and functions reach only connections opened
+// afterwards (ARCHITECTURE.md, "The engine"), so every engine calls it
+// before opening its database.
 func register() error {
 	registerOnce.Do(func() {
 		registerErr = vtab.RegisterModule(nil, moduleName, module{})
+		if registerErr == nil {
+			registerErr = registerEachRow()
+		}
 	})
 	return registerErr
 }

@@ -1,10 +1,14 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -554,5 +558,86 @@ func TestValidateNarrowAndPrefetch(t *testing.T) {
 	bad.Prefetch = map[string]func(*kernel.Collector){"nothing": func(*kernel.Collector) {}}
 	if err := bad.Validate(); err == nil {
 		t.Error("a Prefetch for a group without Fill was accepted")
+	}
+}
+
+// EachRow hands every row of a virtual table, and of a table in an
+// attached file (EachRowOf too, on a connection of its own), with the
+// values a plain SELECT gives, in its order; an error from the callback
+// ends the statement and is returned as it is.
+func TestEachRow(t *testing.T) {
+	ctx := context.Background()
+	e := openSynthetic(t, &synthetic{name: "alpha", n: 300})
+	want := query(t, e, "SELECT id, label, extra, val FROM alpha")
+	collect := func(got *[][]any) func([]driver.Value) error {
+		return func(values []driver.Value) error {
+			row := make([]any, len(values))
+			for i, v := range values {
+				switch w := v.(type) { // views into SQLite's memory
+				case string:
+					v = strings.Clone(w)
+				case []byte:
+					v = bytes.Clone(w)
+				}
+				row[i] = v
+			}
+			*got = append(*got, row)
+			return nil
+		}
+	}
+	var got [][]any
+	if _, err := e.EachRow(ctx, []string{"id", "label", "extra", "val"}, "alpha", collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("EachRow over the virtual table (-SELECT +EachRow):\n%s", diff)
+	}
+
+	path := filepath.Join(t.TempDir(), "copy.db")
+	if err := os.WriteFile(path, nil, 0o644); err != nil { // an empty database
+		t.Fatal(err)
+	}
+	if err := e.Attach(ctx, path, "copy", true); err != nil {
+		t.Fatal(err)
+	}
+	query(t, e, "CREATE TABLE copy.alpha AS SELECT id, label, extra, val, 1.5 AS ratio, x'00ff' AS raw FROM alpha")
+	want = query(t, e, "SELECT * FROM copy.alpha")
+	got = nil
+	if _, err := e.EachRow(ctx, []string{"id", "label", "extra", "val", "ratio", "raw"}, "copy.alpha", collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("EachRow over an attached table (-SELECT +EachRow):\n%s", diff)
+	}
+	db, err := sql.Open("sqlite", FileURI(path, false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	got = nil
+	if err := EachRowOf(ctx, db, []string{"id", "label", "extra", "val", "ratio", "raw"}, "alpha", collect(&got)); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("EachRowOf (-SELECT +EachRowOf):\n%s", diff)
+	}
+
+	stop := errors.New("enough")
+	n := 0
+	_, err = e.EachRow(ctx, []string{"id"}, "alpha", func([]driver.Value) error {
+		if n++; n == 10 {
+			return stop
+		}
+		return nil
+	})
+	if err != stop || n != 10 {
+		t.Errorf("EachRow with a callback failing at row 10: %v after %d rows, want %v after 10", err, n, stop)
+	}
+	if err := EachRowOf(ctx, db, nil, "alpha", func([]driver.Value) error { return stop }); err != stop {
+		t.Errorf("EachRowOf with a failing callback: %v, want %v", err, stop)
+	}
+	// Called by a statement of someone else's, the aggregate says so.
+	if _, _, _, err := e.Query(ctx, "SELECT "+eachRowFunction+"(42, id) FROM alpha"); err == nil || !strings.Contains(err.Error(), "not called by netsql") {
+		t.Errorf("%s from SQL: %v", eachRowFunction, err)
 	}
 }
