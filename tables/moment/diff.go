@@ -4,10 +4,10 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"hash/maphash"
 	"slices"
-	"strings"
 	"time"
 
 	"netsql/tables/engine"
@@ -104,9 +104,6 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 	}
 	seed := maphash.MakeSeed()
 	hash := func(key []byte) uint64 { return maphash.Bytes(seed, key) }
-	query := func(schema string, p plan) string {
-		return "SELECT " + strings.Join(p.layout.selectList(), ", ") + " FROM " + schema + p.d.Name
-	}
 	// The old moment is a file: a connection of its own reads it while
 	// the engine reads the new one (two cores do twice the reading).
 	if oldFile != "" {
@@ -121,7 +118,10 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 			for _, p := range plans {
 				// The old rows' groups are made here too, beside the
 				// engine's reading.
-				rows, err := readAll(readCtx, db, p.layout, query("", p))
+				rows := &rowSet{}
+				err := engine.EachRowOf(readCtx, db, p.layout.selectList(), p.d.Name, func(values []driver.Value) error {
+					return rows.add(p.layout, values)
+				})
 				var groups *keyGroups
 				if err == nil {
 					groups = groupOld(rows, hash)
@@ -134,11 +134,9 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 		}()
 	}
 	read := func(schema string, p plan) (*rowSet, error) {
-		var set *rowSet
-		warnings, err := e.Statement(ctx, query(quote(schema)+".", p), nil, func(rows *sql.Rows) error {
-			var err error
-			set, err = p.layout.read(rows)
-			return err
+		set := &rowSet{}
+		warnings, err := e.EachRow(ctx, p.layout.selectList(), quote(schema)+"."+p.d.Name, func(values []driver.Value) error {
+			return set.add(p.layout, values)
 		})
 		note(warnings)
 		return set, err
@@ -176,16 +174,6 @@ func Diff(ctx context.Context, e *engine.Engine, datasets []*engine.Dataset, old
 type oldRows struct {
 	groups *keyGroups
 	err    error
-}
-
-// readAll runs query on db and encodes every row as l lays it out.
-func readAll(ctx context.Context, db *sql.DB, l *layout, query string) (*rowSet, error) {
-	rows, err := db.QueryContext(ctx, query)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	return l.read(rows)
 }
 
 // compareTable appends the changes between two row sets of d. Rows are

@@ -2,7 +2,7 @@ package moment
 
 import (
 	"bytes"
-	"database/sql"
+	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -37,7 +37,7 @@ func newLayout(cols, key, identity []string) *layout {
 	return l
 }
 
-// selectList is the layout's columns for a SELECT, in the encoding's order.
+// selectList is the layout's columns, in the encoding's order.
 func (l *layout) selectList() []string {
 	names := make([]string, len(l.order))
 	for j, i := range l.order {
@@ -73,27 +73,9 @@ func (s *rowSet) ids(i int32) []byte { r := s.rows[i]; return s.chunks[r.chunk][
 // sameRow tells whether row o of s and row n of t hold the same values.
 func sameRow(s *rowSet, o int32, t *rowSet, n int32) bool { return bytes.Equal(s.row(o), t.row(n)) }
 
-// read encodes every row of rows, whose columns are l.selectList().
-func (l *layout) read(rows *sql.Rows) (*rowSet, error) {
-	vals := make([]any, len(l.order))
-	ptrs := make([]any, len(vals))
-	for i := range vals {
-		ptrs[i] = &vals[i]
-	}
-	set := &rowSet{}
-	for rows.Next() {
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		if err := set.add(l, vals); err != nil {
-			return nil, err
-		}
-	}
-	return set, rows.Err()
-}
-
-// add appends a row of values in the layout's encoding order.
-func (s *rowSet) add(l *layout, vals []any) error {
+// add appends a row of values in the layout's encoding order (values
+// engine.EachRow gives: a text is copied, not kept).
+func (s *rowSet) add(l *layout, vals []driver.Value) error {
 	s.buf = s.buf[:0]
 	var key, ids int
 	for j, v := range vals {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"hash/maphash"
 	"os"
@@ -345,7 +346,7 @@ func TestGroupByKeyCollisions(t *testing.T) {
 	encode := func(rows [][]any) *rowSet {
 		set := &rowSet{}
 		for _, r := range rows {
-			ordered := make([]any, len(l.order))
+			ordered := make([]driver.Value, len(l.order))
 			for j, c := range l.order {
 				ordered[j] = r[c]
 			}
