@@ -5,8 +5,10 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"encoding/json"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -375,4 +377,91 @@ func TestGroupByKeyCollisions(t *testing.T) {
 	if len(got.groups) != len(want.groups) {
 		t.Errorf("%d groups with one hash for all, want %d", len(got.groups), len(want.groups))
 	}
+}
+
+// encodingJSON is what WriteDiffJSON wrote before it wrote by hand: the
+// changes through encoding/json's Encoder, an array or one a line.
+func encodingJSON(changes []Change, lines bool) (string, error) {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false)
+	if !lines {
+		if changes == nil {
+			changes = []Change{}
+		}
+		err := enc.Encode(changes)
+		return out.String(), err
+	}
+	for _, c := range changes {
+		if err := enc.Encode(c); err != nil {
+			return out.String(), err
+		}
+	}
+	return out.String(), nil
+}
+
+// checkAsEncodingJSON fails t when WriteDiffJSON and encoding/json write
+// changes differently, or fail differently.
+func checkAsEncodingJSON(t *testing.T, changes []Change) {
+	t.Helper()
+	for _, lines := range []bool{false, true} {
+		want, wantErr := encodingJSON(changes, lines)
+		var got bytes.Buffer
+		gotErr := WriteDiffJSON(&got, &DiffResult{Changes: changes}, lines)
+		if wantErr != nil || gotErr != nil {
+			if wantErr == nil || gotErr == nil || wantErr.Error() != gotErr.Error() || got.String() != want {
+				t.Errorf("lines %v: error %v after %q, encoding/json's %v after %q", lines, gotErr, got.String(), wantErr, want)
+			}
+			continue
+		}
+		if got.String() != want {
+			t.Errorf("lines %v:\n got %s\nwant %s", lines, got.String(), want)
+		}
+	}
+}
+
+// WriteDiffJSON writes what encoding/json writes: hostile texts (control
+// bytes, bytes that are not UTF-8, U+2028, HTML's characters), numbers of
+// every magnitude, blobs, empty and missing maps, the same columns in
+// another set; and fails where it fails (NaN), writing nothing.
+func TestDiffJSONAsEncodingJSON(t *testing.T) {
+	row := func(kv ...any) map[string]any {
+		m := map[string]any{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1]
+		}
+		return m
+	}
+	hostile := "a\"b\\c\b\f\n\r\t\x00\x01\x1f\x7f<>&'\u2028\u2029\xff\xc3(é日本\U0001F600\xed\xa0\x80 end"
+	changes := []Change{
+		{Table: "sockets", Change: "added", Key: row("proto", "tcp", "local_port", int64(22), "path", nil),
+			After: row("proto", "tcp", "local_port", int64(22), "path", nil, "process", hostile)},
+		{Table: "sockets", Change: "changed", Key: row("proto", "tcp", "local_port", int64(-9223372036854775808), "path", nil),
+			Before: row("proto", "tcp", "local_port", int64(0), "path", hostile[:5]), After: row("proto", "tcp", "local_port", int64(1), "path", "x"),
+			Columns: []string{"path", hostile}, Delta: map[string]int64{"drops": 3, "bytes": -1, hostile: 9223372036854775807}, ElapsedS: 2.5},
+		{Table: "sockets", Change: "replaced", Key: row("local_port", int64(1)), // another set of key columns
+			Before: row("a", 1e-7, "b", 1e21, "c", 123456789.125, "d", -0.0, "e", 5e-324, "f", 1e20, "g", []byte{0, 1, 2, 0xff}),
+			After:  row("a", float64(1), "b", []byte{}, "c", true, "d", "", "e", nil, "f", int64(7), "g", []byte("x"))},
+		{Table: "snmp", Change: "counters", Key: map[string]any{}, Delta: map[string]int64{"value": 1}, ElapsedS: 1e-9},
+		{Table: "snmp", Change: "counters", Key: nil, Before: map[string]any{}, Columns: []string{}, Delta: map[string]int64{}, ElapsedS: 3e21},
+		{Table: hostile, Change: hostile, Key: row(hostile, hostile)},
+	}
+	checkAsEncodingJSON(t, changes)
+	checkAsEncodingJSON(t, nil)
+	checkAsEncodingJSON(t, append(changes, Change{Table: "t", Change: "changed", Key: row("k", int64(1)), After: row("v", math.NaN())}))
+	checkAsEncodingJSON(t, append(changes, Change{Table: "t", Change: "counters", Key: row("k", int64(1)), ElapsedS: math.Inf(1)}))
+}
+
+// FuzzDiffJSON: any text and number WriteDiffJSON writes as encoding/json
+// does.
+func FuzzDiffJSON(f *testing.F) {
+	for _, s := range []string{"", "plain", "\x00\x1f\"\\", "\xff\xfe", "\u2028x\u2029", "<&>", "é\xc3"} {
+		f.Add(s, 1.5)
+	}
+	f.Add("x", 1e-7)
+	f.Add("x", 1e21)
+	f.Fuzz(func(t *testing.T, s string, x float64) {
+		checkAsEncodingJSON(t, []Change{{Table: s, Change: "changed", Key: map[string]any{s: s, "n": x},
+			Before: map[string]any{"v": x, s: []byte(s)}, Columns: []string{s}, Delta: map[string]int64{s: 1}, ElapsedS: x}})
+	})
 }
