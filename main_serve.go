@@ -66,9 +66,14 @@ func serveMetrics(o *options, src *kernel.Source, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "netsql: --serve: %v\n", err)
 		return exitUsage
 	}
-	if err := serve.CheckWebConfig(o.webConfig); err != nil {
+	tls, err := serve.CheckWebConfig(o.webConfig)
+	if err != nil {
 		fmt.Fprintf(stderr, "netsql: %v\n", err)
 		return exitUsage
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
 	}
 	ln, err := net.Listen("tcp", o.serve)
 	if err != nil {
@@ -76,7 +81,7 @@ func serveMetrics(o *options, src *kernel.Source, stderr io.Writer) int {
 		return exitFailed
 	}
 	if !o.quiet {
-		fmt.Fprintf(stderr, "netsql: serving %d metrics at http://%s/metrics\n", len(exp.Metrics()), ln.Addr())
+		fmt.Fprintf(stderr, "netsql: serving %d metrics at %s://%s/metrics\n", len(exp.Metrics()), scheme, ln.Addr())
 	}
 	if err := serve.Serve(ctx, ln, exp.Handler(), o.webConfig, stderr); err != nil {
 		fmt.Fprintf(stderr, "netsql: --serve: %v\n", err)

@@ -35,6 +35,41 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// serveCLI starts run with args (which include --serve 127.0.0.1:0) and
+// waits for its serving line; stop sends SIGINT and returns the exit code.
+func serveCLI(t *testing.T, args ...string) (url string, stderr *lockedBuffer, stop func() int) {
+	t.Helper()
+	stderr = &lockedBuffer{}
+	done := make(chan int, 1)
+	go func() { done <- run(args, strings.NewReader(""), io.Discard, stderr) }()
+	serving := regexp.MustCompile(`netsql: serving [0-9]+ metrics at (https?://127\.0\.0\.1:[0-9]+/metrics)\n`)
+	tablestest.WaitFor(t, 10*time.Second, "the serving line", func() bool {
+		if m := serving.FindStringSubmatch(stderr.String()); m != nil {
+			url = m[1]
+		}
+		return url != ""
+	})
+	stopped := false
+	stop = func() int {
+		t.Helper()
+		stopped = true
+		syscall.Kill(os.Getpid(), syscall.SIGINT)
+		select {
+		case code := <-done:
+			return code
+		case <-time.After(10 * time.Second):
+			t.Fatal("--serve did not stop on SIGINT")
+			return -1
+		}
+	}
+	t.Cleanup(func() {
+		if !stopped {
+			stop()
+		}
+	})
+	return url, stderr, stop
+}
+
 // netsql --serve on the fixture tree serves the default metrics and the
 // user's from --queries, until SIGINT, which ends it with exit 0.
 func TestServeCLI(t *testing.T) {
@@ -44,19 +79,10 @@ func TestServeCLI(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "mine.sql"), []byte(mine), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stderr lockedBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run([]string{"--root", root, "--serve", "127.0.0.1:0", "--queries", dir}, strings.NewReader(""), io.Discard, &stderr)
-	}()
-	serving := regexp.MustCompile(`netsql: serving 12 metrics at (http://127\.0\.0\.1:[0-9]+/metrics)\n`)
-	var url string
-	tablestest.WaitFor(t, 10*time.Second, "the serving line", func() bool {
-		if m := serving.FindStringSubmatch(stderr.String()); m != nil {
-			url = m[1]
-		}
-		return url != ""
-	})
+	url, stderr, stop := serveCLI(t, "--root", root, "--serve", "127.0.0.1:0", "--queries", dir)
+	if !strings.Contains(stderr.String(), "netsql: serving 12 metrics at http://") {
+		t.Errorf("stderr %q", stderr.String())
+	}
 	resp, err := http.Get(url)
 	if err != nil {
 		t.Fatal(err)
@@ -68,20 +94,49 @@ func TestServeCLI(t *testing.T) {
 			t.Errorf("/metrics lacks %q:\n%s", want, body)
 		}
 	}
-	syscall.Kill(os.Getpid(), syscall.SIGINT)
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("exit %d after SIGINT, stderr %q", code, stderr.String())
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d after SIGINT, stderr %q", code, stderr.String())
+	}
+}
+
+// With --web-config naming TLS and basic auth, the serving line says
+// https and /metrics answers the right user only.
+func TestServeTLSCLI(t *testing.T) {
+	config, client := tablestest.WebConfig(t, map[string]string{"prometheus": "s3cret"})
+	url, stderr, stop := serveCLI(t, "--root", tablestest.Root(t, nil), "--serve", "127.0.0.1:0", "--web-config", config)
+	if !strings.HasPrefix(url, "https://") {
+		t.Errorf("serving at %s, want https", url)
+	}
+	for _, c := range []struct {
+		password string
+		want     int
+	}{{"s3cret", http.StatusOK}, {"wrong", http.StatusUnauthorized}} {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.SetBasicAuth("prometheus", c.password)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
 		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("--serve did not stop on SIGINT")
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != c.want || (c.want == http.StatusOK) != strings.Contains(string(body), "\nnetsql_sockets{") {
+			t.Errorf("password %q: %s %.200q, want %d", c.password, resp.Status, body, c.want)
+		}
+	}
+	if code := stop(); code != 0 {
+		t.Errorf("exit %d after SIGINT, stderr %q", code, stderr.String())
 	}
 }
 
 func TestServeUsage(t *testing.T) {
-	config := filepath.Join(t.TempDir(), "web.yml")
+	configs := t.TempDir()
+	config := filepath.Join(configs, "web.yml")
 	if err := os.WriteFile(config, []byte("tls_server_config:\n  cert_file: /nonexistent/cert.pem\n  key_file: /nonexistent/key.pem\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A misspelt key: YAML's error spans two lines, netsql's is one.
+	malformed := filepath.Join(configs, "malformed.yml")
+	if err := os.WriteFile(malformed, []byte("tls_server_cfg:\n  cert_file: cert.pem\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	root := tablestest.Root(t, nil)
@@ -97,6 +152,7 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"--serve", "127.0.0.1:0", "--max-series", "0"}, "--max-series must be more than 0"},
 		{[]string{"--serve", "127.0.0.1:0", "--scrape-timeout", "0"}, "invalid value \"0\" for flag -scrape-timeout: must be more than 0"},
 		{[]string{"--root", root, "--serve", "127.0.0.1:0", "--web-config", config}, "netsql: --web-config " + config + ": "},
+		{[]string{"--root", root, "--serve", "127.0.0.1:0", "--web-config", malformed}, "netsql: --web-config " + malformed + ": yaml: unmarshal errors: line 1: field tls_server_cfg not found in type web.Config"},
 	}
 	for _, c := range cases {
 		code, out, errOut := runCLI(t, "", c.args...)

@@ -312,7 +312,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 	# The hand-written notes (where the time goes) and the sections other
 	# scripts write (bench/moments.sh, ...) survive a rerun.
 	if [[ -f $out ]]; then
-		for block in notes moments netns; do
+		for block in notes moments netns fleet; do
 			if grep -q "^<!-- $block:begin" "$out"; then
 				echo
 				sed -n "/^<!-- $block:begin/,/^<!-- $block:end/p" "$out"

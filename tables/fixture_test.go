@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -102,15 +103,20 @@ func TestFixtureProcessSockets(t *testing.T) {
 // countReads records the paths under the proc root that datasets read,
 // relative to it; reads() returns and forgets them, sorted.
 func countReads(src *kernel.Source) (reads func() []string) {
-	var mu []string
+	var mu sync.Mutex // the owner walk reads beside the sockets collection
+	var paths []string
 	src.OnRead = func(path string) {
 		if strings.HasPrefix(path, src.Proc) {
-			mu = append(mu, strings.TrimPrefix(path, src.Proc))
+			mu.Lock()
+			paths = append(paths, strings.TrimPrefix(path, src.Proc))
+			mu.Unlock()
 		}
 	}
 	return func() []string {
-		out := append([]string(nil), mu...)
-		mu = mu[:0]
+		mu.Lock()
+		defer mu.Unlock()
+		out := append([]string(nil), paths...)
+		paths = paths[:0]
 		sort.Strings(out)
 		return out
 	}

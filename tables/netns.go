@@ -72,7 +72,9 @@ func acrossNetns(c *kernel.Collector, list []*kernel.Netns, col int, collect fun
 				r = append(r, make(engine.Row, col+1-len(r))...)
 				got[j] = r
 			}
-			r[col] = v
+			if r[col] != v { // a row handed over while streaming is final: no write
+				r[col] = v
+			}
 		}
 		if len(results) > 1 {
 			rows = append(rows, got...)

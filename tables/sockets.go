@@ -92,6 +92,8 @@ var Sockets = &engine.Dataset{
 			kernel.StartOwners(c)
 		}
 	}},
+	// Rows go to kernel.Sink as the dumps are decoded (socketRowBuilder).
+	Streams:       true,
 	EstimatedRows: 1000,
 	Diff: engine.DiffSpec{
 		Key:      []string{"netns", "proto", "local_addr", "local_port", "remote_addr", "remote_port", "path", "interface"},

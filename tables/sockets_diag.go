@@ -10,6 +10,7 @@ package tables
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"net/netip"
 	"strconv"
 
@@ -171,11 +172,39 @@ type socketRowBuilder struct {
 	users  map[uint32]any
 	paths  map[string]any
 	name   []byte // scratch for unix names
+
+	// emit is the engine's sink while it streams the read (kernel.Sink),
+	// sent how many rows of the collection it was handed.
+	emit func([]engine.Row)
+	sent int
 }
 
 func newSocketRowBuilder(c *kernel.Collector) *socketRowBuilder {
 	return &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: kernel.SelfNetns(c),
-		addrs4: map[[4]byte]any{}, addrs6: map[[16]byte]any{}, users: map[uint32]any{}, paths: map[string]any{}}
+		addrs4: map[[4]byte]any{}, addrs6: map[[16]byte]any{}, users: map[uint32]any{}, paths: map[string]any{},
+		emit: kernel.Sink[engine.Row](c)}
+}
+
+// streamBatch is how many rows a streamed read hands over at once.
+const streamBatch = 128
+
+// handOver gives the engine's sink the rows of the collection not yet
+// handed over, once there are at least least of them.
+func (b *socketRowBuilder) handOver(rows []engine.Row, least int) {
+	if b.emit != nil && len(rows)-b.sent >= least {
+		b.emit(rows[b.sent:])
+		b.sent = len(rows)
+	}
+}
+
+// dumpFailed is the error of a dump that failed after before rows: rows
+// already handed over cannot be taken back, so a refusal then is no
+// longer one that /proc may answer instead.
+func (b *socketRowBuilder) dumpFailed(rows []engine.Row, before int, err error) ([]engine.Row, error) {
+	if b.sent > before {
+		return rows, fmt.Errorf("netlink sock_diag: the dump failed after %d rows were served: %v", b.sent-before, err)
+	}
+	return rows[:before], err
 }
 
 // addr returns the text of an inet_diag address (16 bytes, of which AF_INET
@@ -438,11 +467,13 @@ func diagSockets(d *kernel.DiagConn, b *socketRowBuilder, p *protoFile, mask uin
 				rows = append(rows, b.packetRow(p, m))
 			}
 		}
+		b.handOver(rows, streamBatch)
 		return nil
 	})
 	if err != nil {
-		return rows[:before], err
+		return b.dumpFailed(rows, before, err)
 	}
+	b.handOver(rows, 1)
 	if on := b.c.Source().OnDiag; on != nil {
 		on(kernel.DiagDump{Family: p.afamily, Protocol: p.protocol, States: mask, Ext: ext, Rows: len(rows) - before})
 	}
@@ -465,12 +496,14 @@ func diagBothTCP(d *kernel.DiagConn, b *socketRowBuilder, mask uint32, rows []en
 			case unix.AF_INET6:
 				rows = append(rows, b.inetRow(tcp6, m))
 			}
+			b.handOver(rows, streamBatch)
 		}
 		return nil
 	})
 	if err != nil {
-		return rows[:before], err
+		return b.dumpFailed(rows, before, err)
 	}
+	b.handOver(rows, 1)
 	if on := b.c.Source().OnDiag; on != nil {
 		on(kernel.DiagDump{Family: unix.AF_UNSPEC, Protocol: unix.IPPROTO_TCP, States: mask, Rows: len(rows) - before})
 	}

@@ -13,10 +13,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/prometheus/exporter-toolkit/web"
+	"go.yaml.in/yaml/v2"
 
 	"netsql/queries"
 	"netsql/sqlshell/sqltext"
@@ -203,12 +208,12 @@ func (x *Exporter) collect() *result {
 	ctx, cancel := context.WithTimeout(x.base, x.opt.Timeout)
 	defer cancel()
 	kept := x.eng.KeepSnapshot()
-	if !kept {
-		x.eng.SetKeepSnapshot(true)
-		defer x.eng.SetKeepSnapshot(false) // drops this scrape's snapshot
-	} else {
+	if kept {
 		x.eng.Refresh() // a new moment, still kept across the queries
+	} else {
+		x.eng.SetKeepSnapshot(true)
 	}
+	defer x.release(kept)
 	res := &result{}
 	seen := map[string]bool{}
 	for _, q := range x.metrics {
@@ -229,6 +234,18 @@ func (x *Exporter) collect() *result {
 	}
 	res.seconds = time.Since(start).Seconds()
 	return res
+}
+
+// release lets go of the scrape's snapshot and has the garbage collector
+// reclaim it at once, so the next collection starts from a small heap
+// instead of piling its rows on this one's (ARCHITECTURE.md "Exporter").
+func (x *Exporter) release(kept bool) {
+	if kept {
+		x.eng.Refresh()
+	} else {
+		x.eng.SetKeepSnapshot(false)
+	}
+	runtime.GC()
 }
 
 // count records a query's outcome in the exporter's own counters and logs
@@ -392,20 +409,54 @@ func (x *Exporter) Handler() http.Handler {
 var ErrWebConfig = errors.New("--web-config")
 
 // CheckWebConfig reads a Prometheus web configuration file (TLS, basic
-// auth) and the files it names, as Serve will; "" is none.
-func CheckWebConfig(webConfig string) error {
-	if err := web.Validate(webConfig); err != nil {
-		return fmt.Errorf("%w %s: %v", ErrWebConfig, webConfig, err)
+// auth) and the files it names, as Serve will; "" is none. tls tells
+// whether Serve will speak HTTPS. The error is one line naming the file.
+func CheckWebConfig(webConfig string) (tls bool, _ error) {
+	if webConfig == "" {
+		return false, nil
 	}
-	return nil
+	refused := func(err error) error {
+		if pe := (*fs.PathError)(nil); errors.As(err, &pe) && pe.Path == webConfig {
+			err = pe.Err // the file itself: named once
+		}
+		return fmt.Errorf("%w %s: %s", ErrWebConfig, webConfig, newlines.ReplaceAllString(err.Error(), " "))
+	}
+	if err := web.Validate(webConfig); err != nil {
+		return false, refused(err)
+	}
+	// The toolkit's own type, so the file reads as Serve will read it.
+	var config web.Config
+	content, err := os.ReadFile(webConfig)
+	if err == nil {
+		err = yaml.UnmarshalStrict(content, &config)
+	}
+	if err != nil {
+		return false, refused(err)
+	}
+	return config.TLSConfig.IsEnabled(), nil
 }
+
+// newlines are the line breaks (and the indentation after them) of a
+// multi-line error, such as YAML's list of unmarshal errors.
+var newlines = regexp.MustCompile(`[ \t]*\n[ \t]*`)
 
 // Serve serves handler on ln until ctx ends, then shuts down, letting
 // running scrapes finish for a few seconds. webConfig, when not empty, is
-// a Prometheus web configuration file (see CheckWebConfig).
+// a Prometheus web configuration file (see CheckWebConfig). What the HTTP
+// server and the toolkit log (a failed TLS handshake, a web configuration
+// that no longer parses) goes to stderr, one line each, after
+// "netsql: --serve: ".
 func Serve(ctx context.Context, ln net.Listener, handler http.Handler, webConfig string, stderr io.Writer) error {
-	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	logs := &prefixWriter{w: stderr, prefix: []byte("netsql: --serve: ")}
+	server := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute,
+		ErrorLog: log.New(logs, "", 0)}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelWarn,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && (a.Key == slog.TimeKey || a.Key == slog.LevelKey) {
+				return slog.Attr{}
+			}
+			return a
+		}}))
 	served := make(chan error, 1)
 	go func() { served <- web.Serve(ln, server, &web.FlagConfig{WebConfigFile: &webConfig}, logger) }()
 	select {
@@ -420,4 +471,23 @@ func Serve(ctx context.Context, ln net.Listener, handler http.Handler, webConfig
 		return err
 	}
 	return nil
+}
+
+// prefixWriter writes each Write (one log line) after its prefix, in one
+// write, so lines from several goroutines do not interleave.
+type prefixWriter struct {
+	mu     sync.Mutex
+	w      io.Writer
+	prefix []byte
+	buf    []byte
+}
+
+func (p *prefixWriter) Write(line []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.buf = append(append(p.buf[:0], p.prefix...), line...)
+	if _, err := p.w.Write(p.buf); err != nil {
+		return 0, err
+	}
+	return len(line), nil
 }

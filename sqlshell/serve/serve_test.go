@@ -227,6 +227,21 @@ func TestScrapeIsOneMoment(t *testing.T) {
 	}
 }
 
+// A scrape lets its snapshot go, also on an engine that keeps snapshots
+// across statements: the next statement collects afresh.
+func TestScrapeLetsItsSnapshotGo(t *testing.T) {
+	_, eng, srv := fixture(t, nil, Options{})
+	eng.SetKeepSnapshot(true)
+	scrape(t, srv)
+	before := eng.Stats()
+	if _, _, _, err := eng.Query(context.Background(), "SELECT count(*) FROM sockets"); err != nil {
+		t.Fatal(err)
+	}
+	if got := eng.Stats().Sub(before).Collections["sockets"]; got != 1 || !eng.KeepSnapshot() {
+		t.Errorf("after a scrape: the next statement collected sockets %d times (want 1, afresh), keep snapshot %v (want true, as before)", got, eng.KeepSnapshot())
+	}
+}
+
 // Scrapes that arrive while a collection runs get its result; the
 // collection runs once.
 func TestConcurrentScrapesShareOneCollection(t *testing.T) {

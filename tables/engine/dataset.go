@@ -113,6 +113,11 @@ type Dataset struct {
 	// walk) can start in the background and overlap the collection. It
 	// must be cheap to call again within a statement.
 	Prefetch map[string]func(c *kernel.Collector)
+	// Streams says Collect and Narrow hand their rows to kernel.Sink as
+	// they read them. A statement whose only scan is of this dataset then
+	// starts serving rows while the read still runs (ARCHITECTURE.md,
+	// "Streaming").
+	Streams bool
 	// EstimatedRows is a typical size, told to the query planner.
 	EstimatedRows int64
 	// Diff says how two moments of the dataset compare (--diff).

@@ -50,17 +50,21 @@ type Stats struct {
 	// Replanned counts scans the statement's plan did not foresee, which
 	// made a narrowed dataset fall back to a whole read, by dataset.
 	Replanned map[string]int
+	// Streamed counts reads that ran beside their statement, serving rows
+	// as they came (a plan's stream), by dataset.
+	Streamed map[string]int
 }
 
 func newStats() Stats {
 	return Stats{Collections: map[string]int{}, Narrowed: map[string]int{}, Fills: map[string]int{},
-		Scans: map[string]int{}, RowsVisited: map[string]int{}, Replanned: map[string]int{}}
+		Scans: map[string]int{}, RowsVisited: map[string]int{}, Replanned: map[string]int{}, Streamed: map[string]int{}}
 }
 
 func (s Stats) clone() Stats {
 	c := newStats()
 	for _, pair := range [][2]map[string]int{{c.Collections, s.Collections}, {c.Narrowed, s.Narrowed},
-		{c.Fills, s.Fills}, {c.Scans, s.Scans}, {c.RowsVisited, s.RowsVisited}, {c.Replanned, s.Replanned}} {
+		{c.Fills, s.Fills}, {c.Scans, s.Scans}, {c.RowsVisited, s.RowsVisited}, {c.Replanned, s.Replanned},
+		{c.Streamed, s.Streamed}} {
 		for k, v := range pair[1] {
 			pair[0][k] = v
 		}
@@ -299,6 +303,11 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 		}
 		return rows.Err()
 	}()
+	// A read streamed beside the statement ends before its snapshot is
+	// kept or dropped; its failure fails the statement, rows served or not.
+	if serr := snap.settle(e); serr != nil && err == nil {
+		err = serr
+	}
 	// The authorizer runs while the statement is prepared, and a denial
 	// always fails the prepare: an error with a denial recorded is that
 	// refusal, whatever words SQLite put in its message.
@@ -382,7 +391,7 @@ func (s Stats) Sub(before Stats) Stats {
 	for _, pair := range [][3]map[string]int{{d.Collections, s.Collections, before.Collections},
 		{d.Narrowed, s.Narrowed, before.Narrowed}, {d.Fills, s.Fills, before.Fills},
 		{d.Scans, s.Scans, before.Scans}, {d.RowsVisited, s.RowsVisited, before.RowsVisited},
-		{d.Replanned, s.Replanned, before.Replanned}} {
+		{d.Replanned, s.Replanned, before.Replanned}, {d.Streamed, s.Streamed, before.Streamed}} {
 		for k, v := range pair[1] {
 			if v-pair[2][k] != 0 {
 				pair[0][k] = v - pair[2][k]

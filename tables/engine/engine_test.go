@@ -100,7 +100,8 @@ func delta(e *Engine, fn func()) Stats {
 	d := newStats()
 	for _, pair := range [][3]map[string]int{{d.Collections, after.Collections, before.Collections},
 		{d.Narrowed, after.Narrowed, before.Narrowed}, {d.Fills, after.Fills, before.Fills},
-		{d.Scans, after.Scans, before.Scans}, {d.RowsVisited, after.RowsVisited, before.RowsVisited}} {
+		{d.Scans, after.Scans, before.Scans}, {d.RowsVisited, after.RowsVisited, before.RowsVisited},
+		{d.Streamed, after.Streamed, before.Streamed}} {
 		for k, v := range pair[1] {
 			if v-pair[2][k] != 0 {
 				pair[0][k] = v - pair[2][k]

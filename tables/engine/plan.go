@@ -37,6 +37,9 @@ type datasetPlan struct {
 	column  int             // readPerValue: the key column
 	union   [][]KeyValue    // readUnion: the conjunctions of key equalities to read
 	inUnion map[string]bool // readUnion: conjunctionKey of each member of union
+	// stream: the read runs beside the statement, which is served rows
+	// as they come (readWhole and readUnion of the program's only scan).
+	stream bool
 }
 
 // scanSite is one place in a statement's program that scans a dataset (an
@@ -44,6 +47,7 @@ type datasetPlan struct {
 // them as constants, the values of its key columns.
 type scanSite struct {
 	dataset int     // index into Engine.datasets
+	groups  bool    // whether it fills column groups (idxNum's bits above the dataset)
 	columns []int   // the lookup's columns, in argument order
 	consts  [][]any // per column: its constant values (one, or an IN list's), when known
 	known   []bool  // per column: whether consts holds its values
@@ -122,7 +126,7 @@ func scanSites(ops []vdbeOp, datasets []*Dataset) (sites []scanSite, ok bool) {
 			// Not one of ours: another module's table in the schema.
 			continue
 		}
-		site := scanSite{dataset: ds}
+		site := scanSite{dataset: ds, groups: idxNum>>idxNumDatasetBits != 0}
 		columns, err := parseIdxStr(datasets[ds], op.p4.String)
 		if err != nil || len(columns) != int(argc) {
 			return nil, false
@@ -353,6 +357,14 @@ func decidePlans(sites []scanSite, datasets []*Dataset) map[int]*datasetPlan {
 	plans := map[int]*datasetPlan{}
 	for ds, list := range byDataset {
 		plans[ds] = decideOne(datasets[ds], list)
+	}
+	// The program's only scan may be served while its dataset is read: no
+	// other scan can use the collector meanwhile, and a scan that fills
+	// groups needs every row first.
+	if len(sites) == 1 && datasets[sites[0].dataset].Streams && !sites[0].groups {
+		if p := plans[sites[0].dataset]; p.mode == readWhole || p.mode == readUnion {
+			p.stream = true
+		}
 	}
 	return plans
 }

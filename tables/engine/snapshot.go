@@ -44,6 +44,9 @@ func (s *snapshot) table(d *Dataset, index int) *tableState {
 // them. Its rows' rowids are base, base+1, ... (or ids, when set): unique
 // in the snapshot and the same in every scan that serves them.
 type rowSet struct {
+	// stream, while set, is the read still running: rows holds nothing
+	// yet, scans are served from the stream, and settle ends it.
+	stream  *rowStream
 	rows    []Row
 	base    int64
 	ids     []int64 // per row, for a set merged from two reads (replan)
@@ -77,12 +80,160 @@ func (ts *tableState) newRowSet(rows []Row) *rowSet {
 	return rs
 }
 
+// rowStream is a read running beside its statement (the plan's stream):
+// a producer goroutine collects the dataset, handing rows over in batches
+// through kernel.Sink, while the statement's scan serves them. The
+// producer touches only the stream; the row set and the table state stay
+// the statement goroutine's.
+type rowStream struct {
+	mu   sync.Mutex
+	more sync.Cond // rows grew, or the read ended
+	rows []Row
+	done bool
+	err  error
+	end  chan struct{} // closed when the read ended
+}
+
+// startStream starts reading the dataset beside the statement: whole, or
+// the plan's union.
+func (ts *tableState) startStream(e *Engine, col *kernel.Collector) (*rowSet, error) {
+	if err := col.Err(); err != nil {
+		return nil, err
+	}
+	st := &rowStream{end: make(chan struct{})}
+	st.more.L = &st.mu
+	col.Progress().Reading(ts.ds.Name)
+	e.count(func(s *Stats) map[string]int { return s.Streamed }, ts.ds.Name, 1)
+	kernel.SetSink(col, st.emit)
+	go func() {
+		resume := PauseGC()
+		var rows []Row
+		var err error
+		if ts.plan.mode == readUnion {
+			rows, err = ts.narrow(e, col, ts.plan.union)
+		} else if rows, err = ts.ds.Collect(col); err == nil {
+			e.count(func(s *Stats) map[string]int { return s.Collections }, ts.ds.Name, 1)
+			e.learnRows(ts.ds, len(rows))
+		}
+		resume()
+		kernel.SetSink[Row](col, nil)
+		st.finish(ts.ds.Name, rows, err)
+	}()
+	return &rowSet{stream: st, base: ts.nextRowid, filled: map[string]bool{}}, nil
+}
+
+// emit adds rows the collection has read.
+func (st *rowStream) emit(batch []Row) {
+	st.mu.Lock()
+	st.rows = append(st.rows, batch...)
+	st.mu.Unlock()
+	st.more.Broadcast()
+}
+
+// finish ends the read with what the collection returned: the rows handed
+// over must be its first ones, in order.
+func (st *rowStream) finish(name string, rows []Row, err error) {
+	st.mu.Lock()
+	if err == nil {
+		n := len(st.rows)
+		if len(rows) < n || !samePrefix(rows[:n], st.rows) {
+			err = fmt.Errorf("netsql: internal error reading %s: rows handed over early are not the first rows read", name)
+		} else {
+			st.rows = rows
+		}
+	}
+	st.err, st.done = err, true
+	st.mu.Unlock()
+	st.more.Broadcast()
+	close(st.end)
+}
+
+// samePrefix tells whether a and b hold the same rows (the same memory,
+// not equal values), position by position.
+func samePrefix(a, b []Row) bool {
+	for i := range b {
+		if len(a[i]) == 0 || len(b[i]) == 0 {
+			if len(a[i]) != len(b[i]) {
+				return false
+			}
+			continue
+		}
+		if &a[i][0] != &b[i][0] {
+			return false
+		}
+	}
+	return true
+}
+
+// ended tells whether the read has ended, without waiting.
+func (st *rowStream) ended() bool {
+	select {
+	case <-st.end:
+		return true
+	default:
+		return false
+	}
+}
+
+// wait returns the rows read so far once there are more than have, or
+// the read ended (done; the error is settle's to report).
+func (st *rowStream) wait(have int) (rows []Row, done bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for len(st.rows) <= have && !st.done {
+		st.more.Wait()
+	}
+	return st.rows, st.done
+}
+
+// settle waits for rs's read to end and makes rs an ordinary row set.
+func (ts *tableState) settle(e *Engine, rs *rowSet) error {
+	st := rs.stream
+	if st == nil {
+		return nil
+	}
+	<-st.end
+	rs.stream = nil
+	if st.err != nil {
+		rs.rows = nil
+		if ts.all == rs {
+			ts.all = nil
+		}
+		return st.err
+	}
+	rs.rows = st.rows
+	ts.nextRowid = rs.base + int64(len(rs.rows))
+	return nil
+}
+
+// settle ends every read still running in the snapshot, returning the
+// first error of one.
+func (s *snapshot) settle(e *Engine) error {
+	var first error
+	for _, ts := range s.tables {
+		if ts.all != nil && ts.all.stream != nil {
+			if err := ts.settle(e, ts.all); err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
 // read returns the rows a scan is served from, reading them if this
 // statement has not yet: the whole dataset, the union of the plan's key
 // values, or the rows of one value of a stable key. eq holds the scan's
 // equalities on key columns. A scan the plan did not foresee (it should
 // not happen) switches the dataset to a whole read and is counted.
 func (ts *tableState) read(e *Engine, col *kernel.Collector, eq []KeyValue) (*rowSet, error) {
+	if ts.plan.stream && ts.all == nil && (ts.plan.mode == readWhole || ts.plan.inUnion[conjunctionKey(eq)]) {
+		rs, err := ts.startStream(e, col)
+		if err != nil {
+			return nil, err
+		}
+		ts.all = rs
+		return rs, nil
+	}
 	switch ts.plan.mode {
 	case readUnion:
 		if ts.plan.inUnion[conjunctionKey(eq)] {
@@ -117,6 +268,11 @@ const warnTwoMoments = "%s read twice in one statement, by a scan its plan did n
 // only the rows outside those keys, so no row is served twice. It says so
 // in a warning, since the two reads are two moments.
 func (ts *tableState) replan(e *Engine, col *kernel.Collector) (*rowSet, error) {
+	if ts.all != nil {
+		if err := ts.settle(e, ts.all); err != nil {
+			return nil, err
+		}
+	}
 	e.count(func(s *Stats) map[string]int { return s.Replanned }, ts.ds.Name, 1)
 	col.Notice(fmt.Sprintf(warnTwoMoments, ts.ds.Name))
 	var kept []*rowSet

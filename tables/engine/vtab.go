@@ -182,6 +182,16 @@ type cursor struct {
 	set  *rowSet // where rows come from, for their rowids
 	pos  []int32 // when set, the scan visits rows[pos[i]]
 	i, n int
+
+	// A scan served while its dataset is read (rowStream): rows is what
+	// has arrived, i the current row, and a row is visited when its
+	// match columns hold key (no index can be built before the end).
+	stream  *rowStream
+	done    bool // the read ended: rows is all there is
+	eof     bool
+	match   []int
+	key     indexKey
+	visited int
 }
 
 func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) (err error) {
@@ -194,6 +204,7 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) (err error
 	}()
 	c.flush()
 	c.rows, c.pos, c.set, c.i, c.n = nil, nil, nil, 0, 0
+	c.stream, c.done, c.eof, c.match, c.visited = nil, false, false, nil, 0
 	t := c.t
 	t.e.count(func(s *Stats) map[string]int { return s.Scans }, t.ds.Name, 1)
 	snap, err := t.e.current()
@@ -243,6 +254,20 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) (err error
 	if err != nil {
 		return err
 	}
+	if rs.stream != nil && (len(groups) > 0 || rs.stream.ended()) {
+		// Filling needs every row (a scan that fills groups is not
+		// planned to stream); a read that ended serves scans as any
+		// other, by index.
+		if err := ts.settle(t.e, rs); err != nil {
+			return err
+		}
+	}
+	if st := rs.stream; st != nil {
+		c.set, c.stream, c.match, c.key = rs, st, indexed, key
+		c.i = -1
+		c.advance()
+		return nil
+	}
 	if err := ts.fill(t.e, col, rs, groups); err != nil {
 		return err
 	}
@@ -265,11 +290,51 @@ func isNumber(v any) bool {
 }
 
 func (c *cursor) Next() error {
+	if c.stream != nil {
+		c.advance()
+		return nil
+	}
 	c.i++
 	return nil
 }
 
-func (c *cursor) Eof() bool { return c.i >= c.n }
+// advance moves a streamed scan to its next matching row, waiting for
+// the read when it has served all that arrived.
+func (c *cursor) advance() {
+	types := c.t.ds.Columns
+	for {
+		c.i++
+		if c.i >= len(c.rows) {
+			if c.done {
+				c.eof = true
+				return
+			}
+			c.rows, c.done = c.stream.wait(c.i)
+			if c.i >= len(c.rows) {
+				c.eof = true // ended; settle reports an error
+				return
+			}
+		}
+		row, ok := c.rows[c.i], true
+		for n, col := range c.match {
+			if v, isKey := rowKey(types[col].Type, row[col]); !isKey || v != c.key[n] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			c.visited++
+			return
+		}
+	}
+}
+
+func (c *cursor) Eof() bool {
+	if c.stream != nil {
+		return c.eof
+	}
+	return c.i >= c.n
+}
 
 func (c *cursor) Column(col int) (vtab.Value, error) {
 	var row Row
@@ -297,6 +362,12 @@ func (c *cursor) Rowid() (int64, error) {
 
 // flush adds the rows this cursor handed out to the engine's counters.
 func (c *cursor) flush() {
+	if c.stream != nil {
+		if c.visited > 0 {
+			c.t.e.count(func(s *Stats) map[string]int { return s.RowsVisited }, c.t.ds.Name, c.visited)
+		}
+		return
+	}
 	if c.n > 0 || c.i > 0 {
 		c.t.e.count(func(s *Stats) map[string]int { return s.RowsVisited }, c.t.ds.Name, min(c.i, c.n))
 	}
@@ -305,5 +376,6 @@ func (c *cursor) flush() {
 func (c *cursor) Close() error {
 	c.flush()
 	c.rows, c.pos, c.i, c.n = nil, nil, 0, 0
+	c.stream, c.match, c.visited = nil, nil, 0
 	return nil
 }

@@ -26,8 +26,10 @@ const (
 type Collector struct {
 	src      *Source
 	ctx      context.Context
+	memoMu   sync.Mutex // memo: SQL functions may remember while a stream's producer reads
 	memo     map[string]any
 	progress *Progress
+	sink     any // func([]T) of SetSink, or nil
 
 	mu       sync.Mutex // warnings: the readers of several namespaces count at once
 	warnings map[string]map[int64]bool
@@ -183,17 +185,46 @@ func (c *Collector) Warnings() []Warning {
 	return list
 }
 
-// Memoize returns the value computed once per statement under key.
+// Memoize returns the value computed once per statement under key. Two
+// goroutines asking at once (a streamed collection and a SQL function)
+// may both compute it; the first value stored is the one kept.
 func Memoize[T any](c *Collector, key string, compute func() (T, error)) (T, error) {
-	if v, ok := c.memo[key]; ok {
+	c.memoMu.Lock()
+	v, ok := c.memo[key]
+	c.memoMu.Unlock()
+	if ok {
 		t, _ := v.(T) // a nil stored for an interface type stays the zero value
 		return t, nil
 	}
-	v, err := compute()
+	computed, err := compute()
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	c.memo[key] = v
-	return v, nil
+	c.memoMu.Lock()
+	defer c.memoMu.Unlock()
+	if v, ok := c.memo[key]; ok {
+		t, _ := v.(T)
+		return t, nil
+	}
+	c.memo[key] = computed
+	return computed, nil
+}
+
+// SetSink makes the collection hand the rows it reads to sink as it goes
+// (nil stops it): the engine streams a statement's only scan this way
+// while the read runs. Rows handed over are final, and they are, in
+// order, the first rows of what the collection returns.
+func SetSink[T any](c *Collector, sink func([]T)) {
+	if sink == nil {
+		c.sink = nil
+		return
+	}
+	c.sink = sink
+}
+
+// Sink returns the function set by SetSink for rows of type T, or nil.
+func Sink[T any](c *Collector) func([]T) {
+	f, _ := c.sink.(func([]T))
+	return f
 }

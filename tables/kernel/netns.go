@@ -406,6 +406,11 @@ func EachNetns[T any](c *Collector, list []*Netns, read func(c *Collector, i int
 		out[0] = v
 		return out, err
 	}
+	// Namespaces are read at once and joined in list order: no row can be
+	// handed over before all are read.
+	sink := c.sink
+	c.sink = nil
+	defer func() { c.sink = sink }()
 	children := make([]*Collector, len(list))
 	for i, ns := range list {
 		children[i] = c.child(ns) // made here: the children map is not shared

@@ -295,6 +295,10 @@ type ownerWalk struct {
 	progress *Progress
 }
 
+// lastWalkFDs is how many socket descriptors the process's last owner
+// walk found: the next walk's lists start that big.
+var lastWalkFDs atomic.Int64
+
 // pidWalk is what reading one process gave: its socket descriptors (a
 // range of one worker's list), its comm, or why it was skipped.
 type pidWalk struct {
@@ -313,8 +317,14 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 	walkers := make([]*fdWalker, workers)
 	var next atomic.Int64
 	var wg sync.WaitGroup
+	// Sized from the last walk (watch, --serve): a list grown by append
+	// leaves its old arrays behind, and the collector is paused meanwhile.
+	hint := int(lastWalkFDs.Load())
 	for i := range walkers {
 		fw := newFDWalker(w.src, ctx)
+		if hint > 0 {
+			fw.fds = make([]fdSocket, 0, hint/workers+hint/8)
+		}
 		walkers[i] = fw
 		wg.Go(func() {
 			for {
@@ -337,6 +347,7 @@ func (w *ownerWalk) run(ctx context.Context, workers int) {
 	for _, fw := range walkers {
 		total += len(fw.fds)
 	}
+	lastWalkFDs.Store(int64(total))
 	o := &SocketOwners{fds: make([]fdSocket, 0, total), first: make(map[int64]int32, total), comm: map[int64]string{},
 		more: map[int64][]int32{}}
 	for n := range w.pids {
