@@ -7,10 +7,12 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -222,58 +224,47 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		ctx, cancel = context.WithTimeoutCause(ctx, s.Timeout, fmt.Errorf("%w after --timeout %v", errTimeout, s.Timeout))
 		defer cancel()
 	}
-	var outErr error
 	flusher := startFlusher(s.out)
 	stopProgress := s.startProgress()
 	defer stopProgress()
-	warnings, err := s.eng.Statement(ctx, query, args, func(rows *sql.Rows) error {
-		cols, err := rows.Columns()
-		if err != nil {
-			return err
-		}
-		w, err := s.resultWriter(flusher)
-		if err != nil {
-			return err
-		}
-		// Begin waits for the first row, so a statement that fails before
-		// producing one prints nothing on stdout.
-		begun := false
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		for rows.Next() {
-			if err := rows.Scan(ptrs...); err != nil {
-				if begun {
-					outErr = w.End()
-				}
+	p := &rowPrinter{s: s, out: flusher, stopProgress: stopProgress}
+	// Rows come through the engine's direct path when it takes the
+	// statement (a SELECT over datasets only), else through database/sql.
+	warnings, direct, err := s.eng.Direct(ctx, query, args, p.begin, p.directRow)
+	if !direct {
+		warnings, err = s.eng.Statement(ctx, query, args, func(rows *sql.Rows) error {
+			cols, err := rows.Columns()
+			if err != nil {
 				return err
 			}
-			if !begun {
-				begun = true
-				stopProgress()
-				if outErr = w.Begin(cols); outErr != nil {
-					return nil
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			for rows.Next() {
+				if err := rows.Scan(ptrs...); err != nil {
+					return err
+				}
+				if !p.begun {
+					if err := p.begin(cols); err != nil {
+						return err
+					}
+				}
+				if err := p.row(vals); err != nil {
+					return err
 				}
 			}
-			if outErr = w.Row(vals); outErr != nil {
-				return nil
+			if err := rows.Err(); err != nil {
+				return err
 			}
-		}
-		rerr := rows.Err()
-		stopProgress()
-		if !begun && rerr == nil {
-			if outErr = w.Begin(cols); outErr != nil {
-				return nil
+			if !p.begun {
+				return p.begin(cols)
 			}
-			begun = true
-		}
-		if begun {
-			outErr = w.End()
-		}
-		return rerr
-	})
+			return nil
+		})
+	}
+	outErr := p.end(err)
 	flusher.stop()
 	stopProgress()
 	if outErr == nil {
@@ -312,6 +303,74 @@ func (s *Shell) Exec(ctx context.Context, query string) error {
 		return &StatementError{Msg: msg}
 	}
 	return nil
+}
+
+// rowPrinter hands a statement's rows to the output writer: Begin waits
+// for the first row (or the statement's end without error), so a
+// statement that fails before producing one prints nothing on stdout, and
+// End closes what was begun, also after a failure.
+type rowPrinter struct {
+	s            *Shell
+	out          io.Writer
+	stopProgress func()
+	w            output.Writer
+	keeps        bool // the writer holds rows (table, markdown): texts are copied
+	begun        bool
+	vals         []any
+	outErr       error // writing failed: the rows still come, unprinted
+}
+
+func (p *rowPrinter) begin(cols []string) error {
+	p.begun = true
+	p.stopProgress()
+	w, err := p.s.resultWriter(p.out)
+	if err != nil {
+		return err
+	}
+	p.w, p.keeps = w, output.Keeps(w)
+	p.outErr = w.Begin(cols)
+	return nil
+}
+
+// row prints one row; a write error stops the statement (end returns it).
+func (p *rowPrinter) row(vals []any) error {
+	if p.outErr == nil {
+		p.outErr = p.w.Row(vals)
+	}
+	return p.outErr
+}
+
+// directRow prints a row of the engine's direct path, whose texts are
+// views into SQLite's memory, valid only during the call.
+func (p *rowPrinter) directRow(values []driver.Value) error {
+	if p.outErr != nil {
+		return p.outErr
+	}
+	p.vals = p.vals[:0]
+	for _, v := range values {
+		if p.keeps {
+			switch x := v.(type) {
+			case string:
+				v = strings.Clone(x)
+			case []byte:
+				v = slices.Clone(x)
+			}
+		}
+		p.vals = append(p.vals, v)
+	}
+	return p.row(p.vals)
+}
+
+// end closes the output after the statement (err is its error) and
+// returns the first write error.
+func (p *rowPrinter) end(err error) error {
+	p.stopProgress()
+	if p.begun && p.w != nil {
+		if endErr := p.w.End(); p.outErr == nil {
+			p.outErr = endErr
+		}
+	}
+	return p.outErr
 }
 
 // errTimeout marks a statement stopped by --timeout.

@@ -75,6 +75,18 @@ type Writer interface {
 	End() error                   // called once after the last row, also after an error mid-stream: it must leave well-formed output (close the JSON array)
 }
 
+// Keeps tells whether w may hold values past its Row call (table and
+// markdown measure their first rows before printing them), so that values
+// valid only during the call must be copied for it: every writer but
+// those known to format a row within Row.
+func Keeps(w Writer) bool {
+	switch w.(type) {
+	case *tsvWriter, *csvWriter, *jsonWriter, *jsonlWriter, *lineWriter:
+		return false
+	}
+	return true
+}
+
 // modes is the one registry of output modes, in the order help text shows
 // them: the CLI's -o and its help, .mode, its help and completion all read
 // it (through Modes, Lookup and ModeHelp). Aliases are sqlite3's names for

@@ -90,6 +90,7 @@ type Engine struct {
 	stats      Stats
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
+	dry        atomic.Bool // Direct's dry run: every dataset is empty, none is read
 	attaching  atomic.Bool // netsql's own ATTACH runs (Attach), not a statement's
 	denied     string      // why the authorizer refused the current statement
 

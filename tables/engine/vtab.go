@@ -206,6 +206,9 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) (err error
 	c.rows, c.pos, c.set, c.i, c.n = nil, nil, nil, 0, 0
 	c.stream, c.done, c.eof, c.match, c.visited = nil, false, false, nil, 0
 	t := c.t
+	if t.e.dry.Load() {
+		return nil // Direct asks for column names: no rows
+	}
 	t.e.count(func(s *Stats) map[string]int { return s.Scans }, t.ds.Name, 1)
 	snap, err := t.e.current()
 	if err != nil {
