@@ -15,6 +15,12 @@
 // and the same in every scan that serves it. SQLite answers an OR with one
 // scan per term and drops duplicates by rowid, so a rowid that depended on
 // the scan would lose or repeat rows.
+//
+// Streaming and direct rows change when rows arrive and how they leave,
+// never which: a statement's only scan may be served while its dataset is
+// still read (snapshot.go, rowStream), and the shell's rows may leave
+// through one aggregate call a row (direct.go); both are checked against
+// plain SQLite and database/sql.
 package engine
 
 import (
