@@ -119,6 +119,9 @@ func New(ctx context.Context, eng *engine.Engine, list []queries.Query, opt Opti
 	if opt.MaxSeries <= 0 {
 		return nil, errors.New("max series must be more than 0")
 	}
+	// A long-running exporter's peak memory matters more than a scrape's
+	// milliseconds: collections keep the garbage collector running.
+	engine.SetGCPause(false)
 	x := &Exporter{eng: eng, opt: opt, base: ctx,
 		errors: map[string]float64{}, dropped: map[string]float64{}, lastErr: map[string]string{}}
 	byMetric := map[string]string{}

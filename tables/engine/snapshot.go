@@ -489,7 +489,19 @@ func columnList(columns []int) string {
 var gcPause struct {
 	sync.Mutex
 	depth   int
-	percent int // the setting to restore
+	percent int  // the setting to restore
+	off     bool // SetGCPause(false): collections run with the collector on
+}
+
+// SetGCPause says whether collections pause the garbage collector (the
+// default, PauseGC). A process that cares more for its peak memory than
+// for the time of a collection (the exporter) turns it off: the garbage
+// a collection makes (the owner walk's, the netlink buffers') is then
+// reclaimed while it runs instead of adding to the peak.
+func SetGCPause(on bool) {
+	gcPause.Lock()
+	defer gcPause.Unlock()
+	gcPause.off = !on
 }
 
 // PauseGC stops garbage collection until the returned function is called.
@@ -500,6 +512,10 @@ var gcPause struct {
 // collection the collector runs once, over the finished rows.
 func PauseGC() (resume func()) {
 	gcPause.Lock()
+	if gcPause.off {
+		gcPause.Unlock()
+		return func() {}
+	}
 	if gcPause.depth == 0 {
 		gcPause.percent = debug.SetGCPercent(-1)
 	}

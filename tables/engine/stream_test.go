@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -342,4 +343,26 @@ func TestStreamFailures(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "internal error") {
 		t.Errorf("rows returned in another order than handed over: got %v, want an internal error", err)
 	}
+}
+
+// With SetGCPause(false) (the exporter) a collection leaves the garbage
+// collector on; by default it is off while rows are built.
+func TestSetGCPause(t *testing.T) {
+	percent := func() int {
+		p := debug.SetGCPercent(100)
+		debug.SetGCPercent(p)
+		return p
+	}
+	resume := PauseGC()
+	if p := percent(); p != -1 {
+		t.Errorf("during a collection: GC percent %d, want -1 (paused)", p)
+	}
+	resume()
+	SetGCPause(false)
+	defer SetGCPause(true)
+	resume = PauseGC()
+	if p := percent(); p == -1 {
+		t.Error("with SetGCPause(false) a collection paused the garbage collector")
+	}
+	resume()
 }
