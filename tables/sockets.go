@@ -307,7 +307,7 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 		v6 := slices.IndexFunc(wants, func(w protoWant) bool { return w.p.proto == "tcp6" })
 		if v4 >= 0 && v6 >= 0 && slices.Equal(wants[v4].states, wants[v6].states) {
 			if diag, diagErr = kernel.OpenDiag(); diagErr == nil {
-				builder = newSocketRowBuilder(c)
+				builder = socketsBuilder(c)
 				mask := diagStatesMask(&wants[v4].p, wants[v4].states)
 				var err error
 				if rows, err = diagBothTCP(diag, builder, mask, rows); err == nil {
@@ -334,7 +334,7 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 				} else {
 					diag, diagErr = kernel.OpenDiag()
 				}
-				builder = newSocketRowBuilder(c)
+				builder = socketsBuilder(c)
 			}
 			if diagErr == nil {
 				var err error

@@ -177,12 +177,43 @@ type socketRowBuilder struct {
 	// sent how many rows of the collection it was handed.
 	emit func([]engine.Row)
 	sent int
+	// used, when pruned, is the columns the statement reads
+	// (kernel.Columns): the others are left NULL.
+	used   uint64
+	pruned bool
+}
+
+// wants tells whether the statement reads any of the columns.
+func (b *socketRowBuilder) wants(columns ...int) bool {
+	if !b.pruned {
+		return true
+	}
+	for _, c := range columns {
+		if c >= 63 {
+			c = 63
+		}
+		if b.used&(1<<uint(c)) != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func newSocketRowBuilder(c *kernel.Collector) *socketRowBuilder {
-	return &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: kernel.SelfNetns(c),
-		addrs4: map[[4]byte]any{}, addrs6: map[[16]byte]any{}, users: map[uint32]any{}, paths: map[string]any{},
-		emit: kernel.Sink[engine.Row](c)}
+	b := &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: kernel.SelfNetns(c),
+		addrs4: map[[4]byte]any{}, addrs6: map[[16]byte]any{}, users: map[uint32]any{}, paths: map[string]any{}}
+	return b
+}
+
+// socketsBuilder is the builder of the sockets dataset's own collection:
+// it hands rows to the engine's sink while it streams, and fills only the
+// columns the statement reads (kernel.Sink, kernel.Columns); other
+// datasets decoding the same messages (closed_sockets) get every column.
+func socketsBuilder(c *kernel.Collector) *socketRowBuilder {
+	b := newSocketRowBuilder(c)
+	b.emit = kernel.Sink[engine.Row](c)
+	b.used, b.pruned = kernel.Columns(c)
+	return b
 }
 
 // streamBatch is how many rows a streamed read hands over at once.
@@ -296,11 +327,15 @@ func (b *socketRowBuilder) inetRow(p *protoFile, m kernel.InetDiagMsg) engine.Ro
 	if st == kernelListen && p.sockType == "stream" {
 		r[sockBacklog] = int64(m.Wqueue())
 	}
+	r[sockNetns] = b.netns
+	if !b.wants(sockUID, sockUser, sockInode, sockTimer, sockTimerMs, sockRetransmits, sockCookie,
+		sockInterface, sockFwmark, sockV6only) {
+		return r // a statement that reads none of the rest (a plain socket list)
+	}
 	uid := m.Uid()
 	r[sockUID] = int64(uid)
 	r[sockUser] = b.user(uid)
 	r[sockInode] = int64(m.Inode())
-	r[sockNetns] = b.netns
 	if t := m.Timer(); int(t) < len(boxedTimerNames) {
 		r[sockTimer] = boxedTimerNames[t]
 	} else {

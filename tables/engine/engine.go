@@ -91,8 +91,11 @@ type Engine struct {
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
 	dry        atomic.Bool // Direct's dry run: every dataset is empty, none is read
-	attaching  atomic.Bool // netsql's own ATTACH runs (Attach), not a statement's
-	denied     string      // why the authorizer refused the current statement
+	// colsUsed gathers, while planStatement prepares a statement, the
+	// columns (SQLite's colUsed) each dataset's references use, by index.
+	colsUsed  map[int]uint64
+	attaching atomic.Bool // netsql's own ATTACH runs (Attach), not a statement's
+	denied    string      // why the authorizer refused the current statement
 
 	// seen is what the engine learned of each dataset's size from earlier
 	// collections, for the planner's estimates (by dataset name).
@@ -273,6 +276,7 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 	}()
 	e.mu.Lock()
 	fresh := e.snap == nil || !e.keepSnap
+	retain := e.retainLast
 	if fresh {
 		e.snap = newSnapshot(ctx, e.src)
 		e.snap.col.SetProgress(e.progress)
@@ -288,6 +292,11 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 	if fresh && !keep {
 		snap.plans = e.planStatement(ctx, query, args)
 		e.denied = ""
+		if retain { // LastRows hands out every column (watch mode's prev)
+			for _, p := range snap.plans {
+				p.prune = false
+			}
+		}
 	}
 
 	err := func() error {

@@ -40,6 +40,13 @@ type datasetPlan struct {
 	// stream: the read runs beside the statement, which is served rows
 	// as they come (readWhole and readUnion of the program's only scan).
 	stream bool
+	// prune: the read fills only the columns of used, all that the
+	// statement's references use (SQLite's colUsed, gathered while
+	// EXPLAIN prepared it); not when a reference fills a column group,
+	// whose fill reads other columns, nor when the rows outlive the
+	// statement (.snapshot on, watch mode's prev).
+	prune bool
+	used  uint64
 }
 
 // scanSite is one place in a statement's program that scans a dataset (an
@@ -65,7 +72,10 @@ type vdbeOp struct {
 // how each dataset is read. A statement EXPLAIN cannot prepare, or a
 // program this code does not understand, reads everything whole.
 func (e *Engine) planStatement(ctx context.Context, query string, args []any) map[int]*datasetPlan {
+	e.colsUsed = map[int]uint64{}
 	ops, err := e.explain(ctx, query, args)
+	used := e.colsUsed
+	e.colsUsed = nil
 	if err != nil {
 		return nil
 	}
@@ -73,7 +83,17 @@ func (e *Engine) planStatement(ctx context.Context, query string, args []any) ma
 	if !ok {
 		return nil
 	}
-	return decidePlans(sites, e.datasets)
+	plans := decidePlans(sites, e.datasets)
+	groups := map[int]bool{}
+	for _, s := range sites {
+		groups[s.dataset] = groups[s.dataset] || s.groups
+	}
+	for ds, p := range plans {
+		if mask, seen := used[ds]; seen && !groups[ds] {
+			p.prune, p.used = true, mask
+		}
+	}
+	return plans
 }
 
 func (e *Engine) explain(ctx context.Context, query string, args []any) ([]vdbeOp, error) {

@@ -105,6 +105,7 @@ func (ts *tableState) startStream(e *Engine, col *kernel.Collector) (*rowSet, er
 	col.Progress().Reading(ts.ds.Name)
 	e.count(func(s *Stats) map[string]int { return s.Streamed }, ts.ds.Name, 1)
 	kernel.SetSink(col, st.emit)
+	undo := ts.wantColumns(col)
 	go func() {
 		resume := PauseGC()
 		var rows []Row
@@ -116,10 +117,22 @@ func (ts *tableState) startStream(e *Engine, col *kernel.Collector) (*rowSet, er
 			e.learnRows(ts.ds, len(rows))
 		}
 		resume()
+		undo()
 		kernel.SetSink[Row](col, nil)
 		st.finish(ts.ds.Name, rows, err)
 	}()
 	return &rowSet{stream: st, base: ts.nextRowid, filled: map[string]bool{}}, nil
+}
+
+// wantColumns tells the collection about to run which columns the
+// statement reads, when its plan prunes (kernel.SetColumns); the
+// returned function undoes it.
+func (ts *tableState) wantColumns(col *kernel.Collector) (undo func()) {
+	if !ts.plan.prune {
+		return func() {}
+	}
+	kernel.SetColumns(col, ts.plan.used)
+	return func() { kernel.ResetColumns(col) }
 }
 
 // emit adds rows the collection has read.
@@ -297,6 +310,11 @@ func (ts *tableState) replan(e *Engine, col *kernel.Collector) (*rowSet, error) 
 			return ok && byValue[k] != nil
 		}
 	}
+	if ts.plan.prune {
+		// Rows read for the plan hold only the columns it foresaw: the
+		// whole read stands alone.
+		kept, covered = nil, func(Row) bool { return false }
+	}
 	ts.plan = &datasetPlan{mode: readWhole}
 	ts.all, ts.byValue = nil, nil
 	whole, err := ts.collectWhole(e, col)
@@ -349,7 +367,9 @@ func (ts *tableState) collectWhole(e *Engine, col *kernel.Collector) (*rowSet, e
 	}
 	col.Progress().Reading(ts.ds.Name)
 	resume := PauseGC()
+	undo := ts.wantColumns(col)
 	rows, err := ts.ds.Collect(col)
+	undo()
 	resume()
 	if err != nil {
 		return nil, err
@@ -368,6 +388,7 @@ func (ts *tableState) narrow(e *Engine, col *kernel.Collector, union [][]KeyValu
 	col.Progress().Reading(ts.ds.Name)
 	resume := PauseGC()
 	defer resume()
+	defer ts.wantColumns(col)()
 	e.count(func(s *Stats) map[string]int { return s.Narrowed }, ts.ds.Name, 1)
 	if ts.ds.Narrow != nil {
 		return ts.ds.Narrow(col, union)
@@ -397,7 +418,9 @@ func (ts *tableState) readValue(e *Engine, col *kernel.Collector, value any) (*r
 	column := ts.plan.column
 	col.Progress().Reading(ts.ds.Name)
 	resume := PauseGC()
+	undo := ts.wantColumns(col)
 	rows, err := ts.ds.key(column).Collect(col, value)
+	undo()
 	resume()
 	if err != nil {
 		return nil, err

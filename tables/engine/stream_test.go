@@ -24,6 +24,10 @@ type streamer struct {
 	n, batch   int
 	afterFirst func() error // called once the first batch was handed over
 	reverse    bool         // return the rows in the other order than handed over
+	// poison: a column the statement does not read (kernel.Columns) holds
+	// a text no answer may show; pruned counts the reads told so.
+	poison bool
+	pruned int
 }
 
 func streamerRow(i int) Row {
@@ -32,10 +36,21 @@ func streamerRow(i int) Row {
 
 func (s *streamer) collect(c *kernel.Collector, keep func(Row) bool) ([]Row, error) {
 	emit := kernel.Sink[Row](c)
+	used, pruned := kernel.Columns(c)
+	if pruned {
+		s.pruned++
+	}
 	var rows []Row
 	sent := 0
 	for i := range s.n {
 		r := streamerRow(i)
+		if pruned && s.poison {
+			for col := range 3 { // extra is a group: never pruned
+				if used&(1<<col) == 0 {
+					r[col] = "POISON"
+				}
+			}
+		}
 		if keep != nil && !keep(r) {
 			continue
 		}
@@ -365,4 +380,63 @@ func TestSetGCPause(t *testing.T) {
 		t.Error("with SetGCPause(false) a collection paused the garbage collector")
 	}
 	resume()
+}
+
+// A read fills only the columns the statement's references use (SQLite's
+// colUsed, gathered while the plan is made): every statement of the
+// differential list, against a dataset that poisons the columns it is told
+// nobody reads, still matches plain SQLite. Rows that outlive the
+// statement (watch mode's prev, .snapshot on) and reads that fill a group
+// get every column.
+func TestPrunedColumnsNeverShow(t *testing.T) {
+	s := &streamer{n: 120, batch: 7, poison: true}
+	e := openStreamer(t, s, true)
+	for _, q := range []string{
+		"SELECT id FROM streamed",
+		"SELECT count(*) FROM streamed WHERE kind = 'kind-1'",
+		"SELECT id FROM streamed WHERE grp = 2 ORDER BY kind",
+		"SELECT a.id, b.kind FROM streamed a JOIN streamed b ON a.id = b.grp",
+		"SELECT id FROM streamed a WHERE EXISTS (SELECT 1 FROM streamed b WHERE b.grp = a.id AND b.kind = 'kind-2')",
+		"SELECT (SELECT max(grp) FROM streamed), (SELECT min(kind) FROM streamed)",
+		"SELECT kind, group_concat(id) FROM streamed GROUP BY kind",
+		"SELECT * FROM streamed WHERE id < 3",
+	} {
+		_, rows, _, err := e.Query(context.Background(), q)
+		if err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		for _, r := range rows {
+			for _, v := range r {
+				if v == "POISON" || (strings.Contains(fmt.Sprint(v), "POISON")) {
+					t.Errorf("%s: a column the read was told nobody reads reached the answer: %v", q, r)
+				}
+			}
+		}
+	}
+	if s.pruned == 0 {
+		t.Error("no read was told which columns the statement uses")
+	}
+	for name, setup := range map[string]func(){
+		"retain": func() { e.SetRetainLast(true) },
+		"keep":   func() { e.SetRetainLast(false); e.SetKeepSnapshot(true) },
+	} {
+		setup()
+		before := s.pruned
+		query(t, e, "SELECT id FROM streamed")
+		if s.pruned != before {
+			t.Errorf("%s: a read was pruned whose rows outlive the statement", name)
+		}
+		e.Refresh()
+	}
+	e.SetKeepSnapshot(false)
+	before := s.pruned
+	query(t, e, "SELECT id, extra FROM streamed")
+	if s.pruned != before {
+		t.Error("a read that fills a group was pruned")
+	}
+	before = s.pruned
+	query(t, e, "SELECT id FROM streamed WHERE kind = 'kind-0'")
+	if s.pruned != before+1 {
+		t.Error("a plain narrowed read was not pruned")
+	}
 }

@@ -72,6 +72,9 @@ const (
 // EXPLAIN QUERY PLAN shows the pushdown; costs come from the rows and
 // distinct values the engine has seen.
 func (t *table) BestIndex(info *vtab.IndexInfo) error {
+	if t.e.colsUsed != nil { // planStatement's EXPLAIN
+		t.e.colsUsed[t.index] |= info.ColUsed
+	}
 	var mask int64
 	for gi, g := range t.groups {
 		for ci, c := range t.ds.Columns {

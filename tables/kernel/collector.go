@@ -29,7 +29,9 @@ type Collector struct {
 	memoMu   sync.Mutex // memo: SQL functions may remember while a stream's producer reads
 	memo     map[string]any
 	progress *Progress
-	sink     any // func([]T) of SetSink, or nil
+	sink     any    // func([]T) of SetSink, or nil
+	columns  uint64 // SetColumns: the columns the running collection must fill
+	pruned   bool   // whether columns is set (else every column is wanted)
 
 	mu       sync.Mutex // warnings: the readers of several namespaces count at once
 	warnings map[string]map[int64]bool
@@ -222,6 +224,19 @@ func SetSink[T any](c *Collector, sink func([]T)) {
 	}
 	c.sink = sink
 }
+
+// SetColumns tells the collection about to run that a statement reads only
+// the columns of used (bit i for column i; bit 63 for column 63 and
+// beyond, as SQLite's colUsed): a dataset may leave the others unset.
+// ResetColumns undoes it.
+func SetColumns(c *Collector, used uint64) { c.columns, c.pruned = used, true }
+
+// ResetColumns makes every column wanted again.
+func ResetColumns(c *Collector) { c.columns, c.pruned = 0, false }
+
+// Columns returns what SetColumns set; ok is false when every column is
+// wanted.
+func Columns(c *Collector) (used uint64, ok bool) { return c.columns, c.pruned }
 
 // Sink returns the function set by SetSink for rows of type T, or nil.
 func Sink[T any](c *Collector) func([]T) {
