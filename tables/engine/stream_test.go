@@ -416,18 +416,20 @@ func TestPrunedColumnsNeverShow(t *testing.T) {
 	if s.pruned == 0 {
 		t.Error("no read was told which columns the statement uses")
 	}
-	for name, setup := range map[string]func(){
-		"retain": func() { e.SetRetainLast(true) },
-		"keep":   func() { e.SetRetainLast(false); e.SetKeepSnapshot(true) },
-	} {
-		setup()
+	for _, c := range []struct {
+		name         string
+		retain, keep bool
+	}{{"retain", true, false}, {"keep", false, true}} {
+		e.SetRetainLast(c.retain)
+		e.SetKeepSnapshot(c.keep)
 		before := s.pruned
 		query(t, e, "SELECT id FROM streamed")
 		if s.pruned != before {
-			t.Errorf("%s: a read was pruned whose rows outlive the statement", name)
+			t.Errorf("%s: a read was pruned whose rows outlive the statement", c.name)
 		}
 		e.Refresh()
 	}
+	e.SetRetainLast(false)
 	e.SetKeepSnapshot(false)
 	before := s.pruned
 	query(t, e, "SELECT id, extra FROM streamed")
