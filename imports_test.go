@@ -10,7 +10,7 @@ import (
 // layers lists netsql's packages from the top: each may import only the
 // ones after it (ARCHITECTURE.md, "Parts").
 var layers = []string{"netsql", "netsql/sqlshell/serve", "netsql/sqlshell", "netsql/sqlshell/prompt", "netsql/sqlshell/sqltext", "netsql/sqlshell/output", "netsql/tables/export", "netsql/tables/moment",
-	"netsql/tables", "netsql/tables/engine", "netsql/tables/kernel"}
+	"netsql/tables", "netsql/tables/engine", "netsql/tables/kernel", "netsql/tables/jsontext"}
 
 // upwardImports returns "a imports b" for every package of order that
 // imports one listed before it.

@@ -5,6 +5,8 @@ import (
 	"io"
 	"math"
 	"strconv"
+
+	"netsql/tables/jsontext"
 )
 
 // jsonWriter prints the result as one JSON array of objects, one object per line:
@@ -116,7 +118,7 @@ func jsonKeys(columns []string) [][]byte {
 			}
 		}
 		used[key] = true
-		keys[i] = append(appendJSONString(nil, key), ':')
+		keys[i] = append(jsontext.AppendString(nil, key), ':')
 	}
 	return keys
 }
@@ -149,10 +151,10 @@ func appendJSONValue(dst []byte, v any) []byte {
 		}
 		return append(dst, floatText(v)...)
 	case string:
-		return appendJSONString(dst, v)
+		return jsontext.AppendString(dst, v)
 	case []byte:
-		return appendJSONString(dst, string(v))
+		return jsontext.AppendString(dst, string(v))
 	default:
-		return appendJSONString(dst, fmt.Sprint(v))
+		return jsontext.AppendString(dst, fmt.Sprint(v))
 	}
 }

@@ -6,17 +6,21 @@ import (
 	"math"
 	"slices"
 	"strconv"
-	"unicode/utf8"
+
+	"netsql/tables/jsontext"
 )
 
 // WriteDiffJSON prints a diff's changes as JSON: one array (-o json), or
 // one object a line when lines is set (-o jsonl), each in the Change
 // shape a log shipper can forward as it is.
 //
-// The bytes are those encoding/json writes for the changes (with HTML
-// escaping off), written here without reflection, streamed change by
-// change, and without sorting the columns of every row again: a busy
+// The document is the one encoding/json writes for the changes (the same
+// values, keys and order), written here without reflection, streamed change
+// by change, and without sorting the columns of every row again: a busy
 // host's diff has a change for every connection whose counters moved.
+// Texts are written as the query output's JSON writes them (jsontext): a
+// byte that is not UTF-8 as \udcXX, so it is not lost, and the controls a
+// terminal acts on escaped.
 // A value JSON cannot hold (NaN, an infinity) fails the output as
 // encoding/json does: the array before anything is written, JSON lines
 // after the lines before it.
@@ -104,9 +108,9 @@ type sortedKey struct{ table, field string }
 func (j *jsonWriter) appendChange(b []byte, c *Change) ([]byte, error) {
 	var err error
 	b = append(b, `{"table":`...)
-	b = appendJSONString(b, c.Table)
+	b = jsontext.AppendString(b, c.Table)
 	b = append(b, `,"change":`...)
-	b = appendJSONString(b, c.Change)
+	b = jsontext.AppendString(b, c.Change)
 	b = append(b, `,"key":`...)
 	if b, err = j.appendMap(b, c.Key, sortedKey{c.Table, "key"}); err != nil {
 		return nil, err
@@ -129,7 +133,7 @@ func (j *jsonWriter) appendChange(b []byte, c *Change) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, col)
+			b = jsontext.AppendString(b, col)
 		}
 		b = append(b, ']')
 	}
@@ -144,7 +148,7 @@ func (j *jsonWriter) appendChange(b []byte, c *Change) ([]byte, error) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(appendJSONString(b, n), ':')
+			b = append(jsontext.AppendString(b, n), ':')
 			b = strconv.AppendInt(b, c.Delta[n], 10)
 		}
 		b = append(b, '}')
@@ -183,7 +187,7 @@ func (j *jsonWriter) appendMap(b []byte, m map[string]any, k sortedKey) ([]byte,
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(appendJSONString(b, n), ':')
+		b = append(jsontext.AppendString(b, n), ':')
 		var err error
 		if b, err = appendJSONValue(b, m[n]); err != nil {
 			return nil, err
@@ -201,7 +205,7 @@ func appendJSONValue(b []byte, v any) ([]byte, error) {
 	case int64:
 		return strconv.AppendInt(b, v, 10), nil
 	case string:
-		return appendJSONString(b, v), nil
+		return jsontext.AppendString(b, v), nil
 	case float64:
 		if !math.IsInf(v, 0) && !math.IsNaN(v) {
 			return appendJSONFloat(b, v), nil
@@ -225,54 +229,4 @@ func appendJSONFloat(b []byte, f float64) []byte {
 		b = b[:n-1]
 	}
 	return b
-}
-
-// appendJSONString writes s quoted as encoding/json does with HTML
-// escaping off: \" \\ \b \f \n \r \t, other control bytes as \u00XX, each
-// byte that is not UTF-8 as \ufffd, U+2028 and U+2029 escaped.
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		if c := s[i]; c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(append(b, s[start:i]...), `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(append(b, s[start:i]...), '\\', 'u', '2', '0', '2', hex[r&0xf])
-		default:
-			i += size
-			continue
-		}
-		i += size
-		start = i
-	}
-	return append(append(b, s[start:]...), '"')
 }
