@@ -107,19 +107,26 @@ func (ts *tableState) startStream(e *Engine, col *kernel.Collector) (*rowSet, er
 	kernel.SetSink(col, st.emit)
 	undo := ts.wantColumns(col)
 	go func() {
-		resume := PauseGC()
 		var rows []Row
 		var err error
+		resume := PauseGC()
+		defer func() {
+			// A panic in a reader fails the statement, as in Filter,
+			// instead of the process.
+			if p := recover(); p != nil {
+				rows, err = nil, fmt.Errorf("netsql: internal error reading %s: %v", ts.ds.Name, p)
+			}
+			resume()
+			undo()
+			kernel.SetSink[Row](col, nil)
+			st.finish(ts.ds.Name, rows, err)
+		}()
 		if ts.plan.mode == readUnion {
 			rows, err = ts.narrow(e, col, ts.plan.union)
 		} else if rows, err = ts.ds.Collect(col); err == nil {
 			e.count(func(s *Stats) map[string]int { return s.Collections }, ts.ds.Name, 1)
 			e.learnRows(ts.ds, len(rows))
 		}
-		resume()
-		undo()
-		kernel.SetSink[Row](col, nil)
-		st.finish(ts.ds.Name, rows, err)
 	}()
 	return &rowSet{stream: st, base: ts.nextRowid, filled: map[string]bool{}}, nil
 }

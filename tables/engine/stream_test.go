@@ -352,6 +352,12 @@ func TestStreamFailures(t *testing.T) {
 		t.Errorf("the engine after a failed read: %v", got)
 	}
 
+	// A reader that panics mid-way fails the statement, not the process.
+	s.afterFirst = func() error { panic("decoder bug") }
+	if _, _, _, err := e.Query(context.Background(), "SELECT id FROM streamed"); err == nil || !strings.Contains(err.Error(), "decoder bug") {
+		t.Errorf("read panicking after its first batch: got %v", err)
+	}
+
 	r := &streamer{n: 100, batch: 10, reverse: true}
 	e = openStreamer(t, r, true)
 	_, _, _, err = e.Query(context.Background(), "SELECT id FROM streamed")
