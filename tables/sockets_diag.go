@@ -173,10 +173,7 @@ type socketRowBuilder struct {
 	paths  map[string]any
 	name   []byte // scratch for unix names
 
-	// emit is the engine's sink while it streams the read (kernel.Sink),
-	// sent how many rows of the collection it was handed.
-	emit func([]engine.Row)
-	sent int
+	rowHandOver
 	// used, when pruned, is the columns the statement reads
 	// (kernel.Columns): the others are left NULL.
 	used   uint64
@@ -211,7 +208,7 @@ func newSocketRowBuilder(c *kernel.Collector) *socketRowBuilder {
 // datasets decoding the same messages (closed_sockets) get every column.
 func socketsBuilder(c *kernel.Collector) *socketRowBuilder {
 	b := newSocketRowBuilder(c)
-	b.emit = kernel.Sink[engine.Row](c)
+	b.rowHandOver = newRowHandOver(c)
 	b.used, b.pruned = kernel.Columns(c)
 	return b
 }
@@ -219,21 +216,33 @@ func socketsBuilder(c *kernel.Collector) *socketRowBuilder {
 // streamBatch is how many rows a streamed read hands over at once.
 const streamBatch = 128
 
-// handOver gives the engine's sink the rows of the collection not yet
-// handed over, once there are at least least of them.
-func (b *socketRowBuilder) handOver(rows []engine.Row, least int) {
-	if b.emit != nil && len(rows)-b.sent >= least {
-		b.emit(rows[b.sent:])
-		b.sent = len(rows)
+// rowHandOver hands a collection's rows to the engine's sink while it
+// streams the read (kernel.Sink): emit is the sink (nil when the read is
+// not streamed), sent how many rows of the collection it was handed.
+type rowHandOver struct {
+	emit func([]engine.Row)
+	sent int
+}
+
+func newRowHandOver(c *kernel.Collector) rowHandOver {
+	return rowHandOver{emit: kernel.Sink[engine.Row](c)}
+}
+
+// handOver gives the sink the rows of the collection not yet handed
+// over, once there are at least least of them.
+func (h *rowHandOver) handOver(rows []engine.Row, least int) {
+	if h.emit != nil && len(rows)-h.sent >= least {
+		h.emit(rows[h.sent:])
+		h.sent = len(rows)
 	}
 }
 
 // dumpFailed is the error of a dump that failed after before rows: rows
 // already handed over cannot be taken back, so a refusal then is no
-// longer one that /proc may answer instead.
-func (b *socketRowBuilder) dumpFailed(rows []engine.Row, before int, err error) ([]engine.Row, error) {
-	if b.sent > before {
-		return rows, fmt.Errorf("netlink sock_diag: the dump failed after %d rows were served: %v", b.sent-before, err)
+// longer one that another source may answer instead.
+func (h *rowHandOver) dumpFailed(rows []engine.Row, before int, err error) ([]engine.Row, error) {
+	if h.sent > before {
+		return rows, fmt.Errorf("netlink sock_diag: the dump failed after %d rows were served: %v", h.sent-before, err)
 	}
 	return rows[:before], err
 }

@@ -75,13 +75,15 @@ var tcpInfoColumns = []engine.Column{
 // table. /proc has no tcp_info, so a --root tree gives no rows. Join it to
 // sockets on inode (or cookie, which orphaned sockets keep).
 var TCPInfo = &engine.Dataset{
-	Name:          "tcp_info",
-	Doc:           "one row per TCP socket with the kernel's tcp_info: rtt, cwnd, retransmissions, bytes, rates (ss -ti)",
-	Sources:       []string{"netlink inet_diag INET_DIAG_INFO and INET_DIAG_CONG (live only; no rows from a --root tree)"},
-	Columns:       tcpInfoColumns,
-	Collect:       netnsCollect(tiNetns, collectTCPInfo),
-	Keys:          []engine.Key{netnsKey},
-	Narrow:        netnsNarrow(tiNetns, collectTCPInfo),
+	Name:    "tcp_info",
+	Doc:     "one row per TCP socket with the kernel's tcp_info: rtt, cwnd, retransmissions, bytes, rates (ss -ti)",
+	Sources: []string{"netlink inet_diag INET_DIAG_INFO and INET_DIAG_CONG (live only; no rows from a --root tree)"},
+	Columns: tcpInfoColumns,
+	Collect: netnsCollect(tiNetns, collectTCPInfo),
+	Keys:    []engine.Key{netnsKey},
+	Narrow:  netnsNarrow(tiNetns, collectTCPInfo),
+	// Rows go to kernel.Sink as the dump is decoded (collectTCPInfo).
+	Streams:       true,
 	EstimatedRows: 1000,
 	Diff: engine.DiffSpec{
 		Key:      []string{"cookie", "proto"},
@@ -200,6 +202,10 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 	}
 	defer d.Close()
 	b := &tcpInfoBuilder{alloc: rowAlloc{cols: tiColumns}, cong: map[string]any{}, options: map[uint8]any{}}
+	// Rows handed to a streaming read are final: their netns is set here,
+	// as acrossNetns would set it after.
+	out := newRowHandOver(c)
+	netns := kernel.SelfNetns(c)
 	var rows []engine.Row
 	// TIME_WAIT and request sockets carry no tcp_info: not asked for.
 	states := uint32(tcpAllStates &^ (1<<6 | 1<<3 | 1<<12))
@@ -214,18 +220,21 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 				p = tcp6
 			}
 			if r := b.row(p, m); r != nil {
+				r[tiNetns] = netns
 				rows = append(rows, r)
+				out.handOver(rows, streamBatch)
 			}
 		}
 		return nil
 	})
 	if err == nil {
+		out.handOver(rows, 1)
 		if on := c.Source().OnDiag; on != nil {
 			on(kernel.DiagDump{Family: unix.AF_UNSPEC, Protocol: unix.IPPROTO_TCP, States: states, Ext: ext, Rows: len(rows)})
 		}
 		return rows, nil
 	}
-	if !errors.Is(err, kernel.ErrRefused) {
+	if rows, err = out.dumpFailed(rows, 0, err); !errors.Is(err, kernel.ErrRefused) {
 		return nil, err
 	}
 	rows = rows[:0]

@@ -288,7 +288,12 @@ func (e *Engine) Statement(ctx context.Context, query string, args []any, each f
 	keep := e.keepSnap
 	e.mu.Unlock()
 
-	// A kept snapshot serves statements not yet written: it is read whole.
+	// A kept snapshot serves statements not yet written: it is read whole,
+	// though a statement's only scan may still stream its first read.
+	if keep {
+		snap.plans = e.planKept(ctx, query, args)
+		e.denied = ""
+	}
 	if fresh && !keep {
 		snap.plans = e.planStatement(ctx, query, args)
 		e.denied = ""

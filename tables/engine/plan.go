@@ -96,6 +96,22 @@ func (e *Engine) planStatement(ctx context.Context, query string, args []any) ma
 	return plans
 }
 
+// planKept is the plan of a statement on a kept snapshot (.snapshot on,
+// --save): every dataset is read whole, with all its columns, since later
+// statements read the same rows; but the statement's only scan, reading
+// its dataset for the first time, may stream that read.
+func (e *Engine) planKept(ctx context.Context, query string, args []any) map[int]*datasetPlan {
+	ops, err := e.explain(ctx, query, args)
+	if err != nil {
+		return nil
+	}
+	sites, ok := scanSites(ops, e.datasets)
+	if !ok || len(sites) != 1 || sites[0].groups || !e.datasets[sites[0].dataset].Streams {
+		return nil
+	}
+	return map[int]*datasetPlan{sites[0].dataset: {mode: readWhole, stream: true}}
+}
+
 func (e *Engine) explain(ctx context.Context, query string, args []any) ([]vdbeOp, error) {
 	trimmed := strings.TrimSpace(query)
 	if len(trimmed) >= 7 && strings.EqualFold(trimmed[:7], "explain") {
