@@ -62,6 +62,13 @@ func TestSaveAndQueryRoundTrip(t *testing.T) {
 	if err := json.Unmarshal([]byte(fmt.Sprint(i["tables"])), &perTable); err != nil || len(perTable) != len(tables.All) || perTable["sockets"]["rows"] == 0.0 {
 		t.Errorf("snapshot_info.tables = %v (%v)", i["tables"], err)
 	}
+	// Each table's rows in snapshot_info are the rows the file holds.
+	for name, v := range perTable {
+		code, out, errOut := runCLI(t, "", "--from", file, "--no-header", "SELECT count(*) FROM "+name)
+		if code != 0 || strings.TrimSpace(out) != fmt.Sprint(v["rows"]) {
+			t.Errorf("%s: snapshot_info says %v rows, the file holds %q (exit %d, %s)", name, v["rows"], out, code, errOut)
+		}
+	}
 	// Saved queries run unchanged on it.
 	if code, out, errOut := runCLI(t, "", "--from", file, "-q", "listening", "--no-header"); code != 0 || !strings.Contains(out, "sshd") {
 		t.Errorf("-q listening --from: exit %d, %q, %q", code, out, errOut)

@@ -147,8 +147,8 @@ func write(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine
 		}
 		var count int
 		warnings, err := e.Statement(ctx, fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM main.%s", saveSchema, d.Name, d.Name), nil, nil)
-		if err == nil {
-			err = conn.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM %s.%s", saveSchema, d.Name)).Scan(&count)
+		if err == nil { // the rows the INSERT wrote, without reading the table again
+			err = conn.QueryRowContext(ctx, "SELECT changes()").Scan(&count)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("save %s: %s", d.Name, engine.CleanError(err))
