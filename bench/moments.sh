@@ -100,8 +100,10 @@ if [[ -f $out ]] && grep -q '^<!-- moments:begin' "$out"; then
 		/^<!-- moments:begin/ { while ((getline line < sec) > 0) print line; skip = 1; next }
 		/^<!-- moments:end/ { skip = 0; next }
 		!skip { print }' "$out" >"$tmp/new.md"
-else
-	{ cat "$out" 2>/dev/null; echo; cat "$tmp/section.md"; } >"$tmp/new.md"
+elif [[ -f $out ]]; then
+	{ cat "$out"; echo; cat "$tmp/section.md"; } >"$tmp/new.md"
+else # a new file: the section alone (cat of a missing file stopped the script under set -e)
+	cp "$tmp/section.md" "$tmp/new.md"
 fi
 cp "$tmp/new.md" "$out"
 cat "$tmp/section.md"
