@@ -74,6 +74,8 @@ func TestDirectMatchesStatement(t *testing.T) {
 		"SELECT kind, count(*) AS n, sum(grp) FROM streamed GROUP BY kind ORDER BY n DESC, kind",
 		"SELECT a.id, b.id FROM streamed a JOIN streamed b ON a.id = b.grp WHERE a.kind = 'kind-0' ORDER BY a.id, b.id",
 		"WITH k AS (SELECT kind, max(id) AS top FROM streamed GROUP BY kind) SELECT * FROM k ORDER BY top",
+		"WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 4) SELECT i, id FROM n JOIN streamed ON id = i * 7 ORDER BY i",
+		"SELECT id, row_number() OVER (PARTITION BY kind ORDER BY id DESC) FROM streamed WHERE id < 20 ORDER BY id",
 		"SELECT id FROM streamed WHERE id < 5 UNION ALL SELECT grp FROM streamed WHERE id < 3 ORDER BY 1",
 		"SELECT id, NULL, 1.5, x'00ff', 'a''b' FROM streamed WHERE id < 4 ORDER BY id -- a trailing comment",
 		"SELECT id FROM streamed WHERE id > 1000",                        // no rows: columns still come
