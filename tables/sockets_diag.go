@@ -197,9 +197,8 @@ func (b *socketRowBuilder) wants(columns ...int) bool {
 }
 
 func newSocketRowBuilder(c *kernel.Collector) *socketRowBuilder {
-	b := &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: kernel.SelfNetns(c),
+	return &socketRowBuilder{c: c, alloc: rowAlloc{cols: sockColumns}, netns: kernel.SelfNetns(c),
 		addrs4: map[[4]byte]any{}, addrs6: map[[16]byte]any{}, users: map[uint32]any{}, paths: map[string]any{}}
-	return b
 }
 
 // socketsBuilder is the builder of the sockets dataset's own collection:

@@ -217,13 +217,7 @@ func Memoize[T any](c *Collector, key string, compute func() (T, error)) (T, err
 // (nil stops it): the engine streams a statement's only scan this way
 // while the read runs. Rows handed over are final, and they are, in
 // order, the first rows of what the collection returns.
-func SetSink[T any](c *Collector, sink func([]T)) {
-	if sink == nil {
-		c.sink = nil
-		return
-	}
-	c.sink = sink
-}
+func SetSink[T any](c *Collector, sink func([]T)) { c.sink = sink }
 
 // SetColumns tells the collection about to run that a statement reads only
 // the columns of used (bit i for column i; bit 63 for column 63 and
