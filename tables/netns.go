@@ -65,10 +65,17 @@ func acrossNetns(c *kernel.Collector, list []*kernel.Netns, col int, collect fun
 		}
 		rows = make([]engine.Row, 0, n)
 	}
+	// A row shorter than col whose column no statement reads (a pruned
+	// read, kernel.Columns) stays short: Column reads it as NULL.
+	used, pruned := kernel.Columns(c)
+	unread := pruned && col < 63 && used&(1<<uint(col)) == 0
 	for i, got := range results {
 		v := netnsValue(list[i])
 		for j, r := range got {
 			if len(r) <= col {
+				if unread {
+					continue
+				}
 				r = append(r, make(engine.Row, col+1-len(r))...)
 				got[j] = r
 			}

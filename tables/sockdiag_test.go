@@ -155,6 +155,53 @@ func TestInetDiagRows(t *testing.T) {
 	}
 }
 
+// TestInetRowWidth: a statement that reads few columns gets inet rows
+// only as long as the last column it reads (at least proto .. send_q),
+// with the same values where it reads and NULL past the end; one that
+// reads any column of inetRest, or every column, gets full rows.
+func TestInetRowWidth(t *testing.T) {
+	msg := kernel.InetDiagMsg(inetMsg{family: unix.AF_INET, state: 10, src: netip.MustParseAddrPort("127.0.0.1:8080"),
+		dst: netip.MustParseAddrPort("0.0.0.0:0"), cookie: 5, wq: 128, uid: 1000, inode: 1002,
+		attrs: [][]byte{encAttr(kernel.InetDiagAttrMark, u32Bytes(0x2a))}}.encode())
+	full := testBuilder(t).inetRow(protoByName("tcp"), msg)
+	if len(full) != sockColumns {
+		t.Fatalf("unpruned row: %d columns, want %d", len(full), sockColumns)
+	}
+	mask := func(names ...string) uint64 {
+		var m uint64
+		for _, n := range names {
+			m |= 1 << uint(Sockets.ColumnIndex(n))
+		}
+		return m
+	}
+	plain := mask("proto", "recv_q", "send_q", "local_addr", "local_port", "remote_addr", "remote_port", "state")
+	cases := []struct {
+		name  string
+		used  uint64
+		width int
+	}{
+		{"plain list", plain, sockSendQ + 1},
+		{"state only", mask("state"), sockSendQ + 1},
+		{"with netns", plain | mask("netns"), sockNetns + 1},
+		{"with backlog", mask("backlog"), sockBacklog + 1},
+		{"with inode (inetRest)", plain | mask("inode"), sockColumns},
+		{"bit 63", 1 << 63, sockColumns},
+	}
+	for _, c := range cases {
+		col := kernel.NewCollector(context.Background(), kernel.RootSource(fixtureRoot(t, nil)))
+		kernel.SetColumns(col, c.used)
+		r := socketsBuilder(col).inetRow(protoByName("tcp"), msg)
+		if len(r) != c.width {
+			t.Errorf("%s: %d columns, want %d", c.name, len(r), c.width)
+		}
+		for i := range sockColumns {
+			if c.used&(1<<uint(min(i, 63))) != 0 && r.At(i) != full[i] {
+				t.Errorf("%s: column %s is %v, want %v", c.name, Sockets.Columns[i].Name, r.At(i), full[i])
+			}
+		}
+	}
+}
+
 func TestUnixAndPacketDiagRows(t *testing.T) {
 	b := testBuilder(t)
 	unixMsg := func(typ, state uint8, inode uint32, cookie uint64, attrs ...[]byte) kernel.UnixDiagMsg {
@@ -335,7 +382,7 @@ func BenchmarkDecodeInetDiag(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		resume := engine.PauseGC() // as the engine runs every collection
-		builder.alloc = rowAlloc{cols: sockColumns}
+		builder.inet = rowAlloc{cols: sockColumns}
 		rows := make([]engine.Row, 0, 1024)
 		for _, r := range reads {
 			if _, err := kernel.WalkDiag(r, 1, func(payload []byte) error {
@@ -354,3 +401,4 @@ func BenchmarkDecodeInetDiag(b *testing.B) {
 		b.StartTimer()
 	}
 }
+

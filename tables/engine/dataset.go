@@ -67,8 +67,18 @@ type Column struct {
 }
 
 // Row holds one value per column, in column order: int64, float64, string
-// or nil (NULL).
+// or nil (NULL). A row may be shorter than the dataset's columns when the
+// statement reads none of the columns past its end (kernel.Columns): those
+// read as NULL.
 type Row []any
+
+// At is column col of r, nil (NULL) past the row's end.
+func (r Row) At(col int) any {
+	if col < 0 || col >= len(r) {
+		return nil
+	}
+	return r[col]
+}
 
 // Key is a column on which equality narrows the collection itself, so that
 // `processes WHERE pid = 42` reads only /proc/42.

@@ -488,7 +488,7 @@ func (ts *tableState) lookup(e *Engine, rs *rowSet, columns []int, key indexKey)
 		for i, row := range rs.rows {
 			var k indexKey
 			for n, c := range columns {
-				v, ok := rowKey(ts.ds.Columns[c].Type, row[c])
+				v, ok := rowKey(ts.ds.Columns[c].Type, row.At(c))
 				if !ok {
 					continue rows // NULL equals nothing
 				}

@@ -323,7 +323,7 @@ func (c *cursor) advance() {
 		}
 		row, ok := c.rows[c.i], true
 		for n, col := range c.match {
-			if v, isKey := rowKey(types[col].Type, row[col]); !isKey || v != c.key[n] {
+			if v, isKey := rowKey(types[col].Type, row.At(col)); !isKey || v != c.key[n] {
 				ok = false
 				break
 			}
@@ -349,10 +349,7 @@ func (c *cursor) Column(col int) (vtab.Value, error) {
 	} else {
 		row = c.rows[c.i]
 	}
-	if col < 0 || col >= len(row) {
-		return nil, nil
-	}
-	return row[col], nil
+	return row.At(col), nil
 }
 
 // Rowid is the row's identity in the statement's snapshot: its row set's
