@@ -5,6 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"runtime"
 	"syscall"
 	"testing"
@@ -402,3 +404,47 @@ func BenchmarkDecodeInetDiag(b *testing.B) {
 	}
 }
 
+// TestSocketsCapacity: the room collectSockets makes up front is the
+// kernel's count of the protocols asked (inuse, plus TIME_WAIT for TCP),
+// and nothing for a read narrowed by state or from a tree.
+func TestSocketsCapacity(t *testing.T) {
+	dir := t.TempDir()
+	net := filepath.Join(dir, "proc", "thread-self", "net") // where the live system's files are
+	if err := os.MkdirAll(net, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"sockstat":  "sockets: used 900\nTCP: inuse 300 orphan 0 tw 40 alloc 310 mem 2\nUDP: inuse 7 mem 0\nUDPLITE: inuse 0\nRAW: inuse 1\nFRAG: inuse 0 memory 0\n",
+		"sockstat6": "TCP6: inuse 20\nUDP6: inuse 5\nUDPLITE6: inuse 0\nRAW6: inuse 2\nFRAG6: inuse 0 memory 0\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(net, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := func(protos ...string) []protoWant {
+		var out []protoWant
+		for _, p := range protos {
+			out = append(out, protoWant{p: *protoByName(p)})
+		}
+		return out
+	}
+	live := &kernel.Source{Proc: filepath.Join(dir, "proc"), Live: true}
+	cases := []struct {
+		name  string
+		src   *kernel.Source
+		wants []protoWant
+		n     int
+	}{
+		{"tcp and tcp6", live, want("tcp", "tcp6"), 300 + 20 + 40},
+		{"tcp6 alone", live, want("tcp6"), 20 + 40},
+		{"udp and udp6", live, want("udp", "udp6"), 7 + 5},
+		{"narrowed by state", live, []protoWant{{p: *protoByName("tcp"), states: []string{"LISTEN"}}}, 0},
+		{"a tree", kernel.RootSource(dir), want("tcp", "tcp6"), 0},
+	}
+	for _, c := range cases {
+		if got := socketsCapacity(kernel.NewCollector(context.Background(), c.src), c.wants); got != c.n {
+			t.Errorf("%s: capacity %d, want %d", c.name, got, c.n)
+		}
+	}
+}

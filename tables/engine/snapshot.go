@@ -142,9 +142,17 @@ func (ts *tableState) wantColumns(col *kernel.Collector) (undo func()) {
 	return func() { kernel.ResetColumns(col) }
 }
 
-// emit adds rows the collection has read.
+// emit adds rows the collection has read. The batch's capacity tells how
+// much room the collection made for the rows after it (collectSockets
+// sizes its list from the kernel's counts): the stream's copy makes as
+// much at once instead of growing by doubling.
 func (st *rowStream) emit(batch []Row) {
 	st.mu.Lock()
+	if need := len(st.rows) + len(batch); need > cap(st.rows) {
+		grown := make([]Row, len(st.rows), max(need, len(st.rows)+cap(batch), 2*cap(st.rows)))
+		copy(grown, st.rows)
+		st.rows = grown
+	}
 	st.rows = append(st.rows, batch...)
 	st.mu.Unlock()
 	st.more.Broadcast()

@@ -471,3 +471,26 @@ func TestPrunedColumnsNeverShow(t *testing.T) {
 		t.Error("a plain narrowed read was not pruned")
 	}
 }
+
+// TestStreamTakesRoomFromBatch: the stream's copy of the rows makes as
+// much room as the collection did (the batch's capacity) at the first
+// batch, instead of growing by doubling through the read.
+func TestStreamTakesRoomFromBatch(t *testing.T) {
+	rows := make([]Row, 0, 1000)
+	for i := range 1000 {
+		rows = append(rows, streamerRow(i))
+	}
+	st := &rowStream{end: make(chan struct{})}
+	st.more.L = &st.mu
+	st.emit(rows[:128])
+	if cap(st.rows) < 1000 {
+		t.Fatalf("after the first batch of a 1000-row list: room for %d rows, want 1000", cap(st.rows))
+	}
+	first := &st.rows[:1][0]
+	for at := 128; at < 1000; at += 128 {
+		st.emit(rows[at:min(at+128, 1000)])
+	}
+	if len(st.rows) != 1000 || &st.rows[:1][0] != first {
+		t.Errorf("after every batch: %d rows, moved %v; want 1000 rows where they were", len(st.rows), &st.rows[:1][0] != first)
+	}
+}
