@@ -54,6 +54,37 @@ func rowKey(t Type, v any) (key any, ok bool) {
 	return lookupKey(t, v)
 }
 
+// keyMatches tells whether a row's value v matches key, a lookupKey
+// result, as `k, ok := rowKey(t, v); ok && k == key` would, without
+// building the row's key: text is compared folded in place, so a scan
+// that filters rows as they stream allocates nothing per row.
+func keyMatches(t Type, v any, key any) bool {
+	if s, isText := v.(string); isText && t == Text {
+		k, ok := key.(string)
+		return ok && foldedEqual(s, k)
+	}
+	k, ok := rowKey(t, v)
+	return ok && k == key
+}
+
+// foldedEqual tells whether foldText(s) == folded.
+func foldedEqual(s, folded string) bool {
+	s = strings.TrimRight(s, " ")
+	if len(s) != len(folded) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != folded[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // NumericValue applies numeric affinity: integers stay integers, text that
 // looks like a number (spaces around allowed) becomes one; ok is false for
 // NULL, NaN, blobs and other text. SQL functions that take numbers use it

@@ -132,3 +132,26 @@ func sortedCols(list string) string {
 	}
 	return strings.Join(cols, ",")
 }
+
+// TestKeyMatchesAsRowKey: keyMatches, which a streamed scan uses to filter
+// rows without allocating, agrees with comparing rowKey's result, for
+// every pair of a row value and a constraint value's key.
+func TestKeyMatchesAsRowKey(t *testing.T) {
+	values := []any{nil, "tcp", "TCP", "tcp  ", "Tcp6", "tcp6", "", " ", "ESTABLISHED", "established ", "22", "022",
+		int64(22), int64(0), float64(22), 22.5, "22.5", []byte("tcp"), "x y", "X Y "}
+	for _, typ := range []Type{Text, Integer, Real} {
+		for _, constraint := range values {
+			key, ok := lookupKey(typ, constraint)
+			if !ok {
+				continue
+			}
+			for _, v := range values {
+				rk, isKey := rowKey(typ, v)
+				want := isKey && rk == key
+				if got := keyMatches(typ, v, key); got != want {
+					t.Errorf("%v column, row value %#v, constraint %#v: keyMatches %v, rowKey says %v", typ, v, constraint, got, want)
+				}
+			}
+		}
+	}
+}

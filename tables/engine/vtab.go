@@ -323,7 +323,7 @@ func (c *cursor) advance() {
 		}
 		row, ok := c.rows[c.i], true
 		for n, col := range c.match {
-			if v, isKey := rowKey(types[col].Type, row.At(col)); !isKey || v != c.key[n] {
+			if !keyMatches(types[col].Type, row.At(col), c.key[n]) {
 				ok = false
 				break
 			}
