@@ -373,13 +373,30 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 // read. Growing the list by doubling instead wrote each row header about
 // three times, into memory the kernel had to fault in and zero each time
 // (a fifth of a 40,000-socket read's page faults); room reserved and not
-// used costs no fault. Only the live system is asked: a tree's sockets
-// come from its /proc files, read whole.
+// used costs no fault. Only the live system is asked (sockstatCounts).
 func socketsCapacity(c *kernel.Collector, wants []protoWant) int {
-	if !c.Source().Live {
-		return 0
+	counts := sockstatCounts(c)
+	var n, tw int64
+	for _, w := range wants {
+		if w.states != nil {
+			return 0
+		}
+		n += counts[strings.ToUpper(w.p.proto)+" inuse"]
+		if w.p.proto == "tcp" || w.p.proto == "tcp6" {
+			tw = counts["TCP tw"]
+		}
 	}
+	return int(min(n+tw, 1<<22))
+}
+
+// sockstatCounts is the live system's /proc/net/sockstat and sockstat6 by
+// "PROTOCOL name" ("TCP inuse"), for sizing lists up front; empty for a
+// tree, whose sockets come from its /proc files, read whole.
+func sockstatCounts(c *kernel.Collector) map[string]int64 {
 	counts := map[string]int64{}
+	if !c.Source().Live {
+		return counts
+	}
 	for _, name := range []string{"sockstat", "sockstat6"} {
 		data, ok, err := c.ReadOptional(c.NetPath(name))
 		if err != nil || !ok {
@@ -393,17 +410,7 @@ func socketsCapacity(c *kernel.Collector, wants []protoWant) int {
 			counts[ctr.Protocol+" "+ctr.Name] = ctr.Value
 		}
 	}
-	var n, tw int64
-	for _, w := range wants {
-		if w.states != nil {
-			return 0
-		}
-		n += counts[strings.ToUpper(w.p.proto)+" inuse"]
-		if w.p.proto == "tcp" || w.p.proto == "tcp6" {
-			tw = counts["TCP tw"]
-		}
-	}
-	return int(min(n+tw, 1<<22))
+	return counts
 }
 
 // diagStatesMask is the kernel state bits a dump of p must ask for to find

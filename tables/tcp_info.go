@@ -206,7 +206,10 @@ func collectTCPInfo(c *kernel.Collector) ([]engine.Row, error) {
 	// as acrossNetns would set it after.
 	out := newRowHandOver(c)
 	netns := kernel.SelfNetns(c)
-	var rows []engine.Row
+	// Room for every TCP socket the kernel counts (sockstatCounts), as
+	// collectSockets makes: the list is not regrown through the read.
+	counts := sockstatCounts(c)
+	rows := make([]engine.Row, 0, min(counts["TCP inuse"]+counts["TCP6 inuse"], 1<<22))
 	// TIME_WAIT and request sockets carry no tcp_info: not asked for.
 	states := uint32(tcpAllStates &^ (1<<6 | 1<<3 | 1<<12))
 	const ext = kernel.InetDiagExtInfo | kernel.InetDiagExtCong
