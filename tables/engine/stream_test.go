@@ -494,3 +494,82 @@ func TestStreamTakesRoomFromBatch(t *testing.T) {
 		t.Errorf("after every batch: %d rows, moved %v; want 1000 rows where they were", len(st.rows), &st.rows[:1][0] != first)
 	}
 }
+
+// TestBesideRunsWithoutWaiting: an engine set beside runs its statements
+// while another engine's statement runs (moment's part writer); without
+// SetBeside they run one at a time in the process. The first engine's
+// read waits here until the second engine's statement has ended, and
+// gives up after a while.
+func TestBesideRunsWithoutWaiting(t *testing.T) {
+	reading, besideDone := make(chan struct{}), make(chan struct{})
+	waiting := &streamer{n: 10, batch: 100}
+	first := waiting.dataset(false)
+	first.Collect = func(c *kernel.Collector) ([]Row, error) {
+		close(reading)
+		select {
+		case <-besideDone:
+		case <-time.After(5 * time.Second):
+			return nil, errors.New("the engine beside did not run its statement meanwhile")
+		}
+		return waiting.collect(c, nil)
+	}
+	e1, err := Open(context.Background(), kernel.RootSource(t.TempDir()), []*Dataset{first})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e1.Close()
+	e2 := openStreamer(t, &streamer{n: 50, batch: 10}, true)
+	e2.SetBeside()
+	firstErr := make(chan error, 1)
+	go func() {
+		_, rows, _, err := e1.Query(context.Background(), "SELECT count(*) FROM streamed")
+		if err == nil && (len(rows) != 1 || rows[0][0] != int64(10)) {
+			err = fmt.Errorf("first engine counted %v, want 10", rows)
+		}
+		firstErr <- err
+	}()
+	<-reading // the first engine's statement runs
+	_, rows, _, err := e2.Query(context.Background(), "SELECT count(*) FROM streamed")
+	close(besideDone)
+	if err != nil || len(rows) != 1 || rows[0][0] != int64(50) {
+		t.Errorf("engine beside: %v, %v; want 50 rows", rows, err)
+	}
+	if err := <-firstErr; err != nil {
+		t.Error(err)
+	}
+}
+
+// TestScanReady: SetScanReady's function is called with the dataset's
+// name once a scan has its rows, after its read and fills.
+func TestScanReady(t *testing.T) {
+	s := &streamer{n: 20, batch: 100}
+	d := s.dataset(false)
+	filled := false
+	fill := d.Fill["extra"]
+	d.Fill = map[string]func(*kernel.Collector, []int, []Row) error{"extra": func(c *kernel.Collector, cols []int, rows []Row) error {
+		filled = true
+		return fill(c, cols, rows)
+	}}
+	e, err := Open(context.Background(), kernel.RootSource(t.TempDir()), []*Dataset{d})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	var calls []string
+	var filledFirst bool
+	e.SetScanReady(func(name string) {
+		calls = append(calls, name)
+		filledFirst = filled
+	})
+	_, rows, _, err := e.Query(context.Background(), "SELECT sum(extra) FROM streamed")
+	if err != nil || rows[0][0] != int64(20*1000+190) {
+		t.Fatalf("sum(extra): %v, %v", rows, err)
+	}
+	if !slices.Equal(calls, []string{"streamed"}) || !filledFirst {
+		t.Errorf("scan ready calls %q, after the fill: %v; want one, after", calls, filledFirst)
+	}
+	e.SetScanReady(nil)
+	if _, _, _, err := e.Query(context.Background(), "SELECT count(*) FROM streamed"); err != nil || len(calls) != 1 {
+		t.Errorf("after SetScanReady(nil): calls %q, %v", calls, err)
+	}
+}
