@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -356,31 +355,17 @@ func startsPrompt(o *options, stdin io.Reader) bool {
 	return o.query == "" && !o.listTables && o.savedQuery == "" && o.file == "" && !o.listQueries && isTerminal(stdin)
 }
 
-// shortRunGC turns the garbage collector off for a run that executes its
+// shortRunGC sets the garbage collector for a run that executes its
 // statements and exits (a statement, -q, -f, standard input, --save,
-// --diff, --export) and returns what undoes it. Nearly all such a run
-// allocates is rows, kept until it ends: a collection cycle finds little
-// garbage, and its marking and write barriers compete with SQLite for the
-// second core while a read streams (at 40,000 sockets the plain TCP list
-// took a third more CPU with the collector on). A memory limit of a
-// quarter of the RAM, at most 1 GiB, still makes the collector run for a
-// statement that does make garbage. GOGC or GOMEMLIMIT in the environment
-// win. The prompt, --watch and --serve live long and keep the collector.
+// --diff, --export; engine.ShortRunGC: off, with a memory limit that
+// collections move) and returns what undoes it. GOGC or GOMEMLIMIT in the
+// environment win. The prompt, --watch and --serve live long and keep
+// the collector.
 func shortRunGC() (restore func()) {
 	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
 		return func() {}
 	}
-	limit := int64(1 << 30)
-	var si unix.Sysinfo_t
-	if unix.Sysinfo(&si) == nil && si.Totalram > 0 {
-		limit = min(limit, max(64<<20, int64(si.Totalram)*int64(si.Unit)/4))
-	}
-	oldLimit := debug.SetMemoryLimit(limit)
-	percent := debug.SetGCPercent(-1)
-	return func() {
-		debug.SetGCPercent(percent)
-		debug.SetMemoryLimit(oldLimit)
-	}
+	return engine.ShortRunGC()
 }
 
 func isTerminal(f any) bool {
