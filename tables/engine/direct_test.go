@@ -159,3 +159,55 @@ func TestDirectCallbackError(t *testing.T) {
 type errStop string
 
 func (e errStop) Error() string { return string(e) }
+
+// Direct reads the values by position (directPick) exactly for the
+// statements whose every result column is a bare column of their one
+// scan, with the step inside that scan's loop; either way the columns
+// and rows are database/sql's, on a streamed and a whole read, with the
+// columns nobody else reads poisoned (a pruned read would show them) and
+// a column group filled only on demand.
+func TestDirectByPosition(t *testing.T) {
+	picked := []string{
+		"SELECT * FROM streamed",
+		"SELECT kind, id FROM streamed",
+		"SELECT extra, id, extra FROM streamed WHERE grp = 3",
+		"SELECT id FROM streamed WHERE kind IN ('kind-0', 'kind-2')",
+		"SELECT id, kind FROM streamed WHERE kind = 'kind-1' AND id > 100",
+		"SELECT id AS a, grp AS a FROM streamed WHERE id < 9",
+		"SELECT id FROM streamed WHERE id > 10000",
+	}
+	computed := []string{
+		"SELECT id + 0 FROM streamed",
+		"SELECT id, 7 FROM streamed WHERE id < 5",
+		"SELECT id FROM streamed ORDER BY grp, id",
+		"SELECT DISTINCT kind FROM streamed",
+		"SELECT kind, count(*) FROM streamed GROUP BY kind",
+		"SELECT a.id FROM streamed a JOIN streamed b ON a.id = b.grp",
+		"SELECT id FROM streamed UNION ALL SELECT grp FROM streamed",
+		"SELECT rowid, id FROM streamed WHERE id < 3",
+		"SELECT id AS a, grp AS a FROM streamed WHERE id < 9 LIMIT 5 OFFSET 2",   // a LIMIT keeps the body apart
+		"SELECT grp FROM streamed WHERE id = (SELECT max(id) FROM streamed) - 3", // two scans
+	}
+	for _, streams := range []bool{true, false} {
+		e := openStreamer(t, &streamer{n: 400, batch: 9, poison: true}, streams)
+		for _, q := range append(append([]string{}, picked...), computed...) {
+			wantCols, want := statementRows(t, e, q)
+			before := e.Stats()
+			cols, got, ran, err := directRows(t, e, q)
+			if err != nil || !ran {
+				t.Errorf("%s: ran %v, %v", q, ran, err)
+				continue
+			}
+			wasPicked := e.Stats().Sub(before).Picked["streamed"] == 1
+			if wantPicked := slices.Contains(picked, q); wasPicked != wantPicked {
+				t.Errorf("%s (streams %v): read by position %v, want %v", q, streams, wasPicked, wantPicked)
+			}
+			if diff := cmp.Diff(wantCols, cols); diff != "" {
+				t.Errorf("%s: columns (-database/sql +direct):\n%s", q, diff)
+			}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("%s (streams %v): rows (-database/sql +direct):\n%s", q, streams, diff)
+			}
+		}
+	}
+}

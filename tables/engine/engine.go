@@ -53,18 +53,22 @@ type Stats struct {
 	// Streamed counts reads that ran beside their statement, serving rows
 	// as they came (a plan's stream), by dataset.
 	Streamed map[string]int
+	// Picked counts statements Direct ran by position (directPick): the
+	// rows' values read from the scan's row, not computed by SQLite.
+	Picked map[string]int
 }
 
 func newStats() Stats {
 	return Stats{Collections: map[string]int{}, Narrowed: map[string]int{}, Fills: map[string]int{},
-		Scans: map[string]int{}, RowsVisited: map[string]int{}, Replanned: map[string]int{}, Streamed: map[string]int{}}
+		Scans: map[string]int{}, RowsVisited: map[string]int{}, Replanned: map[string]int{}, Streamed: map[string]int{},
+		Picked: map[string]int{}}
 }
 
 func (s Stats) clone() Stats {
 	c := newStats()
 	for _, pair := range [][2]map[string]int{{c.Collections, s.Collections}, {c.Narrowed, s.Narrowed},
 		{c.Fills, s.Fills}, {c.Scans, s.Scans}, {c.RowsVisited, s.RowsVisited}, {c.Replanned, s.Replanned},
-		{c.Streamed, s.Streamed}} {
+		{c.Streamed, s.Streamed}, {c.Picked, s.Picked}} {
 		for k, v := range pair[1] {
 			pair[0][k] = v
 		}
@@ -93,6 +97,7 @@ type Engine struct {
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
 	dry        atomic.Bool // Direct's dry run: every dataset is empty, none is read
+	picked     *directPick // Direct by position: the scan whose rows the step reads
 	// colsUsed gathers, while planStatement prepares a statement, the
 	// columns (SQLite's colUsed) each dataset's references use, by index.
 	colsUsed  map[int]uint64
@@ -429,7 +434,8 @@ func (s Stats) Sub(before Stats) Stats {
 	for _, pair := range [][3]map[string]int{{d.Collections, s.Collections, before.Collections},
 		{d.Narrowed, s.Narrowed, before.Narrowed}, {d.Fills, s.Fills, before.Fills},
 		{d.Scans, s.Scans, before.Scans}, {d.RowsVisited, s.RowsVisited, before.RowsVisited},
-		{d.Replanned, s.Replanned, before.Replanned}, {d.Streamed, s.Streamed, before.Streamed}} {
+		{d.Replanned, s.Replanned, before.Replanned}, {d.Streamed, s.Streamed, before.Streamed},
+		{d.Picked, s.Picked, before.Picked}} {
 		for k, v := range pair[1] {
 			if v-pair[2][k] != 0 {
 				pair[0][k] = v - pair[2][k]

@@ -72,6 +72,11 @@ const (
 // EXPLAIN QUERY PLAN shows the pushdown; costs come from the rows and
 // distinct values the engine has seen.
 func (t *table) BestIndex(info *vtab.IndexInfo) error {
+	if p := t.e.picked; p != nil && p.dataset == t.index {
+		// Direct by position: SQLite computes none of the result
+		// columns, but the step reads them from the row.
+		info.ColUsed |= p.used
+	}
 	if t.e.colsUsed != nil { // planStatement's EXPLAIN
 		t.e.colsUsed[t.index] |= info.ColUsed
 	}
@@ -212,6 +217,9 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) (err error
 	if t.e.dry.Load() {
 		return nil // Direct asks for column names: no rows
 	}
+	if p := t.e.picked; p != nil && p.dataset == t.index {
+		p.cur = c // Direct's step reads the row this cursor is on
+	}
 	t.e.count(func(s *Stats) map[string]int { return s.Scans }, t.ds.Name, 1)
 	snap, err := t.e.current()
 	if err != nil {
@@ -349,13 +357,15 @@ func (c *cursor) Eof() bool {
 }
 
 func (c *cursor) Column(col int) (vtab.Value, error) {
-	var row Row
+	return c.current().At(col), nil
+}
+
+// current is the row the cursor is on.
+func (c *cursor) current() Row {
 	if c.pos != nil {
-		row = c.rows[c.pos[c.i]]
-	} else {
-		row = c.rows[c.i]
+		return c.rows[c.pos[c.i]]
 	}
-	return row.At(col), nil
+	return c.rows[c.i]
 }
 
 // Rowid is the row's identity in the statement's snapshot: its row set's
