@@ -26,18 +26,32 @@ func TestReadProcessMatchesProcfs(t *testing.T) {
 	compared := 0
 	for _, pp := range procs {
 		pid := int64(pp.PID)
-		ours, err := ReadProcess(c, pid)
-		stat, err2 := pp.Stat()
-		status, err3 := pp.NewStatus()
+		// A running process may change state or threads between the two
+		// reads (this test's own process does): a difference counts when
+		// it stays through three reads of both.
+		var ours, theirs Process
+		var failed bool
+		for range 3 {
+			var err error
+			ours, err = ReadProcess(c, pid)
+			stat, err2 := pp.Stat()
+			status, err3 := pp.NewStatus()
+			if failed = err != nil || err2 != nil || err3 != nil; failed {
+				break
+			}
+			theirs = Process{PID: pid, PPID: int64(stat.PPID), Comm: stat.Comm, State: stat.State, TGID: int64(status.TGID),
+				UID: int64(status.UIDs[0]), EUID: int64(status.UIDs[1]), Threads: int64(stat.NumThreads), StartTicks: int64(stat.Starttime)}
+			if ours == theirs {
+				break
+			}
+		}
 		args, err4 := pp.CmdLine()
 		cmdline, err5 := ReadCmdline(c, pid)
 		exe, err6 := ReadExe(c, pid)
 		theirExe, err7 := pp.Executable()
-		if err != nil || err2 != nil || err3 != nil || err4 != nil || err5 != nil || err6 != nil || err7 != nil {
+		if failed || err4 != nil || err5 != nil || err6 != nil || err7 != nil {
 			continue // exited, or not ours to read
 		}
-		theirs := Process{PID: pid, PPID: int64(stat.PPID), Comm: stat.Comm, State: stat.State, TGID: int64(status.TGID),
-			UID: int64(status.UIDs[0]), EUID: int64(status.UIDs[1]), Threads: int64(stat.NumThreads), StartTicks: int64(stat.Starttime)}
 		if ours != theirs {
 			t.Errorf("pid %d: ours %+v, procfs %+v", pid, ours, theirs)
 		}
