@@ -349,25 +349,6 @@ func (o *options) source() (src *kernel.Source, absent []string, err error) {
 	return src, absent, nil
 }
 
-// startsPrompt tells whether the flags and standard input ask for the
-// interactive prompt: no statement, no file, no saved query, a terminal.
-func startsPrompt(o *options, stdin io.Reader) bool {
-	return o.query == "" && !o.listTables && o.savedQuery == "" && o.file == "" && !o.listQueries && isTerminal(stdin)
-}
-
-// shortRunGC sets the garbage collector for a run that executes its
-// statements and exits (a statement, -q, -f, standard input, --save,
-// --diff, --export; engine.ShortRunGC: off, with a memory limit that
-// collections move) and returns what undoes it. GOGC or GOMEMLIMIT in the
-// environment win. The prompt, --watch and --serve live long and keep
-// the collector.
-func shortRunGC() (restore func()) {
-	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
-		return func() {}
-	}
-	return engine.ShortRunGC()
-}
-
 func isTerminal(f any) bool {
 	file, ok := f.(*os.File)
 	if !ok {
@@ -434,9 +415,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if len(absent) > 0 && !o.quiet {
 		fmt.Fprintf(stderr, "warning: %s\n", strings.Join(absent, "; "))
 	}
-	if o.serve == "" && o.watch == 0 && !startsPrompt(o, stdin) {
-		defer shortRunGC()()
-	}
 	if o.save != "" {
 		return saveMoment(o, src, stderr)
 	}
@@ -496,7 +474,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 		script, scriptName = string(data), o.file
 	case o.query == "" && !o.listTables:
-		if startsPrompt(o, stdin) {
+		if isTerminal(stdin) {
 			return runREPL(o, src, stdin.(*os.File), stdout, stderr)
 		}
 		data, err := io.ReadAll(stdin)

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -364,39 +363,5 @@ func TestCLISchemaPattern(t *testing.T) {
 	var list []map[string]any
 	if err := json.Unmarshal([]byte(out), &list); code != 0 || err != nil || len(list) != len(tables.All) {
 		t.Errorf("--list-tables -o json: exit %d, %v:\n%s", code, err, out)
-	}
-}
-
-// TestShortRunGC: a run that executes statements and exits turns the
-// collector off under a memory limit (engine.ShortRunGC), and gives both
-// settings back; GOGC or GOMEMLIMIT in the environment leave them as
-// they are.
-func TestShortRunGC(t *testing.T) {
-	read := func() (percent int, limit int64) {
-		percent = debug.SetGCPercent(-1)
-		debug.SetGCPercent(percent)
-		return percent, debug.SetMemoryLimit(-1)
-	}
-	beforePercent, beforeLimit := read()
-	if beforePercent < 0 {
-		t.Fatalf("the test process runs with the collector off (GOGC=%d)", beforePercent)
-	}
-	t.Setenv("GOGC", "")
-	t.Setenv("GOMEMLIMIT", "")
-	restore := shortRunGC()
-	percent, limit := read()
-	restore()
-	if percent != -1 || limit == beforeLimit || limit < 8<<20 {
-		t.Errorf("during a short run: GC percent %d, memory limit %d; want -1 and a limit of its own", percent, limit)
-	}
-	if p, l := read(); p != beforePercent || l != beforeLimit {
-		t.Errorf("after a short run: GC percent %d, memory limit %d; want %d and %d back", p, l, beforePercent, beforeLimit)
-	}
-	t.Setenv("GOGC", "200")
-	restore = shortRunGC()
-	percent, limit = read()
-	restore()
-	if percent != beforePercent || limit != beforeLimit {
-		t.Errorf("with GOGC set: GC percent %d, memory limit %d; want %d and %d as they were", percent, limit, beforePercent, beforeLimit)
 	}
 }

@@ -3,9 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
-	"math"
 	"runtime/debug"
-	"runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -531,44 +529,6 @@ var gcPause struct {
 	depth   int
 	percent int  // the setting to restore
 	off     bool // SetGCPause(false): collections run with the collector on
-	short   bool // ShortRunGC: the collector stays off, collections move the memory limit
-}
-
-// ShortRunGC sets the collector for a process that runs its statements
-// and exits (netsql with a statement, a file, --save, ...) and returns
-// what undoes it. Nearly all such a run allocates is rows, kept to the
-// end, so the collector stays off (GC percent -1) and a memory limit
-// does its work instead: a collection lifts the limit while it runs
-// (PauseGC) and leaves it, when it ends, at the memory the process holds
-// then plus half as much again (at least 8 MiB). The rows a statement
-// keeps are then never marked (restoring GOGC after a collection started
-// a cycle at once, over every row, while SQLite stepped on the other
-// core: a third more CPU for the plain TCP list at 40,000 sockets), and
-// the garbage a long result makes past that headroom is collected, so it
-// still streams in bounded memory.
-func ShortRunGC() (restore func()) {
-	gcPause.Lock()
-	defer gcPause.Unlock()
-	percent := debug.SetGCPercent(-1)
-	limit := debug.SetMemoryLimit(heldLimit())
-	gcPause.short = true
-	return func() {
-		gcPause.Lock()
-		defer gcPause.Unlock()
-		gcPause.short = false
-		debug.SetMemoryLimit(limit)
-		debug.SetGCPercent(percent)
-	}
-}
-
-// heldLimit is the memory limit a short run keeps between collections:
-// what the Go runtime holds now (as the limit counts it: mapped, less
-// what was released) plus half as much again, at least 8 MiB more.
-func heldLimit() int64 {
-	s := []metrics.Sample{{Name: "/memory/classes/total:bytes"}, {Name: "/memory/classes/heap/released:bytes"}}
-	metrics.Read(s)
-	held := int64(s[0].Value.Uint64() - s[1].Value.Uint64())
-	return held + max(8<<20, held/2)
 }
 
 // SetGCPause says whether collections pause the garbage collector (the
@@ -595,11 +555,7 @@ func PauseGC() (resume func()) {
 		return func() {}
 	}
 	if gcPause.depth == 0 {
-		if gcPause.short {
-			debug.SetMemoryLimit(math.MaxInt64)
-		} else {
-			gcPause.percent = debug.SetGCPercent(-1)
-		}
+		gcPause.percent = debug.SetGCPercent(-1)
 	}
 	gcPause.depth++
 	gcPause.Unlock()
@@ -607,11 +563,7 @@ func PauseGC() (resume func()) {
 		gcPause.Lock()
 		gcPause.depth--
 		if gcPause.depth == 0 {
-			if gcPause.short {
-				debug.SetMemoryLimit(heldLimit())
-			} else {
-				debug.SetGCPercent(gcPause.percent)
-			}
+			debug.SetGCPercent(gcPause.percent)
 		}
 		gcPause.Unlock()
 	}

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
 	"runtime"
 	"runtime/debug"
 	"slices"
@@ -410,39 +409,6 @@ func TestSetGCPause(t *testing.T) {
 		t.Error("with SetGCPause(false) a collection paused the garbage collector")
 	}
 	resume()
-}
-
-// TestShortRunGC: in a short run the collector stays off; a collection
-// lifts the memory limit while it runs and sets it, at its end, above
-// the memory held then; restoring gives both settings back.
-func TestShortRunGC(t *testing.T) {
-	read := func() (int, int64) {
-		p := debug.SetGCPercent(100)
-		debug.SetGCPercent(p)
-		return p, debug.SetMemoryLimit(-1)
-	}
-	beforePercent, beforeLimit := read()
-	restore := ShortRunGC()
-	if p, l := read(); p != -1 || l >= beforeLimit || l < 8<<20 {
-		t.Errorf("short run: GC percent %d, limit %d; want -1 and a limit of its own", p, l)
-	}
-	resume := PauseGC()
-	kept := make([][]byte, 0, 64)
-	for range 64 {
-		kept = append(kept, make([]byte, 1<<20)) // a collection's rows: 64 MiB
-	}
-	if p, l := read(); p != -1 || l != math.MaxInt64 {
-		t.Errorf("during a collection: GC percent %d, limit %d; want -1 and no limit", p, l)
-	}
-	resume()
-	if p, l := read(); p != -1 || l < 64<<20+8<<20 {
-		t.Errorf("after a collection holding 64 MiB: GC percent %d, limit %d MiB; want -1 and room above what is held", p, l>>20)
-	}
-	runtime.KeepAlive(kept)
-	restore()
-	if p, l := read(); p != beforePercent || l != beforeLimit {
-		t.Errorf("restored: GC percent %d, limit %d; want %d and %d", p, l, beforePercent, beforeLimit)
-	}
 }
 
 // A read fills only the columns the statement's references use (SQLite's
