@@ -97,7 +97,13 @@ func Save(ctx context.Context, e *engine.Engine, path string, opt Options) (*Res
 			os.Remove(tmp)
 		}
 	}()
+	// Every row a save reads is kept until the file is written, so a
+	// garbage collection cycle in between only marks them again: the
+	// collector is paused for the whole writing, as for a collection
+	// (engine.PauseGC, which the exporter's SetGCPause(false) turns off).
+	resume := engine.PauseGC()
 	res, err := write(ctx, e, tmp, datasets, opt)
+	resume()
 	if err != nil {
 		return nil, err
 	}
