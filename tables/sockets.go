@@ -375,12 +375,14 @@ func collectSockets(c *kernel.Collector, wants []protoWant) ([]engine.Row, error
 // (a fifth of a 40,000-socket read's page faults); room reserved and not
 // used costs no fault. Only the live system is asked (sockstatCounts).
 func socketsCapacity(c *kernel.Collector, wants []protoWant) int {
+	for _, w := range wants {
+		if w.states != nil {
+			return 0 // a narrowed read: its sockets are not what sockstat counts
+		}
+	}
 	counts := sockstatCounts(c)
 	var n, tw int64
 	for _, w := range wants {
-		if w.states != nil {
-			return 0
-		}
 		n += counts[strings.ToUpper(w.p.proto)+" inuse"]
 		if w.p.proto == "tcp" || w.p.proto == "tcp6" {
 			tw = counts["TCP tw"]
