@@ -393,12 +393,18 @@ func socketsCapacity(c *kernel.Collector, wants []protoWant) int {
 
 // sockstatCounts is the live system's /proc/net/sockstat and sockstat6 by
 // "PROTOCOL name" ("TCP inuse"), for sizing lists up front; empty for a
-// tree, whose sockets come from its /proc files, read whole.
+// tree, whose sockets come from its /proc files, read whole. Read once per
+// statement (sockets and tcp_info both ask).
 func sockstatCounts(c *kernel.Collector) map[string]int64 {
-	counts := map[string]int64{}
 	if !c.Source().Live {
-		return counts
+		return map[string]int64{}
 	}
+	counts, _ := kernel.Memoize(c, "sockstat-counts", func() (map[string]int64, error) { return readSockstatCounts(c), nil })
+	return counts
+}
+
+func readSockstatCounts(c *kernel.Collector) map[string]int64 {
+	counts := map[string]int64{}
 	for _, name := range []string{"sockstat", "sockstat6"} {
 		data, ok, err := c.ReadOptional(c.NetPath(name))
 		if err != nil || !ok {

@@ -212,8 +212,8 @@ func socketsBuilder(c *kernel.Collector) *socketRowBuilder {
 	b := newSocketRowBuilder(c)
 	b.rowHandOver = newRowHandOver(c)
 	b.used, b.pruned = kernel.Columns(c)
-	b.inet.cols = b.inetWidth()
 	b.rest = b.wants(inetRest...)
+	b.inet.cols = b.inetWidth()
 	return b
 }
 
@@ -231,7 +231,7 @@ var inetRest = []int{sockUID, sockUser, sockInode, sockTimer, sockTimerMs, sockR
 // Column reads a missing slot as NULL; netns and backlog, past the end,
 // are written only when there is room (read).
 func (b *socketRowBuilder) inetWidth() int {
-	if !b.pruned || b.wants(inetRest...) || b.used&(1<<63) != 0 {
+	if !b.pruned || b.rest || b.used&(1<<63) != 0 {
 		return sockColumns
 	}
 	width := max(sockProtoCol, sockFamily, sockType, sockLocalAddr, sockLocalPort, sockRemoteAddr,
