@@ -97,6 +97,51 @@ func (e *Engine) Direct(ctx context.Context, query string, args []any, begin fun
 	return warnings, true, err
 }
 
+// ScanAll hands fn every row of dataset d that `SELECT * FROM main.d` would
+// give now, from the kept snapshot when one is kept (SetKeepSnapshot), by
+// position (directPick): each row is the one the scan's cursor is on, its
+// values as the dataset made them (int64, float64, string or nil; a row
+// may be shorter than the columns, the rest NULL), and no value goes
+// through SQLite. The row is valid only during the call and must not be
+// changed. --save writes the rows it gets into its file this way. ran is
+// false, and nothing ran, when SQLite does not plan the statement as one
+// scan whose rows reach the step in turn.
+func (e *Engine) ScanAll(ctx context.Context, d *Dataset, fn func(Row) error) (warnings []kernel.Warning, ran bool, err error) {
+	index := -1
+	for i, x := range e.datasets {
+		if x == d {
+			index = i
+		}
+	}
+	if index < 0 {
+		return nil, false, fmt.Errorf("%s: not a dataset of this engine", d.Name)
+	}
+	pick := &directPick{dataset: index, columns: make([]int, len(d.Columns))}
+	for i := range pick.columns {
+		pick.columns[i] = i
+		pick.used |= 1 << min(i, 63)
+	}
+	token := eachRowSinks.next.Add(1)
+	sink := &eachRowSink{each: func([]driver.Value) error { return fn(pick.cur.current()) }}
+	eachRowSinks.Store(token, sink)
+	defer eachRowSinks.Delete(token)
+	query := pickQuery(`SELECT * FROM main."`+d.Name+`"`, token)
+	e.picked = pick
+	defer func() { e.picked = nil }()
+	ops, err := e.explain(ctx, query, nil)
+	e.denied = ""
+	if err != nil || !stepInScan(ops, e.datasets, index) {
+		return nil, false, nil
+	}
+	e.count(func(s *Stats) map[string]int { return s.Picked }, d.Name, 1)
+	warnings, err = e.Statement(ctx, query, nil, func(rows *sql.Rows) error {
+		for rows.Next() { // the aggregate's one row
+		}
+		return rows.Err()
+	})
+	return warnings, true, eachRowError(err, sink)
+}
+
 // directQuery is query as the body of a CTE whose n columns are c1..cn,
 // each row handed to token's sink. The body ends on a line of its own, so
 // a trailing -- comment cannot swallow the parenthesis.

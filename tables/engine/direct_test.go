@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -209,5 +210,68 @@ func TestDirectByPosition(t *testing.T) {
 				t.Errorf("%s (streams %v): rows (-database/sql +direct):\n%s", q, streams, diff)
 			}
 		}
+	}
+}
+
+// ScanAll hands over the rows SELECT * gives, column groups filled and no
+// column left out by pruning, streamed or whole; with a snapshot kept it
+// reads nothing again and hands over the snapshot's rows.
+func TestScanAll(t *testing.T) {
+	scan := func(e *Engine) [][]any {
+		t.Helper()
+		d := e.Datasets()[0]
+		var rows [][]any
+		_, ran, err := e.ScanAll(context.Background(), d, func(r Row) error {
+			vals := make([]any, len(d.Columns))
+			for i := range vals {
+				vals[i] = r.At(i)
+			}
+			rows = append(rows, vals)
+			return nil
+		})
+		if err != nil || !ran {
+			t.Fatalf("ScanAll: ran %v, %v", ran, err)
+		}
+		return rows
+	}
+	for _, streams := range []bool{true, false} {
+		s := &streamer{n: 300, batch: 7, poison: true}
+		e := openStreamer(t, s, streams)
+		_, want := statementRows(t, e, "SELECT * FROM streamed")
+		before := e.Stats()
+		got := scan(e)
+		d := e.Stats().Sub(before)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("streams %v: rows (-SELECT * +ScanAll):\n%s", streams, diff)
+		}
+		if d.Picked["streamed"] != 1 || d.Narrowed["streamed"]+d.Collections["streamed"] != 1 {
+			t.Errorf("streams %v: %+v, want one read by position", streams, d)
+		}
+		// One moment kept: ScanAll reads it, not the kernel again.
+		e.SetKeepSnapshot(true)
+		_, kept := statementRows(t, e, "SELECT * FROM streamed")
+		if d := delta(e, func() { got = scan(e) }); d.Narrowed["streamed"]+d.Collections["streamed"] != 0 {
+			t.Errorf("streams %v: ScanAll read again with a snapshot kept: %+v", streams, d)
+		}
+		if diff := cmp.Diff(kept, got); diff != "" {
+			t.Errorf("streams %v, kept: rows (-SELECT * +ScanAll):\n%s", streams, diff)
+		}
+		e.SetKeepSnapshot(false)
+		// The callback's error ends the scan and is returned.
+		calls := 0
+		_, _, err := e.ScanAll(context.Background(), e.Datasets()[0], func(Row) error {
+			if calls++; calls == 5 {
+				return errStop("enough")
+			}
+			return nil
+		})
+		if !errors.Is(err, errStop("enough")) || calls != 5 {
+			t.Errorf("streams %v: callback error: %v after %d calls", streams, err, calls)
+		}
+	}
+	e := openStreamer(t, &streamer{n: 1}, false)
+	other := &Dataset{Name: "other"}
+	if _, _, err := e.ScanAll(context.Background(), other, func(Row) error { return nil }); err == nil {
+		t.Error("ScanAll of a dataset not the engine's: no error")
 	}
 }
