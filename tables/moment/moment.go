@@ -23,6 +23,7 @@ import (
 
 	"netsql/tables/engine"
 	"netsql/tables/kernel"
+	"netsql/tables/moment/dbfile"
 )
 
 // Format is the version of the file layout this netsql writes; a file of
@@ -57,6 +58,9 @@ type Options struct {
 type Result struct {
 	Rows     map[string]int
 	Warnings []kernel.Warning
+	// ThroughSQLite is set when the tables were written through SQLite,
+	// because a value did not fit its column unchanged (writeDirect).
+	ThroughSQLite bool
 }
 
 // ErrNoTable is returned by Save for a table name it does not know.
@@ -127,75 +131,37 @@ func Save(ctx context.Context, e *engine.Engine, path string, opt Options) (*Res
 
 const saveSchema = "netsql_save"
 
-// write fills the empty database file tmp.
+// write fills the empty database file tmp with one moment: the engine
+// keeps one snapshot across the tables (or the one .snapshot on keeps).
+// The tables are written by dbfile, rows straight from the datasets
+// (writeDirect); should a value not fit its column unchanged, the file is
+// written again through SQLite (writeSQL), from the same snapshot.
+// snapshot_info is added through SQLite either way.
 func write(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine.Dataset, opt Options) (*Result, error) {
-	if err := e.Attach(ctx, tmp, saveSchema, true); err != nil {
-		return nil, fmt.Errorf("%s: %w", tmp, err)
-	}
-	defer e.Detach(context.WithoutCancel(ctx), saveSchema)
-	conn := e.Conn()
-	if err := prepareFile(ctx, conn, saveSchema, datasets); err != nil {
-		return nil, err
-	}
 	kept := e.KeepSnapshot()
 	if !kept {
 		e.SetKeepSnapshot(true) // one moment for every table of the file
 		defer e.SetKeepSnapshot(false)
 	}
 	takenAt := time.Now().UTC()
-	// The datasets that stream (tcp_info), after the first, are written
-	// beside the others by a second engine on the other core, into a part
-	// file copied in at the end (besideWrite); not from a snapshot kept
-	// before (.snapshot on), whose rows the file must hold.
-	var here, beside []*engine.Dataset
-	for i, d := range datasets {
-		if i > 0 && d.Streams && !kept {
-			beside = append(beside, d)
-		} else {
-			here = append(here, d)
+	res, err := writeDirect(ctx, e, tmp, datasets, kept)
+	if errors.Is(err, errThroughSQLite) {
+		if err = os.Truncate(tmp, 0); err == nil {
+			res, err = writeSQL(ctx, e, tmp, datasets)
+		}
+		if err == nil {
+			res.ThroughSQLite = true
 		}
 	}
-	var part *besideWrite
-	if len(beside) > 0 {
-		part = newBeside(tmp, beside)
-		defer part.stop()
-		// It starts when the first table's rows are read (the sockets,
-		// with their owners: both cores busy), as they are written.
-		first := here[0].Name
-		e.SetScanReady(func(name string) {
-			if name == first {
-				part.start(ctx, e.Source())
-			}
-		})
-		defer e.SetScanReady(nil)
+	if err != nil {
+		return nil, err
 	}
-	res := &Result{Rows: map[string]int{}}
-	seen := map[string]bool{}
-	warn := func(warnings []kernel.Warning) {
-		for _, w := range warnings {
-			if !seen[w.String()] {
-				seen[w.String()] = true
-				res.Warnings = append(res.Warnings, w)
-			}
-		}
+	if err := e.Attach(ctx, tmp, saveSchema, true); err != nil {
+		return nil, fmt.Errorf("%s: %w", tmp, err)
 	}
-	for _, d := range here {
-		count, warnings, err := copyDataset(ctx, e, d)
-		if err != nil {
-			return nil, err
-		}
-		warn(warnings)
-		res.Rows[d.Name] = count
-		if part != nil {
-			part.start(ctx, e.Source()) // if the first table's copy scanned nothing
-		}
-	}
-	if part != nil {
-		warnings, err := part.copyInto(ctx, e, res.Rows)
-		if err != nil {
-			return nil, err
-		}
-		warn(warnings)
+	defer e.Detach(context.WithoutCancel(ctx), saveSchema)
+	if err := prepareFile(ctx, e.Conn(), saveSchema, nil); err != nil {
+		return nil, err
 	}
 	tables := map[string]any{}
 	for _, d := range datasets {
@@ -205,6 +171,7 @@ func write(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine
 	if err != nil {
 		return nil, err
 	}
+	conn := e.Conn()
 	if _, err := conn.ExecContext(ctx, createTable(saveSchema+"."+InfoTable, infoColumns)); err != nil {
 		return nil, err
 	}
@@ -215,14 +182,220 @@ func write(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine
 	return res, nil
 }
 
-// prepareFile sets up the empty file attached as schema and creates the
+// errThroughSQLite is writeDirect's answer when a table must be written
+// through SQLite: a value SQLite would change on the way in (its column's
+// affinity), or a scan SQLite does not plan as one.
+var errThroughSQLite = errors.New("through SQLite")
+
+// results gathers the rows and warnings of a save's tables.
+type results struct {
+	mu sync.Mutex
+	Result
+	seen map[string]bool
+}
+
+func (r *results) add(name string, rows int, warnings []kernel.Warning) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.Rows == nil {
+		r.Rows, r.seen = map[string]int{}, map[string]bool{}
+	}
+	r.Rows[name] = rows
+	for _, w := range warnings {
+		if !r.seen[w.String()] {
+			r.seen[w.String()] = true
+			r.Warnings = append(r.Warnings, w)
+		}
+	}
+}
+
+// writeDirect writes the datasets' tables into the empty file tmp with
+// dbfile: each row as the dataset made it (Engine.ScanAll), encoded into
+// the file's pages, with no SQLite call per value. Through SQLite, each
+// value cost a column call and two copies, and that was most of what
+// --save took over reading the same rows.
+//
+// The datasets that stream (tcp_info), after the first, are read and
+// written by a second engine on the other core, into the same file, from
+// when the first table's rows are read (the sockets with their owners,
+// whose owner walk and writing leave the second core mostly idle); not
+// from a snapshot kept before (.snapshot on), whose rows the file must
+// hold. Each table is read once for the file, at the time it is taken.
+func writeDirect(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine.Dataset, kept bool) (*Result, error) {
+	w, err := dbfile.Create(tmp, dbfile.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	closed := false
+	defer func() {
+		if !closed {
+			w.Abandon()
+		}
+	}()
+	tables := map[*engine.Dataset]*dbfile.Table{}
+	var here, beside []*engine.Dataset
+	for i, d := range datasets {
+		tables[d] = w.Table(d.Name, createTable(d.Name, d.Columns), affinities(d.Columns))
+		if i > 0 && d.Streams && !kept {
+			beside = append(beside, d)
+		} else {
+			here = append(here, d)
+		}
+	}
+	var res results
+	var part *besideWrite
+	if len(beside) > 0 {
+		part = &besideWrite{datasets: beside, tables: tables, res: &res, done: make(chan struct{})}
+		defer part.stop()
+		first := here[0].Name
+		e.SetScanReady(func(name string) {
+			if name == first {
+				part.start(ctx, e.Source())
+			}
+		})
+		defer e.SetScanReady(nil)
+	}
+	for _, d := range here {
+		if err := scanInto(ctx, e, d, tables[d], &res); err != nil {
+			return nil, err
+		}
+		if part != nil {
+			part.start(ctx, e.Source()) // if the first table's scan read nothing
+		}
+	}
+	if part != nil {
+		if err := part.wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	closed = true
+	if err := w.Close(); err != nil {
+		return nil, fmt.Errorf("%s: %w", tmp, err)
+	}
+	return &res.Result, nil
+}
+
+// scanInto writes dataset d's rows, as e reads them, into table t.
+func scanInto(ctx context.Context, e *engine.Engine, d *engine.Dataset, t *dbfile.Table, res *results) error {
+	warnings, ran, err := e.ScanAll(ctx, d, func(r engine.Row) error { return t.Append(r) })
+	if !ran || errors.Is(err, dbfile.ErrUnfit) {
+		return errThroughSQLite
+	}
+	if err == nil {
+		err = t.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("save %s: %s", d.Name, engine.CleanError(err))
+	}
+	res.add(d.Name, int(t.Rows()), warnings)
+	return nil
+}
+
+// affinities are the columns' types as dbfile's.
+func affinities(columns []engine.Column) []dbfile.Affinity {
+	out := make([]dbfile.Affinity, len(columns))
+	for i, c := range columns {
+		switch c.Type {
+		case engine.Integer:
+			out[i] = dbfile.Integer
+		case engine.Real:
+			out[i] = dbfile.Real
+		default:
+			out[i] = dbfile.Text
+		}
+	}
+	return out
+}
+
+// besideWrite reads datasets with a second engine and writes them into
+// their tables of the file, beside the engine writing the others.
+type besideWrite struct {
+	datasets []*engine.Dataset
+	tables   map[*engine.Dataset]*dbfile.Table
+	res      *results
+	once     sync.Once
+	cancel   context.CancelFunc // set by start
+	done     chan struct{}      // closed when the writing ended
+	err      error
+}
+
+// start starts the writing, once.
+func (b *besideWrite) start(ctx context.Context, src *kernel.Source) {
+	b.once.Do(func() {
+		ctx, b.cancel = context.WithCancel(ctx)
+		go func() {
+			defer close(b.done)
+			b.err = b.write(ctx, src)
+		}()
+	})
+}
+
+func (b *besideWrite) write(ctx context.Context, src *kernel.Source) error {
+	e, err := engine.Open(ctx, src, b.datasets)
+	if err != nil {
+		return err
+	}
+	defer e.Close()
+	e.SetBeside()
+	e.SetKeepSnapshot(true)
+	defer e.SetKeepSnapshot(false)
+	for _, d := range b.datasets {
+		if err := scanInto(ctx, e, d, b.tables[d], b.res); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// wait waits for the writing to end and returns its error.
+func (b *besideWrite) wait(ctx context.Context) error {
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return b.err
+}
+
+// stop ends the writing if it still runs.
+func (b *besideWrite) stop() {
+	b.once.Do(func() { close(b.done) }) // never started
+	if b.cancel != nil {
+		b.cancel()
+	}
+	<-b.done
+}
+
+// writeSQL writes the datasets' tables into the empty file tmp through
+// SQLite: INSERT ... SELECT * from each virtual table, with its affinity
+// applied to every value.
+func writeSQL(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine.Dataset) (*Result, error) {
+	if err := e.Attach(ctx, tmp, saveSchema, true); err != nil {
+		return nil, fmt.Errorf("%s: %w", tmp, err)
+	}
+	defer e.Detach(context.WithoutCancel(ctx), saveSchema)
+	if err := prepareFile(ctx, e.Conn(), saveSchema, datasets); err != nil {
+		return nil, err
+	}
+	var res results
+	for _, d := range datasets {
+		count, warnings, err := copyDataset(ctx, e, d)
+		if err != nil {
+			return nil, err
+		}
+		res.add(d.Name, count, warnings)
+	}
+	return &res.Result, nil
+}
+
+// prepareFile sets up the file attached as schema and creates the
 // datasets' tables in it, in catalogue order. The file is synced once, at
 // the end: no journal, no sync per page. It is written once and read
 // whole (--from, --diff): 64 KiB pages make fewer, larger writes (about
 // 4% of --save at 100,000 sockets; 28.7 MiB against 28.3 MiB of 4 KiB
 // pages).
 func prepareFile(ctx context.Context, conn *sql.Conn, schema string, datasets []*engine.Dataset) error {
-	for _, pragma := range []string{"page_size = 65536", "journal_mode = OFF", "synchronous = OFF"} {
+	for _, pragma := range []string{fmt.Sprintf("page_size = %d", dbfile.PageSize), "journal_mode = OFF", "synchronous = OFF"} {
 		if _, err := conn.ExecContext(ctx, "PRAGMA "+schema+"."+pragma); err != nil {
 			return err
 		}
@@ -247,110 +420,6 @@ func copyDataset(ctx context.Context, e *engine.Engine, d *engine.Dataset) (int,
 		return 0, nil, fmt.Errorf("save %s: %s", d.Name, engine.CleanError(err))
 	}
 	return count, warnings, nil
-}
-
-// besideWrite writes datasets into a part file of their own with a second
-// engine, beside the engine writing the others. Every row a table of the
-// file holds goes through a virtual table column by column, one SQLite
-// call per value, and tcp_info's 49 columns made it a third of --save;
-// the second core is mostly idle meanwhile (the sockets' owner walk and
-// their writing use about one). At the end the part's tables are copied
-// into the file, record by record (SQLite's INSERT ... SELECT * transfer
-// between tables of the same shape: 44 ms for 100,000 tcp_info rows).
-// Each table is still read once for the file, at the time it is taken.
-type besideWrite struct {
-	path     string
-	datasets []*engine.Dataset
-	once     sync.Once
-	cancel   context.CancelFunc // set by start
-	done     chan struct{}      // closed when the writing ended
-	rows     map[string]int
-	warnings []kernel.Warning
-	err      error
-}
-
-const partSchema = "netsql_part"
-
-func newBeside(tmp string, datasets []*engine.Dataset) *besideWrite {
-	return &besideWrite{path: tmp + "-part", datasets: datasets, done: make(chan struct{}), rows: map[string]int{}}
-}
-
-// start starts the writing, once.
-func (b *besideWrite) start(ctx context.Context, src *kernel.Source) {
-	b.once.Do(func() {
-		ctx, b.cancel = context.WithCancel(ctx)
-		go func() {
-			defer close(b.done)
-			b.err = b.write(ctx, src)
-		}()
-	})
-}
-
-func (b *besideWrite) write(ctx context.Context, src *kernel.Source) error {
-	f, err := os.OpenFile(b.path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
-	if err != nil {
-		return err
-	}
-	f.Close()
-	e, err := engine.Open(ctx, src, b.datasets)
-	if err != nil {
-		return err
-	}
-	defer e.Close()
-	e.SetBeside()
-	if err := e.Attach(ctx, b.path, saveSchema, true); err != nil {
-		return fmt.Errorf("%s: %w", b.path, err)
-	}
-	defer e.Detach(context.WithoutCancel(ctx), saveSchema)
-	if err := prepareFile(ctx, e.Conn(), saveSchema, b.datasets); err != nil {
-		return err
-	}
-	e.SetKeepSnapshot(true)
-	defer e.SetKeepSnapshot(false)
-	for _, d := range b.datasets {
-		count, warnings, err := copyDataset(ctx, e, d)
-		if err != nil {
-			return err
-		}
-		b.rows[d.Name] = count
-		b.warnings = append(b.warnings, warnings...)
-	}
-	return nil
-}
-
-// copyInto waits for the part to be written, then copies its tables into
-// the file attached to e, adding their row counts to rows.
-func (b *besideWrite) copyInto(ctx context.Context, e *engine.Engine, rows map[string]int) ([]kernel.Warning, error) {
-	select {
-	case <-b.done:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	if b.err != nil {
-		return nil, b.err
-	}
-	if err := e.Attach(ctx, b.path, partSchema, false); err != nil {
-		return nil, fmt.Errorf("%s: %w", b.path, err)
-	}
-	defer e.Detach(context.WithoutCancel(ctx), partSchema)
-	for _, d := range b.datasets {
-		q := fmt.Sprintf("INSERT INTO %s.%s SELECT * FROM %s.%s", saveSchema, d.Name, partSchema, d.Name)
-		if _, err := e.Conn().ExecContext(ctx, q); err != nil {
-			return nil, fmt.Errorf("save %s: %s", d.Name, engine.CleanError(err))
-		}
-		rows[d.Name] = b.rows[d.Name]
-	}
-	return b.warnings, nil
-}
-
-// stop ends the part's writing if it still runs and removes its file.
-func (b *besideWrite) stop() {
-	b.once.Do(func() { close(b.done) }) // never started
-	if b.cancel != nil {
-		b.cancel()
-	}
-	<-b.done
-	os.Remove(b.path)
 }
 
 // Origin is where and when a moment was taken: snapshot_info's host,

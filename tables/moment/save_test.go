@@ -48,9 +48,9 @@ func besideDatasets(firstRead *atomic.Bool, startedAfter *atomic.Bool, fail bool
 }
 
 // TestSaveWritesBeside: a dataset that streams, after the first, is
-// written by a second engine into a part file, started once the first
-// table's rows are read, and copied into the file; the part file is gone
-// after, and a failure of the part fails the save and leaves nothing.
+// written into the file by a second engine, started once the first
+// table's rows are read; no other file is left, and a failure of the
+// second engine fails the save and leaves nothing.
 func TestSaveWritesBeside(t *testing.T) {
 	for _, fail := range []bool{false, true} {
 		var firstRead, startedAfter atomic.Bool
