@@ -89,10 +89,9 @@ type Engine struct {
 	snap       *snapshot // the current statement's state; nil between statements
 	last       *snapshot // the last statement's, when retainLast (LastRows)
 	retainLast bool
-	progress   *kernel.Progress     // the running statement's collection, for a progress note
-	keepSnap   bool                 // .snapshot on: keep snap across statements
-	beside     atomic.Bool          // SetBeside: statements run without the process-wide running lock
-	scanReady  func(dataset string) // SetScanReady
+	progress   *kernel.Progress // the running statement's collection, for a progress note
+	keepSnap   bool             // .snapshot on: keep snap across statements
+	beside     atomic.Bool      // SetBeside: statements run without the process-wide running lock
 	stats      Stats
 
 	allowWrite atomic.Bool // --allow-write: statements may write files
@@ -398,21 +397,10 @@ var running struct {
 // SetBeside lets the engine's statements run beside other engines'
 // statements instead of one at a time in the process, for an engine whose
 // statements call none of the SQL functions that ask RunningCollector
-// (moment's part writer copies tables with INSERT ... SELECT *). Such a
+// (--save's second engine, which reads its tables with ScanAll). Such a
 // function called in them fails as outside a statement rather than read
 // another engine's snapshot.
 func (e *Engine) SetBeside() { e.beside.Store(true) }
-
-// SetScanReady sets a function called, on the statement's goroutine, each
-// time a scan has its rows (every read it waited for is done) and starts
-// serving them; nil removes it. --save starts its second writer then, so
-// that it takes the core the writing leaves idle rather than the ones a
-// read uses.
-func (e *Engine) SetScanReady(fn func(dataset string)) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.scanReady = fn
-}
 
 // Progress tells how far the running statement's collection got; another
 // goroutine may read it while the statement runs (a terminal's note).

@@ -538,38 +538,3 @@ func TestBesideRunsWithoutWaiting(t *testing.T) {
 		t.Error(err)
 	}
 }
-
-// TestScanReady: SetScanReady's function is called with the dataset's
-// name once a scan has its rows, after its read and fills.
-func TestScanReady(t *testing.T) {
-	s := &streamer{n: 20, batch: 100}
-	d := s.dataset(false)
-	filled := false
-	fill := d.Fill["extra"]
-	d.Fill = map[string]func(*kernel.Collector, []int, []Row) error{"extra": func(c *kernel.Collector, cols []int, rows []Row) error {
-		filled = true
-		return fill(c, cols, rows)
-	}}
-	e, err := Open(context.Background(), kernel.RootSource(t.TempDir()), []*Dataset{d})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer e.Close()
-	var calls []string
-	var filledFirst bool
-	e.SetScanReady(func(name string) {
-		calls = append(calls, name)
-		filledFirst = filled
-	})
-	_, rows, _, err := e.Query(context.Background(), "SELECT sum(extra) FROM streamed")
-	if err != nil || rows[0][0] != int64(20*1000+190) {
-		t.Fatalf("sum(extra): %v, %v", rows, err)
-	}
-	if !slices.Equal(calls, []string{"streamed"}) || !filledFirst {
-		t.Errorf("scan ready calls %q, after the fill: %v; want one, after", calls, filledFirst)
-	}
-	e.SetScanReady(nil)
-	if _, _, _, err := e.Query(context.Background(), "SELECT count(*) FROM streamed"); err != nil || len(calls) != 1 {
-		t.Errorf("after SetScanReady(nil): calls %q, %v", calls, err)
-	}
-}

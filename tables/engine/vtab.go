@@ -285,12 +285,6 @@ func (c *cursor) Filter(idxNum int, idxStr string, vals []vtab.Value) (err error
 	if err := ts.fill(t.e, col, rs, groups); err != nil {
 		return err
 	}
-	t.e.mu.Lock()
-	ready := t.e.scanReady
-	t.e.mu.Unlock()
-	if ready != nil {
-		ready(t.ds.Name)
-	}
 	c.rows, c.set = rs.rows, rs
 	if len(indexed) == 0 {
 		c.n = len(rs.rows)

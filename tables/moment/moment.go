@@ -215,28 +215,31 @@ func (r *results) add(name string, rows int, warnings []kernel.Warning) {
 // value cost a column call and two copies, and that was most of what
 // --save took over reading the same rows.
 //
-// The datasets that stream (tcp_info), after the first, are read and
-// written by a second engine on the other core, into the same file, from
-// when the first table's rows are read (the sockets with their owners,
-// whose owner walk and writing leave the second core mostly idle); not
+// A second engine reads and writes, into the same file and at the same
+// time, the datasets after the first that stream (tcp_info, a netlink dump
+// of its own) or read no process (routes, sysctls, ...): the first engine
+// keeps the sockets and the tables that read /proc/PID, which share its
+// owner walk. The sockets' read leaves the second core partly idle. Not
 // from a snapshot kept before (.snapshot on), whose rows the file must
 // hold. Each table is read once for the file, at the time it is taken.
-func writeDirect(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine.Dataset, kept bool) (*Result, error) {
+func writeDirect(ctx context.Context, e *engine.Engine, tmp string, datasets []*engine.Dataset, kept bool) (_ *Result, err error) {
 	w, err := dbfile.Create(tmp, dbfile.PageSize)
 	if err != nil {
 		return nil, err
 	}
-	closed := false
-	defer func() {
-		if !closed {
+	defer func() { // last: the file is closed whole, or given up
+
+		if err != nil {
 			w.Abandon()
+		} else if err = w.Close(); err != nil {
+			err = fmt.Errorf("%s: %w", tmp, err)
 		}
 	}()
 	tables := map[*engine.Dataset]*dbfile.Table{}
 	var here, beside []*engine.Dataset
 	for i, d := range datasets {
 		tables[d] = w.Table(d.Name, createTable(d.Name, d.Columns), affinities(d.Columns))
-		if i > 0 && d.Streams && !kept {
+		if i > 0 && !kept && (d.Streams || !readsProcesses(d)) {
 			beside = append(beside, d)
 		} else {
 			here = append(here, d)
@@ -246,31 +249,18 @@ func writeDirect(ctx context.Context, e *engine.Engine, tmp string, datasets []*
 	var part *besideWrite
 	if len(beside) > 0 {
 		part = &besideWrite{datasets: beside, tables: tables, res: &res, done: make(chan struct{})}
-		defer part.stop()
-		first := here[0].Name
-		e.SetScanReady(func(name string) {
-			if name == first {
-				part.start(ctx, e.Source())
-			}
-		})
-		defer e.SetScanReady(nil)
+		defer part.stop() // before the file is closed
+		part.start(ctx, e.Source())
 	}
 	for _, d := range here {
 		if err := scanInto(ctx, e, d, tables[d], &res); err != nil {
 			return nil, err
-		}
-		if part != nil {
-			part.start(ctx, e.Source()) // if the first table's scan read nothing
 		}
 	}
 	if part != nil {
 		if err := part.wait(ctx); err != nil {
 			return nil, err
 		}
-	}
-	closed = true
-	if err := w.Close(); err != nil {
-		return nil, fmt.Errorf("%s: %w", tmp, err)
 	}
 	return &res.Result, nil
 }
@@ -289,6 +279,17 @@ func scanInto(ctx context.Context, e *engine.Engine, d *engine.Dataset, t *dbfil
 	}
 	res.add(d.Name, int(t.Rows()), warnings)
 	return nil
+}
+
+// readsProcesses tells whether the dataset reads /proc/PID files (its
+// declared sources), which the engine's owner walk serves.
+func readsProcesses(d *engine.Dataset) bool {
+	for _, src := range d.Sources {
+		if strings.Contains(src, "/proc/PID/") {
+			return true
+		}
+	}
+	return false
 }
 
 // affinities are the columns' types as dbfile's.
