@@ -214,6 +214,7 @@ func (t *Table) Append(row []any) error {
 	if len(row) > len(t.affinities) {
 		return fmt.Errorf("dbfile: %s: %d values for %d columns", t.name, len(row), len(t.affinities))
 	}
+	body := 0
 	for i, a := range t.affinities {
 		var v any
 		if i < len(row) {
@@ -224,27 +225,46 @@ func (t *Table) Append(row []any) error {
 			return fmt.Errorf("%s column %d: %T: %w", t.name, i+1, v, ErrUnfit)
 		}
 		t.types[i] = st
+		body += bodySize(st)
 	}
-	t.rec = appendRecord(t.rec[:0], row, t.types)
 	t.rows++
-	local := t.w.localSize(len(t.rec))
-	t.cell = appendCell(t.cell[:0], t.rows, t.rec, local)
-	if local < len(t.rec) {
+	size := headerSize(t.types) + body
+	local := t.w.localSize(size)
+	if local < size { // the rest on overflow pages
+		t.rec = appendRecord(t.rec[:0], row, t.types)
+		t.cell = appendCell(t.cell[:0], t.rows, t.rec, local)
 		var err error
 		if t.cell, err = t.overflow(t.cell, t.rec[local:]); err != nil {
 			return err
 		}
-	}
-	l := leaf{page: t.page, cells: t.cells, top: t.top}
-	if !l.fits(len(t.cell)) {
-		if err := t.flush(); err != nil {
+		if err := t.room(len(t.cell)); err != nil {
 			return err
 		}
-		l = leaf{page: t.page, top: t.top}
+		t.top -= len(t.cell)
+		copy(t.page[t.top:], t.cell)
+	} else { // the cell is encoded in place, in the page
+		n := varintLen(uint64(size)) + varintLen(uint64(t.rows)) + size
+		if err := t.room(n); err != nil {
+			return err
+		}
+		t.top -= n
+		b := t.page[t.top : t.top : t.top+n]
+		b = appendVarint(b, uint64(size))
+		b = appendVarint(b, uint64(t.rows))
+		appendRecord(b, row, t.types)
 	}
-	l.add(t.cell)
-	t.cells, t.top, t.last = l.cells, l.top, t.rows
+	t.cells = append(t.cells, uint16(t.top))
+	t.last = t.rows
 	return nil
+}
+
+// room makes room for a cell of n bytes in the leaf being filled: when
+// it is full, it is written and an empty one started.
+func (t *Table) room(n int) error {
+	if 8+2*(len(t.cells)+1) <= t.top-n {
+		return nil
+	}
+	return t.flush()
 }
 
 // overflow writes the part of a record that is not in its cell to a chain
@@ -480,10 +500,18 @@ var intSizes = [10]int{0, 1, 2, 3, 4, 6, 8, 8, 0, 0}
 // rootpage, sql.
 var schemaAffinities = []Affinity{Text, Text, Text, Integer, Text}
 
-// appendRecord appends the record of values with their serial types
-// (NULL past the end of values): the header's size, the serial types,
-// then the values.
-func appendRecord(b []byte, values []any, types []uint64) []byte {
+// bodySize is how many bytes a value of serial type st takes in a
+// record's body.
+func bodySize(st uint64) int {
+	if st >= 12 {
+		return int(st-12) / 2
+	}
+	return intSizes[st]
+}
+
+// headerSize is the size of a record's header with these serial types:
+// the size's own varint, then theirs.
+func headerSize(types []uint64) int {
 	n := 0
 	for _, st := range types {
 		n += varintLen(st)
@@ -492,7 +520,14 @@ func appendRecord(b []byte, values []any, types []uint64) []byte {
 	for varintLen(uint64(size))+n != size {
 		size = varintLen(uint64(size)) + n
 	}
-	b = appendVarint(b, uint64(size))
+	return size
+}
+
+// appendRecord appends the record of values with their serial types
+// (NULL past the end of values): the header's size, the serial types,
+// then the values.
+func appendRecord(b []byte, values []any, types []uint64) []byte {
+	b = appendVarint(b, uint64(headerSize(types)))
 	for _, st := range types {
 		b = appendVarint(b, st)
 	}

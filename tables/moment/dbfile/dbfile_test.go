@@ -338,3 +338,33 @@ func TestWriterErrors(t *testing.T) {
 		t.Errorf("Create over a written file: %v", err)
 	}
 }
+
+// BenchmarkAppend: rows shaped like the sockets table's (30 columns:
+// small and large integers, short texts, NULLs) into a 64 KiB-page file.
+func BenchmarkAppend(b *testing.B) {
+	affs := make([]Affinity, 30)
+	row := make([]any, 30)
+	for i := range affs {
+		switch i % 3 {
+		case 0:
+			affs[i], row[i] = Integer, int64(i*1000+7)
+		case 1:
+			affs[i], row[i] = Text, "127.0.0.1"
+		default:
+			affs[i], row[i] = Integer, nil
+		}
+	}
+	w, err := Create(filepath.Join(b.TempDir(), "f.db"), PageSize)
+	if err != nil {
+		b.Fatal(err)
+	}
+	tbl := w.Table("t", "CREATE TABLE t (a)", affs)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := tbl.Append(row); err != nil {
+			b.Fatal(err)
+		}
+	}
+	tbl.Close()
+	w.Close()
+}
