@@ -238,7 +238,9 @@ func writeDirect(ctx context.Context, e *engine.Engine, tmp string, datasets []*
 	tables := map[*engine.Dataset]*dbfile.Table{}
 	var here, beside []*engine.Dataset
 	for i, d := range datasets {
-		tables[d] = w.Table(d.Name, createTable(d.Name, d.Columns), affinities(d.Columns))
+		if tables[d], err = w.Table(d.Name, createTable(d.Name, d.Columns), affinities(d.Columns)); err != nil {
+			return nil, err
+		}
 		if i > 0 && !kept && (d.Streams || !readsProcesses(d)) {
 			beside = append(beside, d)
 		} else {

@@ -34,8 +34,9 @@ const (
 )
 
 // sqliteVersion is written at offset 96 of the header: the SQLite
-// release whose format the file follows (modernc.org/sqlite v1.62's, 3.49).
-const sqliteVersion = 3049001
+// release whose format the file follows (modernc.org/sqlite v1.62's,
+// 3.54.1). SQLite reads it for information only.
+const sqliteVersion = 3054001
 
 // ErrUnfit is returned by Append for a value SQLite would have changed on
 // the way in (text in a numeric column, a number in a text column: the
@@ -112,15 +113,20 @@ func (w *Writer) Abandon() {
 }
 
 // Table declares a table: create is its CREATE TABLE statement as
-// sqlite_schema keeps it, affinities its columns' declared types. Its rows
-// are appended with Append and it ends with Close.
-func (w *Writer) Table(name, create string, affinities []Affinity) *Table {
+// sqlite_schema keeps it, with plain columns of the declared types
+// INTEGER, TEXT or REAL (no constraint, no INTEGER PRIMARY KEY), whose
+// affinities are given, at least one. Its rows are appended with Append
+// and it ends with Close.
+func (w *Writer) Table(name, create string, affinities []Affinity) (*Table, error) {
+	if len(affinities) == 0 {
+		return nil, fmt.Errorf("dbfile: table %s has no column", name)
+	}
 	t := &Table{w: w, name: name, create: create, affinities: affinities,
 		page: make([]byte, w.pageSize), top: w.pageSize, types: make([]uint64, len(affinities))}
 	w.mu.Lock()
 	w.tables = append(w.tables, t)
 	w.mu.Unlock()
-	return t
+	return t, nil
 }
 
 // Close writes page 1, the header and sqlite_schema, once every table is
@@ -211,6 +217,9 @@ func (t *Table) Rows() int64 { return t.rows }
 // string, []byte or nil; a row shorter than the columns ends in NULLs.
 // The values are copied.
 func (t *Table) Append(row []any) error {
+	if t.closed {
+		return fmt.Errorf("dbfile: %s: append after close", t.name)
+	}
 	if len(row) > len(t.affinities) {
 		return fmt.Errorf("dbfile: %s: %d values for %d columns", t.name, len(row), len(t.affinities))
 	}
@@ -227,12 +236,12 @@ func (t *Table) Append(row []any) error {
 		t.types[i] = st
 		body += bodySize(st)
 	}
-	t.rows++
+	rowid := t.rows + 1
 	size := headerSize(t.types) + body
 	local := t.w.localSize(size)
 	if local < size { // the rest on overflow pages
 		t.rec = appendRecord(t.rec[:0], row, t.types)
-		t.cell = appendCell(t.cell[:0], t.rows, t.rec, local)
+		t.cell = appendCell(t.cell[:0], rowid, t.rec, local)
 		var err error
 		if t.cell, err = t.overflow(t.cell, t.rec[local:]); err != nil {
 			return err
@@ -243,18 +252,18 @@ func (t *Table) Append(row []any) error {
 		t.top -= len(t.cell)
 		copy(t.page[t.top:], t.cell)
 	} else { // the cell is encoded in place, in the page
-		n := varintLen(uint64(size)) + varintLen(uint64(t.rows)) + size
+		n := varintLen(uint64(size)) + varintLen(uint64(rowid)) + size
 		if err := t.room(n); err != nil {
 			return err
 		}
 		t.top -= n
 		b := t.page[t.top : t.top : t.top+n]
 		b = appendVarint(b, uint64(size))
-		b = appendVarint(b, uint64(t.rows))
+		b = appendVarint(b, uint64(rowid))
 		appendRecord(b, row, t.types)
 	}
 	t.cells = append(t.cells, uint16(t.top))
-	t.last = t.rows
+	t.rows, t.last = rowid, rowid
 	return nil
 }
 
@@ -462,6 +471,9 @@ func serialType(v any, a Affinity) (uint64, bool) {
 	case float64:
 		if math.IsNaN(x) {
 			return 0, true // SQLite stores NaN as NULL
+		}
+		if x == 0 && math.Signbit(x) {
+			return 7, false // SQLite stores -0.0 as the integer 0: +0.0 back
 		}
 		// An integral REAL in an INTEGER column becomes an integer.
 		return 7, a == Real || (a == Integer && x != math.Trunc(x))

@@ -162,7 +162,9 @@ func TestWriterSQLiteReadsBack(t *testing.T) {
 				for j, a := range s.affs {
 					defs[j] = fmt.Sprintf("c%d %s", j, map[Affinity]string{Integer: "INTEGER", Text: "TEXT", Real: "REAL"}[a])
 				}
-				tables[i] = w.Table(s.name, "CREATE TABLE "+s.name+" ("+strings.Join(defs, ", ")+")", s.affs)
+				if tables[i], err = w.Table(s.name, "CREATE TABLE "+s.name+" ("+strings.Join(defs, ", ")+")", s.affs); err != nil {
+					t.Fatal(err)
+				}
 				r := rand.New(rand.NewPCG(uint64(pageSize), uint64(i)))
 				var rows [][]any
 				for range s.rows {
@@ -243,9 +245,13 @@ func TestAppendRefusesWhatAffinityChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tbl := w.Table("t", "CREATE TABLE t (i INTEGER, s TEXT, r REAL)", []Affinity{Integer, Text, Real})
+	tbl, err := w.Table("t", "CREATE TABLE t (i INTEGER, s TEXT, r REAL)", []Affinity{Integer, Text, Real})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, row := range [][]any{
 		{"12"}, {2.0}, {nil, int64(3)}, {nil, 1.5}, {nil, nil, int64(4)}, {nil, nil, "x"}, {uint8(1)},
+		{nil, nil, math.Copysign(0, -1)}, // SQLite stores it as 0, read back +0.0
 	} {
 		if err := tbl.Append(row); !errors.Is(err, ErrUnfit) {
 			t.Errorf("Append(%v) = %v, want ErrUnfit", row, err)
@@ -263,6 +269,10 @@ func TestAppendRefusesWhatAffinityChanges(t *testing.T) {
 	}
 	if tbl.Rows() != 4 {
 		t.Errorf("Rows() = %d, want 4", tbl.Rows())
+	}
+	tbl.Close()
+	if err := tbl.Append([]any{int64(1)}); err == nil {
+		t.Error("Append after Close: no error")
 	}
 }
 
@@ -320,6 +330,9 @@ func TestWriterErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.Table("t", "CREATE TABLE t (a TEXT)", []Affinity{Text})
+	if _, err := w.Table("none", "CREATE TABLE none (a)", nil); err == nil {
+		t.Error("a table of no column was taken (its cells would be under SQLite's 4 bytes)")
+	}
 	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "not closed") {
 		t.Errorf("Close with a table open: %v", err)
 	}
@@ -328,7 +341,7 @@ func TestWriterErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		tbl := w.Table(fmt.Sprint("t", i), "CREATE TABLE t"+fmt.Sprint(i)+" ("+strings.Repeat("a TEXT, ", 10)+"z TEXT)", []Affinity{Text})
+		tbl, _ := w.Table(fmt.Sprint("t", i), "CREATE TABLE t"+fmt.Sprint(i)+" ("+strings.Repeat("a TEXT, ", 10)+"z TEXT)", []Affinity{Text})
 		tbl.Close()
 	}
 	if err := w.Close(); err == nil || !strings.Contains(err.Error(), "does not fit on page 1") {
@@ -358,7 +371,10 @@ func BenchmarkAppend(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	tbl := w.Table("t", "CREATE TABLE t (a)", affs)
+	tbl, err := w.Table("t", "CREATE TABLE t (a)", affs)
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := tbl.Append(row); err != nil {
