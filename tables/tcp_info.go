@@ -273,6 +273,27 @@ type tcpInfoBuilder struct {
 	alloc   rowAlloc
 	cong    map[string]any
 	options map[uint8]any
+	boxes   [1024]boxed // integers boxed lately, by a hash of the value
+}
+
+// boxed is an integer and the interface value that holds it.
+type boxed struct {
+	v   int64
+	box any
+}
+
+// box returns v as an interface value, reusing the one made for the same
+// value lately: many tcp_info fields repeat across sockets (mss, pmtu,
+// rto, windows), and each integer boxed from 256 up is an allocation.
+func (b *tcpInfoBuilder) box(v int64) any {
+	if v >= 0 && v < 256 {
+		return v // Go boxes these without allocating
+	}
+	slot := &b.boxes[uint64(v)*0x9e3779b97f4a7c15>>54]
+	if slot.box == nil || slot.v != v {
+		slot.v, slot.box = v, v
+	}
+	return slot.box
 }
 
 // row decodes one reply; nil when it carries no tcp_info.
@@ -318,7 +339,7 @@ func (b *tcpInfoBuilder) row(p *protoFile, m kernel.InetDiagMsg) engine.Row {
 		if f.column == "ssthresh" && v >= tcpInfiniteSsthresh {
 			continue
 		}
-		r[tiFirstField+i] = v
+		r[tiFirstField+i] = b.box(v)
 	}
 	opts := info[unsafe.Offsetof(tcpi.Options)]
 	r[tiFirstField+len(tcpInfoFields)] = b.optionText(opts)
