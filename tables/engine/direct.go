@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"math"
@@ -37,7 +36,6 @@ func (e *Engine) Direct(ctx context.Context, query string, args []any, begin fun
 	if !ok || len(columns) != n {
 		return nil, false, nil
 	}
-	token := eachRowSinks.next.Add(1)
 	begun := false
 	each := func(values []driver.Value) error {
 		if !begun {
@@ -48,20 +46,14 @@ func (e *Engine) Direct(ctx context.Context, query string, args []any, begin fun
 		}
 		return row(values)
 	}
-	sink := &eachRowSink{each: each}
-	eachRowSinks.Store(token, sink)
-	defer eachRowSinks.Delete(token)
+	token, sink, done := newEachRowSink(each)
+	defer done()
 	wrapped := ""
 	if pick != nil {
 		// By position: the step reads the values from the row the scan
-		// is on, and SQLite computes none of them. While it is planned
-		// and run, BestIndex counts the picked columns as used.
-		e.picked = pick
+		// is on, and SQLite computes none of them.
 		wrapped = pickQuery(query, token)
-		ops, err := e.explain(ctx, wrapped, args)
-		e.denied = ""
-		e.picked = nil
-		if err == nil && stepInScan(ops, e.datasets, pick.dataset) {
+		if e.planPick(ctx, wrapped, args, pick) {
 			values := make([]driver.Value, len(pick.columns))
 			sink.each = func([]driver.Value) error {
 				r := pick.cur.current()
@@ -70,9 +62,7 @@ func (e *Engine) Direct(ctx context.Context, query string, args []any, begin fun
 				}
 				return each(values)
 			}
-			e.picked = pick
 			defer func() { e.picked = nil }()
-			e.count(func(s *Stats) map[string]int { return s.Picked }, e.datasets[pick.dataset].Name, 1)
 		} else {
 			wrapped = ""
 		}
@@ -85,12 +75,7 @@ func (e *Engine) Direct(ctx context.Context, query string, args []any, begin fun
 		}
 		e.denied = ""
 	}
-	warnings, err = e.Statement(ctx, wrapped, args, func(rows *sql.Rows) error {
-		for rows.Next() { // the aggregate's one row
-		}
-		return rows.Err()
-	})
-	err = eachRowError(err, sink)
+	warnings, err = e.runEachRow(ctx, wrapped, args, sink)
 	if err == nil && !begun {
 		err = begin(columns)
 	}
@@ -121,25 +106,31 @@ func (e *Engine) ScanAll(ctx context.Context, d *Dataset, fn func(Row) error) (w
 		pick.columns[i] = i
 		pick.used |= 1 << min(i, 63)
 	}
-	token := eachRowSinks.next.Add(1)
-	sink := &eachRowSink{each: func([]driver.Value) error { return fn(pick.cur.current()) }}
-	eachRowSinks.Store(token, sink)
-	defer eachRowSinks.Delete(token)
+	token, sink, done := newEachRowSink(func([]driver.Value) error { return fn(pick.cur.current()) })
+	defer done()
 	query := pickQuery(`SELECT * FROM main."`+d.Name+`"`, token)
-	e.picked = pick
-	defer func() { e.picked = nil }()
-	ops, err := e.explain(ctx, query, nil)
-	e.denied = ""
-	if err != nil || !stepInScan(ops, e.datasets, index) {
+	if !e.planPick(ctx, query, nil, pick) {
 		return nil, false, nil
 	}
-	e.count(func(s *Stats) map[string]int { return s.Picked }, d.Name, 1)
-	warnings, err = e.Statement(ctx, query, nil, func(rows *sql.Rows) error {
-		for rows.Next() { // the aggregate's one row
-		}
-		return rows.Err()
-	})
-	return warnings, true, eachRowError(err, sink)
+	defer func() { e.picked = nil }()
+	warnings, err = e.runEachRow(ctx, query, nil, sink)
+	return warnings, true, err
+}
+
+// planPick plans wrapped, a pickQuery, with BestIndex counting pick's
+// columns as used, and tells whether SQLite calls the step inside pick's
+// scan (stepInScan). If it does, pick stays set for the run (the caller
+// clears e.picked after it) and the read by position is counted.
+func (e *Engine) planPick(ctx context.Context, wrapped string, args []any, pick *directPick) bool {
+	e.picked = pick
+	ops, err := e.explain(ctx, wrapped, args)
+	e.denied = ""
+	if err != nil || !stepInScan(ops, e.datasets, pick.dataset) {
+		e.picked = nil
+		return false
+	}
+	e.count(func(s *Stats) map[string]int { return s.Picked }, e.datasets[pick.dataset].Name, 1)
+	return true
 }
 
 // directQuery is query as the body of a CTE whose n columns are c1..cn,

@@ -71,11 +71,29 @@ func (a *eachRowStep) Final(*sqlite.FunctionContext) {}
 // eachRowQuery is the statement that hands columns of table to token's
 // sink, and the sink's cleanup.
 func eachRowQuery(columns []string, table string, each func([]driver.Value) error) (query string, token int64, sink *eachRowSink, done func()) {
+	token, sink, done = newEachRowSink(each)
+	args := append([]string{"?"}, columns...)
+	return "SELECT " + eachRowFunction + "(" + strings.Join(args, ", ") + ") FROM " + table, token, sink, done
+}
+
+// newEachRowSink registers a sink that hands rows to each, under the
+// token a statement passes the aggregate; done unregisters it.
+func newEachRowSink(each func([]driver.Value) error) (token int64, sink *eachRowSink, done func()) {
 	token = eachRowSinks.next.Add(1)
 	sink = &eachRowSink{each: each}
 	eachRowSinks.Store(token, sink)
-	args := append([]string{"?"}, columns...)
-	return "SELECT " + eachRowFunction + "(" + strings.Join(args, ", ") + ") FROM " + table, token, sink, func() { eachRowSinks.Delete(token) }
+	return token, sink, func() { eachRowSinks.Delete(token) }
+}
+
+// runEachRow runs query, whose one row is the aggregate's, through
+// Statement: its error is the sink's callback's when that caused it.
+func (e *Engine) runEachRow(ctx context.Context, query string, args []any, sink *eachRowSink) ([]kernel.Warning, error) {
+	warnings, err := e.Statement(ctx, query, args, func(rows *sql.Rows) error {
+		for rows.Next() { // the aggregate's one row
+		}
+		return rows.Err()
+	})
+	return warnings, eachRowError(err, sink)
 }
 
 // eachRowError is the statement's error, or the callback's that caused it.
@@ -96,12 +114,7 @@ func eachRowError(err error, sink *eachRowSink) error {
 func (e *Engine) EachRow(ctx context.Context, columns []string, table string, each func(values []driver.Value) error) ([]kernel.Warning, error) {
 	query, token, sink, done := eachRowQuery(columns, table, each)
 	defer done()
-	warnings, err := e.Statement(ctx, query, []any{token}, func(rows *sql.Rows) error {
-		for rows.Next() { // the aggregate's one row
-		}
-		return rows.Err()
-	})
-	return warnings, eachRowError(err, sink)
+	return e.runEachRow(ctx, query, []any{token}, sink)
 }
 
 // EachRowOf is EachRow on a database of its own (a saved moment read

@@ -228,7 +228,6 @@ func writeDirect(ctx context.Context, e *engine.Engine, tmp string, datasets []*
 		return nil, err
 	}
 	defer func() { // last: the file is closed whole, or given up
-
 		if err != nil {
 			w.Abandon()
 		} else if err = w.Close(); err != nil {

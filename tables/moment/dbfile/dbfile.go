@@ -122,7 +122,7 @@ func (w *Writer) Table(name, create string, affinities []Affinity) (*Table, erro
 		return nil, fmt.Errorf("dbfile: table %s has no column", name)
 	}
 	t := &Table{w: w, name: name, create: create, affinities: affinities,
-		page: make([]byte, w.pageSize), top: w.pageSize, types: make([]uint64, len(affinities))}
+		leaf: leaf{page: make([]byte, w.pageSize), top: w.pageSize}, types: make([]uint64, len(affinities))}
 	w.mu.Lock()
 	w.tables = append(w.tables, t)
 	w.mu.Unlock()
@@ -194,9 +194,7 @@ type Table struct {
 	closed     bool
 	rows       int64 // appended so far: the last row's rowid
 
-	page     []byte // the leaf being filled
-	cells    []uint16
-	top      int      // where its cell content starts
+	leaf     leaf     // the leaf being filled
 	children []child  // the leaves written
 	last     int64    // the rowid of the leaf's last cell
 	types    []uint64 // serial types of the record being encoded
@@ -249,20 +247,17 @@ func (t *Table) Append(row []any) error {
 		if err := t.room(len(t.cell)); err != nil {
 			return err
 		}
-		t.top -= len(t.cell)
-		copy(t.page[t.top:], t.cell)
+		t.leaf.add(t.cell)
 	} else { // the cell is encoded in place, in the page
 		n := varintLen(uint64(size)) + varintLen(uint64(rowid)) + size
 		if err := t.room(n); err != nil {
 			return err
 		}
-		t.top -= n
-		b := t.page[t.top : t.top : t.top+n]
+		b := t.leaf.reserve(n)
 		b = appendVarint(b, uint64(size))
 		b = appendVarint(b, uint64(rowid))
 		appendRecord(b, row, t.types)
 	}
-	t.cells = append(t.cells, uint16(t.top))
 	t.rows, t.last = rowid, rowid
 	return nil
 }
@@ -270,7 +265,7 @@ func (t *Table) Append(row []any) error {
 // room makes room for a cell of n bytes in the leaf being filled: when
 // it is full, it is written and an empty one started.
 func (t *Table) room(n int) error {
-	if 8+2*(len(t.cells)+1) <= t.top-n {
+	if t.leaf.fits(n) {
 		return nil
 	}
 	return t.flush()
@@ -301,15 +296,14 @@ func (t *Table) overflow(cell, rest []byte) ([]byte, error) {
 
 // flush writes the leaf being filled and starts an empty one.
 func (t *Table) flush() error {
-	l := leaf{page: t.page, cells: t.cells, top: t.top}
-	l.finish(leafTable)
+	t.leaf.finish(leafTable)
 	n := t.w.allocate()
-	if err := t.w.writePage(n, t.page); err != nil {
+	if err := t.w.writePage(n, t.leaf.page); err != nil {
 		return err
 	}
 	t.children = append(t.children, child{page: n, key: t.last})
-	clear(t.page)
-	t.cells, t.top = t.cells[:0], t.w.pageSize
+	clear(t.leaf.page)
+	t.leaf.cells, t.leaf.top = t.leaf.cells[:0], t.w.pageSize
 	return nil
 }
 
@@ -321,7 +315,7 @@ func (t *Table) Close() error {
 	}
 	// The last leaf: rows appended since the last flush, or the empty
 	// root of a table without rows.
-	if len(t.cells) > 0 || len(t.children) == 0 {
+	if len(t.leaf.cells) > 0 || len(t.children) == 0 {
 		if err := t.flush(); err != nil {
 			return err
 		}
@@ -335,7 +329,7 @@ func (t *Table) Close() error {
 	}
 	t.root = level[0].page
 	t.closed = true
-	t.page, t.rec, t.cell = nil, nil, nil
+	t.leaf.page, t.rec, t.cell = nil, nil, nil
 	return nil
 }
 
@@ -409,9 +403,15 @@ func (l *leaf) fits(cellLen int) bool {
 }
 
 func (l *leaf) add(cell []byte) {
-	l.top -= len(cell)
-	copy(l.page[l.top:], cell)
+	copy(l.reserve(len(cell))[:len(cell)], cell)
+}
+
+// reserve takes n bytes for a cell and returns them empty, with room for
+// n bytes: appending to it writes the cell in place.
+func (l *leaf) reserve(n int) []byte {
+	l.top -= n
 	l.cells = append(l.cells, uint16(l.top))
+	return l.page[l.top : l.top : l.top+n]
 }
 
 // finish writes the page header and the cell pointers.
